@@ -1,0 +1,3 @@
+package io.spendguard.proxy;
+
+public final class Main { public static void main(String[] a) { } }
