@@ -1,3 +1,128 @@
 package io.spendguard.proxy;
 
-public final class Main { public static void main(String[] a) { } }
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.spendguard.proxy.config.ConfigException;
+import io.spendguard.proxy.config.ConfigLoader;
+import io.spendguard.proxy.config.ProxyConfig;
+import io.spendguard.proxy.estimate.PriceTable;
+import io.spendguard.proxy.mock.MockProvider;
+import io.vertx.core.Vertx;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/** The command line: {@code demo}, {@code serve --config FILE}, {@code mock-provider --port N}. */
+public final class Main {
+    private static final String USAGE = """
+            usage: spendguard-proxy <command> [options]
+              demo                          proxy on :8080, admin on :8081, embedded engine, built-in mock provider
+              serve --config FILE           run the proxy from a config file
+              mock-provider --port N        a fake OpenAI server [--host H] [--latency-ms N] [--chunk-delay-ms N] [--output-tokens N]
+            """;
+
+    private Main() { }
+
+    public static void main(String[] args) {
+        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tLZ %4$s %3$s - %5$s%6$s%n");
+        if (args.length == 0) {
+            System.err.print(USAGE);
+            System.exit(2);
+        }
+        List<String> rest = Arrays.asList(args).subList(1, args.length);
+        try {
+            switch (args[0]) {
+                case "demo" -> Demo.run(rest);
+                case "serve" -> serve(option(rest, "--config", "config/spendguard.yaml"));
+                case "mock-provider" -> mockProvider(rest);
+                default -> {
+                    System.err.print(USAGE);
+                    System.exit(2);
+                }
+            }
+        } catch (ConfigException e) {
+            System.err.println("spendguard: invalid configuration: " + e.getMessage());
+            System.exit(1);
+        } catch (Exception e) {
+            System.err.println("spendguard: " + e.getMessage());
+            System.exit(1);
+        }
+    }
+
+    static String option(List<String> args, String name, String def) {
+        int i = args.indexOf(name);
+        if (i < 0) {
+            return def;
+        }
+        if (i + 1 >= args.size()) {
+            throw new ConfigException(name + ": missing value");
+        }
+        return args.get(i + 1);
+    }
+
+    /** Loads the price table named by the config: as given, else beside the config file. */
+    static PriceTable prices(ProxyConfig config, String configLocation) {
+        Path pricing = config.pricing();
+        if (!Files.exists(pricing) && !configLocation.startsWith("classpath:")) {
+            Path beside = Path.of(configLocation).toAbsolutePath().getParent().resolve(pricing.getFileName());
+            if (Files.exists(beside)) {
+                pricing = beside;
+            }
+        }
+        String location = Files.exists(pricing) || !configLocation.startsWith("classpath:")
+                ? pricing.toString() : "classpath:config/" + pricing.getFileName();
+        return PriceTable.parse(ConfigLoader.read(location), "pricing (" + location + ")");
+    }
+
+    private static void serve(String location) {
+        ProxyConfig config = ConfigLoader.load(location, System::getenv);
+        PriceTable prices = prices(config, location);
+        start(config, prices, "serve");
+    }
+
+    /** Starts a proxy and blocks the main thread until shutdown; exits non-zero if it cannot start. */
+    static ProxyServer start(ProxyConfig config, PriceTable prices, String what) {
+        PrometheusMeterRegistry registry = ProxyServer.newRegistry();
+        Vertx vertx = ProxyServer.newVertx(registry);
+        try {
+            ProxyServer server = ProxyServer.start(vertx, config, prices, Clock.systemUTC(), registry,
+                    Runtime.getRuntime().availableProcessors()).await(30, TimeUnit.SECONDS);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    server.stop().eventually(vertx::close).await(30, TimeUnit.SECONDS);
+                } catch (Exception ignored) {
+                    // shutting down anyway
+                }
+            }));
+            System.out.println("spendguard " + what + ": proxy on " + config.listen().host() + ":" + server.port()
+                    + ", admin on " + config.admin().endpoint().host() + ":" + server.adminPort()
+                    + ", gate " + config.gate().mode() + ", ledger " + config.ledger().kind()
+                    + ", pricing " + prices.version());
+            return server;
+        } catch (Exception e) {
+            System.err.println("spendguard: cannot start: " + e.getMessage());
+            vertx.close();
+            System.exit(1);
+            return null;
+        }
+    }
+
+    private static void mockProvider(List<String> args) {
+        Function<String, Long> num = name -> Long.parseLong(option(args, name, "0"));
+        MockProvider.Options options = new MockProvider.Options(num.apply("--latency-ms"), num.apply("--chunk-delay-ms"),
+                Integer.parseInt(option(args, "--output-tokens", "12")));
+        Vertx vertx = Vertx.vertx();
+        try {
+            MockProvider mock = new MockProvider(vertx, options)
+                    .listen(option(args, "--host", "127.0.0.1"), Integer.parseInt(option(args, "--port", "0")))
+                    .await(10, TimeUnit.SECONDS);
+            System.out.println("mock provider on port " + mock.port());
+        } catch (Exception e) {
+            System.err.println("mock-provider: cannot start: " + e.getMessage());
+            System.exit(1);
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package io.spendguard.proxy;
+
+import io.spendguard.proxy.config.ConfigLoader;
+import io.spendguard.proxy.config.ProxyConfig;
+import io.spendguard.proxy.mock.MockProvider;
+import io.vertx.core.Vertx;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code demo}: the proxy on :8080 and admin on :8081 with the embedded engine, a memory ledger and
+ * an in-process mock provider; no key and no network. Prints the curl lines that walk through
+ * 200 → 402 → 409 → approve → resume.
+ */
+final class Demo {
+    private static final String CONFIG = "classpath:config/demo.yaml";
+
+    private Demo() { }
+
+    static void run(List<String> args) throws Exception {
+        Vertx mockVertx = Vertx.vertx();
+        MockProvider mock = new MockProvider(mockVertx, new MockProvider.Options(0, 20, -1))
+                .listen("127.0.0.1", 0).await(10, TimeUnit.SECONDS);
+        String mockUrl = "http://127.0.0.1:" + mock.port();
+        ProxyConfig config = ConfigLoader.load(CONFIG, name -> name.equals("MOCK_PROVIDER_URL") ? mockUrl : System.getenv(name));
+        Main.start(config, Main.prices(config, CONFIG), "demo (mock provider at " + mockUrl + ")");
+        System.out.println(script(config.listen().port(), config.admin().endpoint().port()));
+    }
+
+    static String script(int port, int admin) {
+        String call = "curl -s -i http://localhost:" + port + "/v1/chat/completions -H 'content-type: application/json'";
+        String small = " -d '{\"model\":\"gpt-4o\",\"max_tokens\":1000,\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'";
+        String large = " -d '{\"model\":\"gpt-4o\",\"max_tokens\":8000,\"messages\":[{\"role\":\"user\",\"content\":\"Write a long report\"}]}'";
+        return """
+
+                Budget "demo" ($0.03, default) and budget "team" ($1.00, approval above $0.05) are loaded.
+                Each call below claims up to $0.01 (gpt-4o, max_tokens 1000) and the mock bills it in full.
+
+                1) 200 twice, then 402 budget_exceeded on the third call:
+                   %1$s%2$s
+                   %1$s%2$s
+                   %1$s%2$s
+
+                2) 409 approval_required: a larger call on budget "team":
+                   %1$s -H 'X-SpendGuard-Budget-Id: team'%3$s
+
+                3) approve it (the approval id is in the 409 body and its X-SpendGuard-Approval-Id header):
+                   APPROVAL_ID=$(curl -s 'http://localhost:%5$d/v1/approvals?state=pending' | grep -o 'apr_[0-9a-f]*' | head -1)
+                   curl -s -X POST http://localhost:%5$d/v1/approvals/$APPROVAL_ID/resolve -H 'content-type: application/json' -d '{"decision":"approve","reason":"demo"}'
+
+                4) resume: the same request with the approval id → 200 (a second resume → 409 approval_consumed):
+                   %1$s -H 'X-SpendGuard-Budget-Id: team' -H "X-SpendGuard-Approval-Id: $APPROVAL_ID"%3$s
+
+                Budgets: curl -s http://localhost:%5$d/v1/budgets     Metrics: curl -s http://localhost:%5$d/metrics | grep spendguard_
+                Streaming: add "stream":true to a body (and -N to curl). Ctrl-C stops the demo.
+                """.formatted(call, small, large, port, admin);
+    }
+}

@@ -1,0 +1,162 @@
+package io.spendguard.proxy;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.spendguard.proxy.admin.AdminApi;
+import io.spendguard.proxy.config.ProxyConfig;
+import io.spendguard.proxy.config.ProxyConfig.BudgetConfig;
+import io.spendguard.proxy.engine.Approvals;
+import io.spendguard.proxy.engine.BudgetSpec;
+import io.spendguard.proxy.engine.Engine;
+import io.spendguard.proxy.engine.MemoryLedger;
+import io.spendguard.proxy.estimate.Estimator;
+import io.spendguard.proxy.estimate.PriceTable;
+import io.spendguard.proxy.estimate.TokenCounter;
+import io.spendguard.proxy.forward.Upstream;
+import io.spendguard.proxy.gate.Gate;
+import io.spendguard.proxy.gate.LocalGate;
+import io.spendguard.proxy.http.DataPlane;
+import io.spendguard.proxy.metrics.ProxyMetrics;
+import io.spendguard.proxy.pipeline.Idempotency;
+import io.spendguard.proxy.pipeline.Pipeline;
+import io.spendguard.proxy.provider.OpenAiChat;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Logger;
+
+/**
+ * Wires one proxy: engine, gate, pipeline, the data-plane listener (one server per event loop) and
+ * the admin listener. {@link #start} returns once both ports are bound.
+ */
+public final class ProxyServer {
+    private static final Logger LOG = Logger.getLogger(ProxyServer.class.getName());
+
+    private final Vertx vertx;
+    private final Engine engine;
+    private final Upstream upstream;
+    private final List<String> deployments = new ArrayList<>();
+    private HttpServer admin;
+    private int port;
+    private volatile boolean draining;
+
+    private ProxyServer(Vertx vertx, Engine engine, Upstream upstream) {
+        this.vertx = vertx;
+        this.engine = engine;
+        this.upstream = upstream;
+    }
+
+    /** A Vert.x instance with native transport when available and Micrometer metrics into {@code registry}. */
+    public static Vertx newVertx(PrometheusMeterRegistry registry) {
+        Vertx vertx = Vertx.builder()
+                .with(new VertxOptions().setPreferNativeTransport(true)
+                        .setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)))
+                .withMetrics(new MicrometerMetricsFactory(registry))
+                .build();
+        if (!vertx.isNativeTransportEnabled()) {
+            LOG.info("native transport unavailable, using NIO: " + vertx.unavailableNativeTransportCause());
+        }
+        return vertx;
+    }
+
+    public static PrometheusMeterRegistry newRegistry() {
+        return new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    }
+
+    public static Future<ProxyServer> start(Vertx vertx, ProxyConfig config, PriceTable prices, Clock clock,
+                                            PrometheusMeterRegistry registry, int instances) {
+        ProxyMetrics metrics = new ProxyMetrics(registry);
+        Engine engine = new Engine(new MemoryLedger(clock), new Approvals(clock, Duration.ofHours(24)), clock,
+                Duration.ofMillis(Math.max(config.openai().timeoutMs(), config.anthropic().timeoutMs())).plusMinutes(5));
+        Gate gate = new LocalGate(engine);
+        Upstream upstream = new Upstream(vertx);
+        Pipeline pipeline = new Pipeline(config, new Estimator(prices, new TokenCounter(), config.estimation()), gate, upstream,
+                new Idempotency(Duration.ofMinutes(10), 64L * 1024 * 1024), metrics);
+        DataPlane dataPlane = new DataPlane(Map.of("/v1/chat/completions", new OpenAiChat()), pipeline, metrics,
+                config.limits().maxBodyBytes());
+        ProxyServer server = new ProxyServer(vertx, engine, upstream);
+        AdminApi adminApi = new AdminApi(engine, gate, metrics, registry, config.admin().token(), () -> server.draining);
+
+        Future<Void> budgets = Future.succeededFuture();
+        for (BudgetConfig b : config.budgets()) {
+            BudgetSpec spec = new BudgetSpec(b.id(), b.limitMicros(), b.window(), b.timezone(), b.approvalAboveMicros(), b.isDefault());
+            budgets = budgets.compose(v -> engine.putBudget(spec)
+                    .onSuccess(s -> metrics.budget(s.spec().id(), s.spec().limitMicros(), s.remainingMicros())).mapEmpty());
+        }
+        HttpServerOptions options = new HttpServerOptions()
+                .setHost(config.listen().host())
+                .setTcpNoDelay(true)
+                .setHandle100ContinueAutomatically(true)
+                .setMaxInitialLineLength(16 * 1024)
+                .setMaxHeaderSize(64 * 1024);
+        return budgets
+                .compose(v -> server.deploy(dataPlane, options, config.listen().port(), 1))
+                .compose(v -> instances > 1 ? server.deploy(dataPlane, options, server.port, instances - 1) : Future.succeededFuture())
+                .compose(v -> vertx.createHttpServer().requestHandler(adminApi.router(vertx))
+                        .listen(config.admin().endpoint().port(), config.admin().endpoint().host()))
+                .map(adminServer -> {
+                    server.admin = adminServer;
+                    return server;
+                });
+    }
+
+    private Future<Void> deploy(DataPlane dataPlane, HttpServerOptions options, int listenPort, int count) {
+        return vertx.deployVerticle(() -> new Listener(dataPlane, new HttpServerOptions(options).setPort(listenPort), this),
+                new DeploymentOptions().setInstances(count)).map(id -> {
+                    deployments.add(id);
+                    return null;
+                });
+    }
+
+    /** One data-plane server on one event loop. */
+    private static final class Listener extends VerticleBase {
+        private final DataPlane dataPlane;
+        private final HttpServerOptions options;
+        private final ProxyServer owner;
+
+        Listener(DataPlane dataPlane, HttpServerOptions options, ProxyServer owner) {
+            this.dataPlane = dataPlane;
+            this.options = options;
+            this.owner = owner;
+        }
+
+        @Override
+        public Future<?> start() {
+            return vertx.createHttpServer(options).requestHandler(dataPlane).listen().onSuccess(s -> owner.port = s.actualPort());
+        }
+    }
+
+    /** The data-plane port actually bound. */
+    public int port() {
+        return port;
+    }
+
+    public int adminPort() {
+        return admin.actualPort();
+    }
+
+    public Engine engine() {
+        return engine;
+    }
+
+    /** Stops taking new connections, then closes everything. */
+    public Future<Void> stop() {
+        draining = true;
+        Future<Void> all = Future.succeededFuture();
+        for (String id : deployments) {
+            all = all.compose(v -> vertx.undeploy(id));
+        }
+        return all.compose(v -> admin.close()).compose(v -> upstream.close());
+    }
+}

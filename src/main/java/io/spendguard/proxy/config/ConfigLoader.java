@@ -1,0 +1,152 @@
+package io.spendguard.proxy.config;
+
+import io.spendguard.proxy.config.ProxyConfig.AdminConfig;
+import io.spendguard.proxy.config.ProxyConfig.AuthConfig;
+import io.spendguard.proxy.config.ProxyConfig.BudgetConfig;
+import io.spendguard.proxy.config.ProxyConfig.Endpoint;
+import io.spendguard.proxy.config.ProxyConfig.EstimationConfig;
+import io.spendguard.proxy.config.ProxyConfig.GateConfig;
+import io.spendguard.proxy.config.ProxyConfig.LedgerConfig;
+import io.spendguard.proxy.config.ProxyConfig.LimitsConfig;
+import io.spendguard.proxy.config.ProxyConfig.ProviderConfig;
+import io.spendguard.proxy.config.ProxyConfig.SidecarConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/** Reads {@code spendguard.yaml} into a validated {@link ProxyConfig}; every error names its key. */
+public final class ConfigLoader {
+    public static final long DEFAULT_MAX_BODY_BYTES = 16L * 1024 * 1024;
+
+    private ConfigLoader() { }
+
+    /** Loads a file from disk, or from the jar when {@code location} starts with {@code classpath:}. */
+    public static ProxyConfig load(String location, Function<String, String> env) {
+        return parse(read(location), env, location);
+    }
+
+    /** Reads a file from disk or, for {@code classpath:NAME}, from the jar. */
+    public static String read(String location) {
+        try {
+            if (location.startsWith("classpath:")) {
+                String name = location.substring("classpath:".length());
+                try (InputStream in = ConfigLoader.class.getClassLoader().getResourceAsStream(name)) {
+                    if (in == null) {
+                        throw new ConfigException(location + ": not found");
+                    }
+                    return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                }
+            }
+            return Files.readString(Path.of(location));
+        } catch (IOException e) {
+            throw new ConfigException(location + ": cannot read (" + e.getMessage() + ")", e);
+        }
+    }
+
+    public static ProxyConfig parse(String yaml, Function<String, String> env, String source) {
+        ConfigNode root = ConfigNode.parse(yaml, env, source).only(
+                "listen", "admin", "gate", "ledger", "providers", "pricing", "auth", "budgets", "estimation", "limits");
+        ConfigNode admin = root.child("admin").only("host", "port", "token");
+        AdminConfig adminConfig = new AdminConfig(endpoint(admin, "127.0.0.1", 8081), admin.string("token", ""));
+        if (!adminConfig.loopbackOnly() && adminConfig.token().isBlank()) {
+            throw new ConfigException("admin.token: missing (expected: a token when admin.host is not loopback)");
+        }
+        ConfigNode providers = root.child("providers").only("openai", "anthropic");
+        return new ProxyConfig(
+                endpoint(root.child("listen").only("host", "port"), "0.0.0.0", 8080),
+                adminConfig,
+                gate(root.child("gate")),
+                ledger(root.child("ledger")),
+                provider(providers.child("openai"), "openai", "https://api.openai.com"),
+                provider(providers.child("anthropic"), "anthropic", "https://api.anthropic.com"),
+                Path.of(root.string("pricing", "config/pricing.yaml")),
+                auth(root.child("auth")),
+                budgets(root),
+                estimation(root.child("estimation")),
+                new LimitsConfig(root.child("limits").only("max_body_bytes")
+                        .longAtLeast("max_body_bytes", DEFAULT_MAX_BODY_BYTES, 1024)));
+    }
+
+    private static Endpoint endpoint(ConfigNode n, String host, int port) {
+        return new Endpoint(n.string("host", host), n.intAtLeast("port", port, 0));
+    }
+
+    private static GateConfig gate(ConfigNode n) {
+        n.only("mode", "fail_mode", "timeout_ms", "sidecar");
+        String mode = n.choice("mode", "embedded", "embedded", "sidecar");
+        ConfigNode s = n.child("sidecar").only("socket", "tenant_id", "unit_id");
+        SidecarConfig sidecar = new SidecarConfig(
+                s.string("socket", "/var/run/spendguard/adapter.sock"),
+                s.string("tenant_id", ""),
+                s.string("unit_id", "usd_micros"));
+        if (mode.equals("sidecar")) {
+            throw new ConfigException(n.path("mode") + ": sidecar (not available in this build; expected: embedded)");
+        }
+        return new GateConfig(mode, n.choice("fail_mode", "closed", "closed", "open"),
+                n.longAtLeast("timeout_ms", 250, 1), sidecar);
+    }
+
+    private static LedgerConfig ledger(ConfigNode n) {
+        n.only("kind", "path", "url");
+        String kind = n.choice("kind", "memory", "memory", "sqlite", "postgres");
+        if (!kind.equals("memory")) {
+            throw new ConfigException(n.path("kind") + ": " + kind + " (not available in this build; expected: memory)");
+        }
+        return new LedgerConfig(kind, n.string("path", "data/spendguard.db"), n.string("url", ""));
+    }
+
+    private static ProviderConfig provider(ConfigNode n, String name, String defaultUrl) {
+        n.only("base_url", "api_key", "connect_timeout_ms", "timeout_ms");
+        String url = n.string("base_url", defaultUrl).replaceAll("/+$", "");
+        if (!url.startsWith("http://") && !url.startsWith("https://")) {
+            throw new ConfigException(n.path("base_url") + ": " + url + " (expected: an http:// or https:// URL)");
+        }
+        return new ProviderConfig(name, url, n.string("api_key", ""),
+                n.longAtLeast("connect_timeout_ms", 5_000, 1), n.longAtLeast("timeout_ms", 600_000, 1));
+    }
+
+    private static AuthConfig auth(ConfigNode n) {
+        n.only("mode", "trust_budget_header");
+        String mode = n.choice("mode", "passthrough", "passthrough", "virtual_keys");
+        if (mode.equals("virtual_keys")) {
+            throw new ConfigException(n.path("mode") + ": virtual_keys (not available in this build; expected: passthrough)");
+        }
+        return new AuthConfig(mode, n.bool("trust_budget_header", false));
+    }
+
+    private static List<BudgetConfig> budgets(ConfigNode root) {
+        List<BudgetConfig> out = new ArrayList<>();
+        for (ConfigNode b : root.list("budgets")) {
+            b.only("id", "limit_usd", "window", "timezone", "approval_above_usd", "default");
+            Long limit = b.usdMicros("limit_usd");
+            if (limit == null) {
+                throw new ConfigException(b.path("limit_usd") + ": missing (expected: a USD amount >= 0)");
+            }
+            String tz = b.string("timezone", "UTC");
+            try {
+                java.time.ZoneId.of(tz);
+            } catch (java.time.DateTimeException e) {
+                throw new ConfigException(b.path("timezone") + ": " + tz + " (expected: an IANA time zone such as UTC or Europe/Paris)");
+            }
+            out.add(new BudgetConfig(b.requiredString("id"), limit,
+                    b.choice("window", "none", "none", "daily", "weekly", "monthly"), tz,
+                    b.usdMicros("approval_above_usd"), b.bool("default", false)));
+        }
+        if (out.size() == 1 && !out.get(0).isDefault()) {
+            BudgetConfig only = out.get(0);
+            out.set(0, new BudgetConfig(only.id(), only.limitMicros(), only.window(), only.timezone(), only.approvalAboveMicros(), true));
+        }
+        return out;
+    }
+
+    private static EstimationConfig estimation(ConfigNode n) {
+        n.only("default_max_output_tokens", "cap_output_to_reservation");
+        return new EstimationConfig(n.intAtLeast("default_max_output_tokens", 4096, 1),
+                n.bool("cap_output_to_reservation", false));
+    }
+}

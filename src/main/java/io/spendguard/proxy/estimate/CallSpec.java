@@ -1,0 +1,15 @@
+package io.spendguard.proxy.estimate;
+
+import java.util.List;
+
+/**
+ * What a provider call will bill, as read from its body by the API shape: the model, whether it
+ * streams, every billed text, the fixed framing and image tokens, and the output limit the client
+ * set (null when unset). {@code choices} multiplies the output ceiling ({@code n}).
+ */
+public record CallSpec(String model, boolean stream, List<String> texts, int framingTokens, int imageTokens,
+                       Integer maxOutputTokens, int choices, boolean billsOutput) {
+    public CallSpec {
+        texts = List.copyOf(texts);
+    }
+}

@@ -1,0 +1,222 @@
+package io.spendguard.proxy.forward;
+
+import io.spendguard.proxy.engine.Ledger.Settled;
+import io.spendguard.proxy.error.ProxyError;
+import io.spendguard.proxy.estimate.Usage;
+import io.spendguard.proxy.metrics.ProxyMetrics;
+import io.spendguard.proxy.provider.ApiShape;
+import io.spendguard.proxy.provider.StreamScanner;
+import io.spendguard.proxy.settle.Settlement;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+/**
+ * Relays one provider reply to the client and settles the call exactly once on whichever path ends
+ * it: a JSON reply is buffered (its cost goes in the headers), an SSE reply is relayed event by event
+ * with back-pressure, a provider error passes through untouched and releases the hold, and a client
+ * that leaves or a provider that breaks off cancels the other side and commits what was consumed.
+ */
+public final class Relay {
+    /** How the call ended; {@code body} is kept only for a 2xx JSON reply (idempotent replay). */
+    public record Reply(int status, String outcome, MultiMap headers, Buffer body) { }
+
+    private final HttpServerResponse out;
+    private final Upstream.Call call;
+    private final Settlement settlement;
+    private final Supplier<StreamScanner> scanners;
+    private final ApiShape shape;
+    private final MultiMap decisionHeaders;
+    private final ProxyMetrics metrics;
+    private final Promise<Reply> done = Promise.promise();
+    private StreamScanner scanner;
+    private boolean clientGone;
+    private boolean streaming;
+
+    public Relay(HttpServerResponse out, Upstream.Call call, Settlement settlement, ApiShape shape,
+                 Supplier<StreamScanner> scanners, MultiMap decisionHeaders, ProxyMetrics metrics) {
+        this.out = out;
+        this.call = call;
+        this.settlement = settlement;
+        this.shape = shape;
+        this.scanners = scanners;
+        this.decisionHeaders = decisionHeaders;
+        this.metrics = metrics;
+    }
+
+    public Future<Reply> run() {
+        out.closeHandler(v -> clientGone());
+        long started = System.nanoTime();
+        call.response().onComplete(ar -> {
+            if (clientGone) {
+                return;
+            }
+            if (ar.failed()) {
+                upstreamFailed(ar.cause());
+                return;
+            }
+            metrics.upstreamDuration(shape.provider(), System.nanoTime() - started);
+            HttpClientResponse in = ar.result();
+            if (in.statusCode() >= 400) {
+                providerError(in);
+            } else if (isEventStream(in)) {
+                stream(in);
+            } else {
+                json(in);
+            }
+        });
+        return done.future();
+    }
+
+    private static boolean isEventStream(HttpClientResponse in) {
+        String type = in.getHeader("content-type");
+        return type != null && type.toLowerCase(java.util.Locale.ROOT).startsWith("text/event-stream");
+    }
+
+    private void clientGone() {
+        if (out.ended() || clientGone) {
+            return;
+        }
+        clientGone = true;
+        metrics.interrupted("client_disconnect");
+        call.cancel();
+        settlement.partial(scanner == null ? 0 : scanner.outputTokensSeen(), "client_disconnect");
+        endStream();
+        done.tryComplete(new Reply(499, "client_disconnect", null, null));
+    }
+
+    private void upstreamFailed(Throwable cause) {
+        if (call.bodySent() && cause instanceof TimeoutException) {
+            // The provider has the request and may bill it: keep the whole hold.
+            settlement.reservation("upstream_timeout");
+            done.tryFail(ProxyError.UPSTREAM_TIMEOUT.exception("The provider did not answer in time."));
+        } else {
+            settlement.release("upstream_unreachable");
+            done.tryFail(ProxyError.UPSTREAM_UNREACHABLE.exception("The provider could not be reached."));
+        }
+    }
+
+    private void head(HttpClientResponse in) {
+        out.setStatusCode(in.statusCode());
+        out.setStatusMessage(in.statusMessage());
+        out.headers().addAll(Headers.downstream(in.headers())).addAll(decisionHeaders);
+    }
+
+    private void providerError(HttpClientResponse in) {
+        settlement.release("provider_" + in.statusCode());
+        in.body().onComplete(ar -> {
+            if (clientGone) {
+                return;
+            }
+            if (ar.failed()) {
+                out.reset();
+                done.tryComplete(new Reply(in.statusCode(), "upstream_break", null, null));
+                return;
+            }
+            head(in);
+            out.end(ar.result());
+            done.tryComplete(new Reply(in.statusCode(), "provider_error", null, null));
+        });
+    }
+
+    private void json(HttpClientResponse in) {
+        in.body().onComplete(ar -> {
+            if (clientGone) {
+                return;
+            }
+            if (ar.failed()) {
+                metrics.interrupted("upstream_break");
+                settlement.reservation("upstream_break");
+                done.tryFail(ProxyError.UPSTREAM_UNREACHABLE.exception("The provider's reply was cut off."));
+                return;
+            }
+            Buffer body = ar.result();
+            Usage usage = usageOf(body);
+            Future<Settled> settled = usage != null ? settlement.usage(usage) : settlement.reservation("no_usage");
+            settled.onComplete(s -> {
+                if (clientGone) {
+                    return;
+                }
+                head(in);
+                out.putHeader("X-SpendGuard-Cost-Usd-Micros", Long.toString(settlement.costMicros()));
+                if (s.succeeded() && s.result() != null) {
+                    out.putHeader("X-SpendGuard-Budget-Remaining-Usd-Micros", Long.toString(s.result().budget().remainingMicros()));
+                }
+                MultiMap sent = MultiMap.caseInsensitiveMultiMap().addAll(out.headers());
+                out.end(body);
+                done.tryComplete(new Reply(in.statusCode(), "ok", sent, body));
+            });
+        });
+    }
+
+    private Usage usageOf(Buffer body) {
+        try {
+            return shape.usage(new JsonObject(body));
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    private void stream(HttpClientResponse in) {
+        streaming = true;
+        metrics.streamOpened();
+        scanner = scanners.get();
+        head(in);
+        out.headers().remove("content-length");
+        out.setChunked(true);
+        SseSplitter splitter = new SseSplitter();
+        in.handler(chunk -> {
+            Buffer batch = Buffer.buffer(chunk.length());
+            splitter.feed(chunk, event -> {
+                if (scanner.onEvent(event)) {
+                    batch.appendBuffer(event);
+                }
+            });
+            if (batch.length() > 0 && !clientGone) {
+                out.write(batch);
+                if (out.writeQueueFull()) {
+                    in.pause();
+                    out.drainHandler(v -> in.resume());
+                }
+            }
+        });
+        in.exceptionHandler(e -> {
+            if (clientGone || done.future().isComplete()) {
+                return;
+            }
+            metrics.interrupted("upstream_break");
+            settlement.partial(scanner.outputTokensSeen(), "upstream_break");
+            endStream();
+            out.reset();
+            done.tryComplete(new Reply(in.statusCode(), "upstream_break", null, null));
+        });
+        in.endHandler(v -> {
+            if (clientGone) {
+                return;
+            }
+            Buffer rest = splitter.rest();
+            out.end(rest);
+            Usage usage = scanner.usage();
+            if (usage != null) {
+                settlement.usage(usage);
+            } else {
+                settlement.reservation("no_usage");
+            }
+            endStream();
+            done.tryComplete(new Reply(in.statusCode(), "ok", null, null));
+        });
+    }
+
+    private void endStream() {
+        if (streaming) {
+            streaming = false;
+            metrics.streamClosed();
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package io.spendguard.proxy.gate;
+
+import io.spendguard.proxy.engine.Decision;
+import io.spendguard.proxy.engine.DecisionRequest;
+import io.spendguard.proxy.engine.Ledger.Settled;
+import io.vertx.core.Future;
+
+/**
+ * The seam between the pipeline and whoever owns budgets: the embedded engine ({@link LocalGate})
+ * or the SpendGuard sidecar. The pipeline is the same for both.
+ */
+public interface Gate {
+
+    /** {@code embedded} or {@code sidecar}: the {@code mode} metric label. */
+    String mode();
+
+    /** Decides one call; an admitting decision holds its claim until {@link #commit} or {@link #release}. */
+    Future<Decision> decide(DecisionRequest request);
+
+    /** Spends {@code actualMicros} of an admitted call's reservation (more than the hold is an overrun). */
+    Future<Settled> commit(Decision admitted, long actualMicros);
+
+    /** Frees an admitted call's reservation without spending. */
+    Future<Settled> release(Decision admitted, String reason);
+
+    /** True while the gate can take decisions (for {@code /readyz}). */
+    boolean ready();
+}

@@ -1,0 +1,71 @@
+package io.spendguard.proxy.pipeline;
+
+import io.spendguard.proxy.engine.Decision;
+import io.spendguard.proxy.estimate.CallSpec;
+import io.spendguard.proxy.estimate.Estimate;
+import io.spendguard.proxy.provider.ApiShape;
+import io.spendguard.proxy.settle.Settlement;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The state of one request, owned by the event loop that received it. Fields fill in as the
+ * request moves through the {@link Pipeline}; {@link #state} says how far it got.
+ */
+public final class Exchange {
+    /** How far a request got. */
+    public enum State { RECEIVED, ESTIMATED, ADMITTED, FORWARDED, DONE }
+
+    final HttpServerRequest request;
+    final ApiShape shape;
+    final long startedNanos = System.nanoTime();
+    State state = State.RECEIVED;
+    Buffer body;
+    JsonObject json;
+    CallSpec spec;
+    Estimate estimate;
+    String requestHash;
+    String idempotencyKey;
+    String budgetId;
+    Idempotency.Replay replay;
+    Decision decision;
+    Settlement settlement;
+    String outcome;
+    boolean clientGone;
+
+    public Exchange(HttpServerRequest request, ApiShape shape) {
+        this.request = request;
+        this.shape = shape;
+    }
+
+    /** Sets the request body once it has been read. */
+    public void body(Buffer body) {
+        this.body = body;
+    }
+
+    public HttpServerRequest request() {
+        return request;
+    }
+
+    public ApiShape shape() {
+        return shape;
+    }
+
+    public long startedNanos() {
+        return startedNanos;
+    }
+
+    /** The metric outcome of a call that was not refused (e.g. {@code ok}, {@code provider_error}). */
+    public String outcome() {
+        return outcome;
+    }
+
+    public State state() {
+        return state;
+    }
+
+    public Decision decision() {
+        return decision;
+    }
+}

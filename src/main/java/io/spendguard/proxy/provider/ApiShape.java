@@ -1,0 +1,38 @@
+package io.spendguard.proxy.provider;
+
+import io.spendguard.proxy.estimate.CallSpec;
+import io.spendguard.proxy.estimate.TokenCounter;
+import io.spendguard.proxy.estimate.Usage;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * One provider API shape (e.g. OpenAI chat completions): reads a request body into a
+ * {@link CallSpec}, asks for usage in streams, and reads usage back from JSON and SSE replies.
+ */
+public interface ApiShape {
+
+    /** {@code openai} or {@code anthropic}: which configured provider serves this shape. */
+    String provider();
+
+    /** The bounded route label for metrics, e.g. {@code chat_completions}. */
+    String route();
+
+    /** Validates and reads the body; throws {@code ProxyException(INVALID_REQUEST)} naming the field. */
+    CallSpec parse(JsonObject body);
+
+    /**
+     * For a streaming call whose body does not ask the provider to report usage, the body to send
+     * instead (the one rewrite the proxy makes on its own); null when the original already asks.
+     */
+    Buffer withStreamUsage(Buffer original, JsonObject body);
+
+    /** Usage from a non-stream JSON reply, or null when the reply carries none. */
+    Usage usage(JsonObject reply);
+
+    /**
+     * A scanner for one SSE reply. {@code encoding} counts output seen so far (for cut streams);
+     * {@code dropUsageEvent} removes the usage-only event the proxy asked for on the client's behalf.
+     */
+    StreamScanner scanner(TokenCounter tokens, String encoding, boolean dropUsageEvent);
+}

@@ -1,0 +1,108 @@
+package io.spendguard.proxy.provider;
+
+import io.spendguard.proxy.error.ProxyError;
+import io.spendguard.proxy.error.ProxyException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/** Typed reads of request fields; a wrong type is a 400 naming the field. */
+final class Fields {
+    private Fields() { }
+
+    static ProxyException invalid(String param, String message) {
+        return ProxyError.INVALID_REQUEST.exception(message).param(param);
+    }
+
+    static String requiredString(JsonObject o, String key, String path) {
+        Object v = o.getValue(key);
+        if (!(v instanceof String s) || s.isBlank()) {
+            throw invalid(path, "'" + path + "' is required and must be a non-empty string.");
+        }
+        return s;
+    }
+
+    static String optionalString(JsonObject o, String key, String path) {
+        Object v = o.getValue(key);
+        if (v == null) {
+            return null;
+        }
+        if (!(v instanceof String s)) {
+            throw invalid(path, "'" + path + "' must be a string.");
+        }
+        return s;
+    }
+
+    static boolean optionalBool(JsonObject o, String key, String path, boolean def) {
+        Object v = o.getValue(key);
+        if (v == null) {
+            return def;
+        }
+        if (!(v instanceof Boolean b)) {
+            throw invalid(path, "'" + path + "' must be a boolean.");
+        }
+        return b;
+    }
+
+    /** An optional whole number >= {@code min}; null when absent. */
+    static Integer optionalInt(JsonObject o, String key, String path, int min) {
+        Object v = o.getValue(key);
+        if (v == null) {
+            return null;
+        }
+        if (!(v instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())
+                || n.doubleValue() > Integer.MAX_VALUE) {
+            throw invalid(path, "'" + path + "' must be an integer.");
+        }
+        if (n.intValue() < min) {
+            throw invalid(path, "'" + path + "' must be >= " + min + ".");
+        }
+        return n.intValue();
+    }
+
+    static JsonArray requiredArray(JsonObject o, String key, String path) {
+        Object v = o.getValue(key);
+        if (!(v instanceof JsonArray a) || a.isEmpty()) {
+            throw invalid(path, "'" + path + "' is required and must be a non-empty array.");
+        }
+        return a;
+    }
+
+    static JsonArray optionalArray(JsonObject o, String key, String path) {
+        Object v = o.getValue(key);
+        if (v == null) {
+            return null;
+        }
+        if (!(v instanceof JsonArray a)) {
+            throw invalid(path, "'" + path + "' must be an array.");
+        }
+        return a;
+    }
+
+    static JsonObject optionalObject(JsonObject o, String key, String path) {
+        Object v = o.getValue(key);
+        if (v == null) {
+            return null;
+        }
+        if (!(v instanceof JsonObject j)) {
+            throw invalid(path, "'" + path + "' must be an object.");
+        }
+        return j;
+    }
+
+    static JsonObject objectAt(JsonArray a, int i, String path) {
+        Object v = a.getValue(i);
+        if (!(v instanceof JsonObject j)) {
+            throw invalid(path + "[" + i + "]", "'" + path + "[" + i + "]' must be an object.");
+        }
+        return j;
+    }
+
+    /** A non-negative long from a usage block, 0 when absent or not a number. */
+    static long count(JsonObject o, String key) {
+        if (o == null) {
+            return 0;
+        }
+        Object v = o.getValue(key);
+        return v instanceof Number n ? Math.max(0, n.longValue()) : 0;
+    }
+}

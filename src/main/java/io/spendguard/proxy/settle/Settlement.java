@@ -1,0 +1,115 @@
+package io.spendguard.proxy.settle;
+
+import io.spendguard.proxy.engine.Decision;
+import io.spendguard.proxy.engine.Ledger.Settled;
+import io.spendguard.proxy.estimate.Estimate;
+import io.spendguard.proxy.estimate.Usage;
+import io.spendguard.proxy.gate.Gate;
+import io.spendguard.proxy.metrics.ProxyMetrics;
+import io.vertx.core.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The one settlement of one admitted call. Whichever path ends the call first — reply complete,
+ * provider error, timeout, client gone, stream cut — settles it; every later attempt is a no-op.
+ * A call forwarded without a reservation (fail-open) settles only in metrics.
+ */
+public final class Settlement {
+    private static final Logger LOG = Logger.getLogger(Settlement.class.getName());
+
+    private final Gate gate;
+    private final ProxyMetrics metrics;
+    private final Decision decision;
+    private final Estimate estimate;
+    private final String provider;
+    private final String modelLabel;
+    private final AtomicBoolean done = new AtomicBoolean();
+    private volatile Settled result;
+    private volatile String how;
+    private volatile long costMicros;
+
+    public Settlement(Gate gate, ProxyMetrics metrics, Decision decision, Estimate estimate, String provider, String modelLabel) {
+        this.gate = gate;
+        this.metrics = metrics;
+        this.decision = decision;
+        this.estimate = estimate;
+        this.provider = provider;
+        this.modelLabel = modelLabel;
+    }
+
+    /** Commits the cost of the provider's reported usage. */
+    public Future<Settled> usage(Usage usage) {
+        return commit(estimate.price().costMicros(usage), "usage");
+    }
+
+    /** Commits the whole reservation: a 2xx reply without usage, or a reply that never came back. */
+    public Future<Settled> reservation(String why) {
+        return commit(estimate.claimMicros(), why);
+    }
+
+    /** Commits the input estimate plus the output seen so far: a call cut short. */
+    public Future<Settled> partial(long outputTokensSeen, String why) {
+        return commit(estimate.partialCostMicros(outputTokensSeen), why);
+    }
+
+    private Future<Settled> commit(long micros, String why) {
+        if (!done.compareAndSet(false, true)) {
+            return Future.succeededFuture(result);
+        }
+        how = why;
+        costMicros = micros;
+        metrics.committed(provider, modelLabel, micros);
+        if (estimate.claimMicros() > 0) {
+            metrics.estimateRatio((double) micros / estimate.claimMicros());
+        }
+        if (decision == null) {
+            return Future.succeededFuture();
+        }
+        return record(gate.commit(decision, micros), "commit");
+    }
+
+    /** Gives the reservation back: the provider refused the call or was never reached. */
+    public Future<Settled> release(String why) {
+        if (!done.compareAndSet(false, true)) {
+            return Future.succeededFuture(result);
+        }
+        how = why;
+        if (decision == null) {
+            return Future.succeededFuture();
+        }
+        return record(gate.release(decision, why), "release");
+    }
+
+    private Future<Settled> record(Future<Settled> settled, String kind) {
+        return settled.onSuccess(s -> {
+            result = s;
+            metrics.released(s.releasedMicros());
+            metrics.overrun(s.overrunMicros());
+            metrics.budget(s.budget().spec().id(), s.budget().spec().limitMicros(), s.budget().remainingMicros());
+        }).onFailure(e -> {
+            metrics.settlementFailure(kind);
+            LOG.log(Level.WARNING, "settlement " + kind + " failed for decision " + decision.decisionId() + ": " + e.getMessage());
+        });
+    }
+
+    /** µUSD committed for this call (0 when released or not yet settled). */
+    public long costMicros() {
+        return costMicros;
+    }
+
+    public boolean isDone() {
+        return done.get();
+    }
+
+    /** How the call was settled ({@code usage}, {@code no_usage}, {@code client_disconnect}, …), or null. */
+    public String how() {
+        return how;
+    }
+
+    /** The settled ledger result, once the gate has acknowledged it. */
+    public Settled result() {
+        return result;
+    }
+}
