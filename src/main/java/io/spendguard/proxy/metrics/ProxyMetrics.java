@@ -125,6 +125,11 @@ public final class ProxyMetrics {
         usageInjected.increment();
     }
 
+    /** A settlement the gate accepted, by kind ({@code commit}, {@code release}). */
+    public void settled(String kind) {
+        Counter.builder("spendguard.settlements").tag("kind", kind).register(registry).increment();
+    }
+
     /** A settlement the gate did not accept (it is logged and retried where the gate supports it). */
     public void settlementFailure(String kind) {
         Counter.builder("spendguard.settlement.failures").tag("kind", kind).register(registry).increment();

@@ -85,6 +85,7 @@ public final class Settlement {
     private Future<Settled> record(Future<Settled> settled, String kind) {
         return settled.onSuccess(s -> {
             result = s;
+            metrics.settled(kind);
             metrics.released(s.releasedMicros());
             metrics.overrun(s.overrunMicros());
             metrics.budget(s.budget().spec().id(), s.budget().spec().limitMicros(), s.budget().remainingMicros());

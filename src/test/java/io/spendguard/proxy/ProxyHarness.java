@@ -1,0 +1,158 @@
+package io.spendguard.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.spendguard.proxy.config.ConfigLoader;
+import io.spendguard.proxy.config.ProxyConfig;
+import io.spendguard.proxy.engine.BudgetState;
+import io.spendguard.proxy.estimate.PriceTable;
+import io.spendguard.proxy.mock.MockProvider;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A real proxy on 127.0.0.1 (port 0) in front of a real mock provider, with its own Vert.x and
+ * metrics registry. Tests talk to it over HTTP like any client.
+ */
+public final class ProxyHarness implements AutoCloseable {
+    public static final PriceTable PRICES = PriceTable.parse(resource("pricing-test.yaml"), "pricing-test.yaml");
+
+    public final Vertx vertx;
+    public final PrometheusMeterRegistry registry;
+    public final MockProvider mock;
+    public final ProxyServer server;
+    public final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private ProxyHarness(Vertx vertx, PrometheusMeterRegistry registry, MockProvider mock, ProxyServer server) {
+        this.vertx = vertx;
+        this.registry = registry;
+        this.mock = mock;
+        this.server = server;
+    }
+
+    /** Starts with the given YAML fragments; {@code MOCK_URL} in them is replaced by the mock's URL. */
+    public static ProxyHarness start(String yaml) throws Exception {
+        PrometheusMeterRegistry registry = ProxyServer.newRegistry();
+        Vertx vertx = ProxyServer.newVertx(registry);
+        MockProvider mock = new MockProvider(vertx, MockProvider.Options.DEFAULT).listen("127.0.0.1", 0).await(10, TimeUnit.SECONDS);
+        String text = yaml.replace("MOCK_URL", "http://127.0.0.1:" + mock.port());
+        ProxyConfig config = ConfigLoader.parse(text, name -> null, "test");
+        ProxyServer server = ProxyServer.start(vertx, config, PRICES, Clock.systemUTC(), registry, 1).await(10, TimeUnit.SECONDS);
+        return new ProxyHarness(vertx, registry, mock, server);
+    }
+
+    /** A config with one default budget of {@code limitMicros} and the given extra top-level YAML. */
+    public static String config(long limitMicros, String budgetExtra, String extra) {
+        return """
+                listen: { host: 127.0.0.1, port: 0 }
+                admin: { host: 127.0.0.1, port: 0 }
+                gate: { timeout_ms: 2000 }
+                providers:
+                  openai: { base_url: "MOCK_URL", api_key: "", timeout_ms: 2000 }
+                budgets:
+                  - id: default
+                    limit_usd: %s
+                    window: daily
+                    default: true
+                %s
+                limits: { max_body_bytes: 65536 }
+                %s
+                """.formatted(java.math.BigDecimal.valueOf(limitMicros, 6).toPlainString(), budgetExtra.indent(4).stripTrailing(), extra);
+    }
+
+    public static String resource(String name) {
+        try (InputStream in = ProxyHarness.class.getClassLoader().getResourceAsStream(name)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException | NullPointerException e) {
+            throw new IllegalStateException("missing test resource " + name, e);
+        }
+    }
+
+    public URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + server.port() + path);
+    }
+
+    public URI admin(String path) {
+        return URI.create("http://127.0.0.1:" + server.adminPort() + path);
+    }
+
+    /** POSTs a chat completion with a client key and the given header pairs. */
+    public HttpResponse<String> chat(String body, String... headers) throws Exception {
+        return http.send(chatRequest(body, headers), HttpResponse.BodyHandlers.ofString());
+    }
+
+    public HttpRequest chatRequest(String body, String... headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri("/v1/chat/completions"))
+                .timeout(Duration.ofSeconds(20))
+                .header("content-type", "application/json")
+                .header("authorization", "Bearer sk-client-secret-1234")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return b.build();
+    }
+
+    public HttpResponse<String> adminPost(String path, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(admin(path)).header("content-type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    public HttpResponse<String> adminGet(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(admin(path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    public BudgetState budget(String id) throws Exception {
+        return server.engine().ledger().budget(id).await(5, TimeUnit.SECONDS);
+    }
+
+    /** The sum of a counter over all its tag combinations matching the given tag pairs. */
+    public double counter(String name, String... tags) {
+        return registry.find(name).tags(tags).counters().stream().mapToDouble(Counter::count).sum();
+    }
+
+    public double settlements() {
+        return counter("spendguard.settlements");
+    }
+
+    /** Waits (polling, bounded) until {@code condition} holds; fails with {@code what} otherwise. */
+    public static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for: " + what);
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    /** Asserts the ledger holds nothing and every settlement landed exactly {@code count} times, none failing. */
+    public void assertSettled(double count, String budgetId) throws Exception {
+        await(count + " settlement(s)", () -> settlements() >= count);
+        assertThat(settlements()).as("settlements").isEqualTo(count);
+        assertThat(counter("spendguard.settlement.failures")).as("settlement failures").isZero();
+        assertThat(budget(budgetId).reservedMicros()).as("held µUSD").isZero();
+    }
+
+    public static JsonObject json(HttpResponse<String> r) {
+        return new JsonObject(r.body());
+    }
+
+    @Override
+    public void close() throws Exception {
+        server.stop().eventually(vertx::close).await(10, TimeUnit.SECONDS);
+    }
+}
