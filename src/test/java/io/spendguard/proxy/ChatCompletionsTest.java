@@ -65,7 +65,7 @@ class ChatCompletionsTest {
 
         h.assertSettled(1, "default");
         assertThat(h.budget("default").committedMicros()).isEqualTo(cost);
-        assertThat(h.counter("spendguard.requests", "route", "chat_completions", "outcome", "ok")).isEqualTo(1);
+        ProxyHarness.await("request counted", () -> h.counter("spendguard.requests", "route", "chat_completions", "outcome", "ok") == 1);
     }
 
     @Test
@@ -100,7 +100,7 @@ class ChatCompletionsTest {
     }
 
     @Test
-    void lets_exactlyTheCallsThatFitThroughWhenOneHundredArriveAtOnce() throws Exception {
+    void letsExactlyTheCallsThatFitThroughWhenOneHundredArriveAtOnce() throws Exception {
         long claim = claim(BODY);
         h = ProxyHarness.start(ProxyHarness.config(claim * 10 + claim / 2, "", ""));
         List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
