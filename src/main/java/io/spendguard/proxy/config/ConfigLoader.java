@@ -43,6 +43,8 @@ public final class ConfigLoader {
                 }
             }
             return Files.readString(Path.of(location));
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new ConfigException(location + ": file not found", e);
         } catch (IOException e) {
             throw new ConfigException(location + ": cannot read (" + e.getMessage() + ")", e);
         }

@@ -48,7 +48,38 @@ public final class ConfigNode {
         return new ConfigNode("", cast(root));
     }
 
+    /** Substitutes variables line by line, leaving comments alone (they may mention ${VAR} as documentation). */
     static String substitute(String text, Function<String, String> env) {
+        StringBuilder out = new StringBuilder(text.length());
+        String[] lines = text.split("\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            String line = lines[i];
+            if (i > 0) {
+                out.append('\n');
+            }
+            int comment = commentStart(line);
+            out.append(substituteValues(line.substring(0, comment), env)).append(line, comment, line.length());
+        }
+        return out.toString();
+    }
+
+    /** Where a YAML comment starts on this line ({@code #} at the start or after a space, outside quotes). */
+    private static int commentStart(String line) {
+        char quote = 0;
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (quote != 0) {
+                quote = c == quote ? 0 : quote;
+            } else if (c == '"' || c == '\'') {
+                quote = c;
+            } else if (c == '#' && (i == 0 || Character.isWhitespace(line.charAt(i - 1)))) {
+                return i;
+            }
+        }
+        return line.length();
+    }
+
+    private static String substituteValues(String text, Function<String, String> env) {
         Matcher m = VAR.matcher(text);
         StringBuilder out = new StringBuilder();
         while (m.find()) {

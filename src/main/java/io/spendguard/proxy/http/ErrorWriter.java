@@ -33,6 +33,10 @@ public final class ErrorWriter {
         }
         JsonObject body = anthropicShape ? anthropic(e) : openai(e);
         out.setStatusCode(e.error().status()).putHeader("content-type", "application/json");
+        if (e.error().status() < 500 && e.error() != ProxyError.IDEMPOTENCY_IN_FLIGHT) {
+            // SDKs retry 409 (and some 4xx) by default; a refusal stays a refusal until something changes.
+            out.putHeader("x-should-retry", "false");
+        }
         e.headers().forEach(out::putHeader);
         boolean close = e.error() == ProxyError.REQUEST_TOO_LARGE && !request.isEnded();
         if (close && request.version() != HttpVersion.HTTP_2) {

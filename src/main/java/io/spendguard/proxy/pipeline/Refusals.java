@@ -18,7 +18,6 @@ final class Refusals {
                     "This call (estimated " + usd(d.claimMicros()) + ") needs approval on budget '" + d.budgetId()
                             + "'. Ask an operator to approve " + d.approvalId() + ", then resend it with the header "
                             + "X-SpendGuard-Approval-Id: " + d.approvalId() + ".", detail)
-                    .header("x-should-retry", "false")
                     .header("X-SpendGuard-Approval-Id", d.approvalId());
         }
         String code = d.reasonCodes().isEmpty() ? ProxyError.BUDGET_EXCEEDED.code() : d.reasonCodes().get(0);
@@ -26,7 +25,7 @@ final class Refusals {
                 ? "No budget applies to this call, so it was not sent."
                 : "Budget '" + d.budgetId() + "' cannot cover this call: it needs up to " + usd(d.claimMicros())
                         + " and " + usd(d.remainingMicros()) + " remains.";
-        ProxyException e = new ProxyException(ProxyError.BUDGET_EXCEEDED, code, message, detail).header("x-should-retry", "false");
+        ProxyException e = new ProxyException(ProxyError.BUDGET_EXCEEDED, code, message, detail);
         if (d.retryAfterSeconds() != null) {
             e.header("Retry-After", Long.toString(d.retryAfterSeconds()));
         }
