@@ -34,6 +34,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.logging.Logger;
 
 /**
@@ -76,10 +77,16 @@ public final class ProxyServer {
 
     public static Future<ProxyServer> start(Vertx vertx, ProxyConfig config, PriceTable prices, Clock clock,
                                             PrometheusMeterRegistry registry, int instances) {
+        return start(vertx, config, prices, clock, registry, instances, LocalGate::new);
+    }
+
+    /** As {@link #start}, with the gate built around the engine by {@code gates} (the seam the gate modes plug into). */
+    static Future<ProxyServer> start(Vertx vertx, ProxyConfig config, PriceTable prices, Clock clock,
+                                     PrometheusMeterRegistry registry, int instances, Function<Engine, Gate> gates) {
         ProxyMetrics metrics = new ProxyMetrics(registry);
         Engine engine = new Engine(new MemoryLedger(clock), new Approvals(clock, Duration.ofHours(24)), clock,
                 Duration.ofMillis(Math.max(config.openai().timeoutMs(), config.anthropic().timeoutMs())).plusMinutes(5));
-        Gate gate = new LocalGate(engine);
+        Gate gate = gates.apply(engine);
         Upstream upstream = new Upstream(vertx);
         Pipeline pipeline = new Pipeline(config, new Estimator(prices, new TokenCounter(), config.estimation()), gate, upstream,
                 new Idempotency(Duration.ofMinutes(10), 64L * 1024 * 1024), metrics);

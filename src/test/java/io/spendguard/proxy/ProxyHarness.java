@@ -7,6 +7,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.spendguard.proxy.config.ConfigLoader;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.engine.BudgetState;
+import io.spendguard.proxy.engine.Engine;
+import io.spendguard.proxy.gate.Gate;
+import io.spendguard.proxy.gate.LocalGate;
 import io.spendguard.proxy.estimate.PriceTable;
 import io.spendguard.proxy.mock.MockProvider;
 import io.vertx.core.Vertx;
@@ -21,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -45,12 +49,18 @@ public final class ProxyHarness implements AutoCloseable {
 
     /** Starts with the given YAML fragments; {@code MOCK_URL} in them is replaced by the mock's URL. */
     public static ProxyHarness start(String yaml) throws Exception {
+        return start(yaml, (vertx, engine) -> new LocalGate(engine));
+    }
+
+    /** Starts with a gate built around the engine by {@code gates}. */
+    public static ProxyHarness start(String yaml, BiFunction<Vertx, Engine, Gate> gates) throws Exception {
         PrometheusMeterRegistry registry = ProxyServer.newRegistry();
         Vertx vertx = ProxyServer.newVertx(registry);
         MockProvider mock = new MockProvider(vertx, MockProvider.Options.DEFAULT).listen("127.0.0.1", 0).await(10, TimeUnit.SECONDS);
         String text = yaml.replace("MOCK_URL", "http://127.0.0.1:" + mock.port());
         ProxyConfig config = ConfigLoader.parse(text, name -> null, "test");
-        ProxyServer server = ProxyServer.start(vertx, config, PRICES, Clock.systemUTC(), registry, 1).await(10, TimeUnit.SECONDS);
+        ProxyServer server = ProxyServer.start(vertx, config, PRICES, Clock.systemUTC(), registry, 1,
+                engine -> gates.apply(vertx, engine)).await(10, TimeUnit.SECONDS);
         return new ProxyHarness(vertx, registry, mock, server);
     }
 
