@@ -5,19 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The control plane: budgets changed at run time take effect at once; metrics and health are served. */
-class AdminApiTest {
-    private ProxyHarness h;
-
-    @AfterEach
-    void stop() throws Exception {
-        if (h != null) {
-            h.close();
-        }
-    }
+class AdminApiTest extends HarnessTest {
 
     @Test
     void createsReadsAndPatchesBudgetsThatApplyWithoutARestart() throws Exception {

@@ -13,22 +13,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The gated chat completions route end to end on the embedded engine: forward, 402, 409, idempotency, concurrency. */
-class ChatCompletionsTest {
+class ChatCompletionsTest extends HarnessTest {
     static final String BODY = "{\"model\":\"gpt-test\",\"max_tokens\":50,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}";
     static final Estimator ESTIMATOR = new Estimator(ProxyHarness.PRICES, new TokenCounter(), new EstimationConfig(4096, false));
 
-    private ProxyHarness h;
-
-    @AfterEach
-    void stop() throws Exception {
-        if (h != null) {
-            h.close();
-        }
-    }
 
     static long claim(String body) {
         return ESTIMATOR.estimate(new OpenAiChat().parse(new JsonObject(body))).claimMicros();

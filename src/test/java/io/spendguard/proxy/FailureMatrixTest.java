@@ -8,7 +8,6 @@ import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -19,15 +18,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * client gone → upstream cancelled and what was consumed committed; provider unreachable → released;
  * 2xx without usage → the hold is committed.
  */
-class FailureMatrixTest {
-    private ProxyHarness h;
-
-    @AfterEach
-    void stop() throws Exception {
-        if (h != null) {
-            h.close();
-        }
-    }
+class FailureMatrixTest extends HarnessTest {
 
     static String body(boolean stream) {
         return "{\"model\":\"gpt-test\",\"stream\":" + stream + ",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}";

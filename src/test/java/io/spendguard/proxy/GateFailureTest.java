@@ -12,19 +12,10 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.net.http.HttpResponse;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The gate's fail modes: closed → 503 and nothing forwarded; open → forwarded, counted; a late hold is released. */
-class GateFailureTest {
-    private ProxyHarness h;
-
-    @AfterEach
-    void stop() throws Exception {
-        if (h != null) {
-            h.close();
-        }
-    }
+class GateFailureTest extends HarnessTest {
 
     /** The real engine behind a gate that answers {@code delayMs} late, as an overloaded sidecar does. */
     static final class LateGate implements Gate {

@@ -10,24 +10,15 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * Drives the proxy with the official {@code openai} npm package (src/test/node), as an agent would
  * after setting {@code OPENAI_BASE_URL}: a plain call, a stream, and a 402 surfaced as an APIError.
  */
-class OpenAiSdkTest {
+class OpenAiSdkTest extends HarnessTest {
     private static final Path NODE_DIR = Path.of("src/test/node");
 
-    private ProxyHarness h;
-
-    @AfterEach
-    void stop() throws Exception {
-        if (h != null) {
-            h.close();
-        }
-    }
 
     @Test
     void worksUnchangedWithTheOfficialOpenAiSdk() throws Exception {

@@ -8,21 +8,12 @@ import io.spendguard.proxy.provider.OpenAiChat;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** SSE relay: chunk by chunk, usage asked for on the client's behalf and removed again, settled from the final chunk. */
-class StreamingTest {
+class StreamingTest extends HarnessTest {
     static final String STREAM = "{\"model\":\"gpt-test\",\"stream\":true,\"max_tokens\":50,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}";
 
-    private ProxyHarness h;
-
-    @AfterEach
-    void stop() throws Exception {
-        if (h != null) {
-            h.close();
-        }
-    }
 
     static Estimate estimate(String body) {
         return ChatCompletionsTest.ESTIMATOR.estimate(new OpenAiChat().parse(new JsonObject(body)));
