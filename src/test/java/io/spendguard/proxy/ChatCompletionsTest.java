@@ -20,7 +20,6 @@ class ChatCompletionsTest extends HarnessTest {
     static final String BODY = "{\"model\":\"gpt-test\",\"max_tokens\":50,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}";
     static final Estimator ESTIMATOR = new Estimator(ProxyHarness.PRICES, new TokenCounter(), new EstimationConfig(4096, false));
 
-
     static long claim(String body) {
         return ESTIMATOR.estimate(new OpenAiChat().parse(new JsonObject(body))).claimMicros();
     }

@@ -19,7 +19,6 @@ import org.junit.jupiter.api.Test;
 class OpenAiSdkTest extends HarnessTest {
     private static final Path NODE_DIR = Path.of("src/test/node");
 
-
     @Test
     void worksUnchangedWithTheOfficialOpenAiSdk() throws Exception {
         installSdk();

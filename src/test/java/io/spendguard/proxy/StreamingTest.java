@@ -14,7 +14,6 @@ import org.junit.jupiter.api.Test;
 class StreamingTest extends HarnessTest {
     static final String STREAM = "{\"model\":\"gpt-test\",\"stream\":true,\"max_tokens\":50,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}";
 
-
     static Estimate estimate(String body) {
         return ChatCompletionsTest.ESTIMATOR.estimate(new OpenAiChat().parse(new JsonObject(body)));
     }
