@@ -35,12 +35,10 @@ public final class ConfigNode {
     public static ConfigNode parse(String yaml, Function<String, String> env, String source) {
         Object root;
         try {
-            root = YAML.readValue(substitute(yaml, env), Object.class);
+            com.fasterxml.jackson.databind.JsonNode tree = YAML.readTree(substitute(yaml, env));
+            root = tree == null || tree.isMissingNode() || tree.isNull() ? Map.of() : YAML.treeToValue(tree, Object.class);
         } catch (java.io.IOException e) {
             throw new ConfigException(source + ": not valid YAML: " + e.getMessage().lines().findFirst().orElse(""));
-        }
-        if (root == null) {
-            root = Map.of();
         }
         if (!(root instanceof Map)) {
             throw new ConfigException(source + ": expected a mapping at the top level");
@@ -250,6 +248,10 @@ public final class ConfigNode {
         if (usd.signum() < 0) {
             throw new ConfigException(path(key) + ": " + usd.toPlainString() + " (expected: >= 0)");
         }
-        return usd.movePointRight(6).setScale(0, java.math.RoundingMode.HALF_UP).longValueExact();
+        try {
+            return usd.movePointRight(6).setScale(0, java.math.RoundingMode.HALF_UP).longValueExact();
+        } catch (ArithmeticException e) {
+            throw new ConfigException(path(key) + ": " + usd.toPlainString() + " (expected: at most 9223372036854.775807)");
+        }
     }
 }

@@ -50,7 +50,7 @@ final class Fields {
             return null;
         }
         if (!(v instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())
-                || n.doubleValue() > Integer.MAX_VALUE) {
+                || n.doubleValue() > Integer.MAX_VALUE || n.doubleValue() < Integer.MIN_VALUE) {
             throw invalid(path, "'" + path + "' must be an integer.");
         }
         if (n.intValue() < min) {

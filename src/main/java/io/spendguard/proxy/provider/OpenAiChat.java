@@ -131,22 +131,25 @@ public final class OpenAiChat implements ApiShape {
 
     @Override
     public Buffer withStreamUsage(Buffer original, JsonObject body) {
-        JsonObject options = body.getJsonObject("stream_options");
-        if (options == null) {
+        if (!body.containsKey("stream_options")) {
             return insertAfterOpeningBrace(original, USAGE_OPTION);
         }
-        if (Boolean.TRUE.equals(options.getValue("include_usage"))) {
+        JsonObject options = body.getJsonObject("stream_options");
+        if (options != null && Boolean.TRUE.equals(options.getValue("include_usage"))) {
             return null;
         }
         JsonObject copy = body.copy();
-        copy.getJsonObject("stream_options").put("include_usage", true);
+        copy.put("stream_options", (options == null ? new JsonObject() : options.copy()).put("include_usage", true));
         return copy.toBuffer();
     }
 
-    /** Inserts {@code member} right after the body's opening brace, leaving every other byte as sent. */
+    /**
+     * Inserts {@code member} right after the body's opening brace, leaving every other byte as sent.
+     * The body is a parsed JSON object, so its first {@code {} byte is that brace (after any BOM or whitespace).
+     */
     static Buffer insertAfterOpeningBrace(Buffer original, byte[] member) {
         int i = 0;
-        while (i < original.length() && Character.isWhitespace(original.getByte(i))) {
+        while (i < original.length() && original.getByte(i) != '{') {
             i++;
         }
         Buffer out = Buffer.buffer(original.length() + member.length);

@@ -1,0 +1,378 @@
+package io.spendguard.proxy.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.spendguard.proxy.config.ProxyConfig.BudgetConfig;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+
+class ConfigLoaderTest {
+
+    private static final String FULL = """
+            listen:   { host: 0.0.0.0, port: 9090 }
+            admin:    { host: 127.0.0.1, port: 9091, token: "${ADMIN_TOKEN:-}" }
+            gate:
+              mode: embedded
+              fail_mode: open
+              timeout_ms: 300
+              sidecar: { socket: /tmp/adapter.sock, tenant_id: "t-1", unit_id: usd_micros }
+            ledger:
+              kind: memory
+            providers:
+              openai:    { base_url: "${OPENAI_URL:-https://api.openai.com}", api_key: "${OPENAI_API_KEY:-}" }
+              anthropic: { base_url: "https://api.anthropic.com/", api_key: "sk-ant", connect_timeout_ms: 1500, timeout_ms: 30000 }
+            pricing: config/pricing.yaml
+            auth:
+              mode: passthrough
+              trust_budget_header: true
+            budgets:
+              - id: default
+                limit_usd: 10.00
+                window: monthly
+                approval_above_usd: 1.00
+                default: true
+              - id: team
+                limit_usd: 0.03
+                window: daily
+                timezone: Europe/Paris
+            estimation:
+              default_max_output_tokens: 2048
+              cap_output_to_reservation: true
+            limits:
+              max_body_bytes: 1048576
+            """;
+
+    private static Function<String, String> env(Map<String, String> vars) {
+        return vars::get;
+    }
+
+    private static ProxyConfig parse(String yaml) {
+        return ConfigLoader.parse(yaml, env(Map.of()), "test");
+    }
+
+    private static String errorOf(String yaml) {
+        try {
+            parse(yaml);
+        } catch (ConfigException e) {
+            return e.getMessage();
+        }
+        throw new AssertionError("expected a ConfigException for:\n" + yaml);
+    }
+
+    @Test
+    void parsesEveryFieldOfAFullValidFile() {
+        ProxyConfig c = ConfigLoader.parse(FULL, env(Map.of("OPENAI_API_KEY", "sk-test")), "test");
+
+        assertThat(c.listen().host()).isEqualTo("0.0.0.0");
+        assertThat(c.listen().port()).isEqualTo(9090);
+        assertThat(c.admin().endpoint().host()).isEqualTo("127.0.0.1");
+        assertThat(c.admin().endpoint().port()).isEqualTo(9091);
+        assertThat(c.admin().token()).isEmpty();
+        assertThat(c.admin().loopbackOnly()).isTrue();
+        assertThat(c.gate().mode()).isEqualTo("embedded");
+        assertThat(c.gate().failOpen()).isTrue();
+        assertThat(c.gate().timeoutMs()).isEqualTo(300);
+        assertThat(c.gate().sidecar().socket()).isEqualTo("/tmp/adapter.sock");
+        assertThat(c.gate().sidecar().tenantId()).isEqualTo("t-1");
+        assertThat(c.ledger().kind()).isEqualTo("memory");
+        assertThat(c.openai().name()).isEqualTo("openai");
+        assertThat(c.openai().baseUrl()).isEqualTo("https://api.openai.com");
+        assertThat(c.openai().apiKey()).isEqualTo("sk-test");
+        assertThat(c.anthropic().baseUrl()).as("trailing slash trimmed").isEqualTo("https://api.anthropic.com");
+        assertThat(c.anthropic().connectTimeoutMs()).isEqualTo(1500);
+        assertThat(c.anthropic().timeoutMs()).isEqualTo(30000);
+        assertThat(c.pricing()).isEqualTo(Path.of("config/pricing.yaml"));
+        assertThat(c.auth().mode()).isEqualTo("passthrough");
+        assertThat(c.auth().trustBudgetHeader()).isTrue();
+        assertThat(c.budgets()).containsExactly(
+                new BudgetConfig("default", 10_000_000L, "monthly", "UTC", 1_000_000L, true),
+                new BudgetConfig("team", 30_000L, "daily", "Europe/Paris", null, false));
+        assertThat(c.estimation().defaultMaxOutputTokens()).isEqualTo(2048);
+        assertThat(c.estimation().capOutputToReservation()).isTrue();
+        assertThat(c.limits().maxBodyBytes()).isEqualTo(1_048_576L);
+    }
+
+    @Test
+    void emptyMappingGivesDocumentedDefaults() {
+        ProxyConfig c = parse("{}");
+
+        assertThat(c.listen()).isEqualTo(new ProxyConfig.Endpoint("0.0.0.0", 8080));
+        assertThat(c.admin().endpoint()).isEqualTo(new ProxyConfig.Endpoint("127.0.0.1", 8081));
+        assertThat(c.gate().failOpen()).isFalse();
+        assertThat(c.gate().timeoutMs()).isEqualTo(250);
+        assertThat(c.openai().baseUrl()).isEqualTo("https://api.openai.com");
+        assertThat(c.anthropic().baseUrl()).isEqualTo("https://api.anthropic.com");
+        assertThat(c.auth().trustBudgetHeader()).isFalse();
+        assertThat(c.budgets()).isEmpty();
+        assertThat(c.estimation().defaultMaxOutputTokens()).isEqualTo(4096);
+        assertThat(c.limits().maxBodyBytes()).isEqualTo(ConfigLoader.DEFAULT_MAX_BODY_BYTES);
+    }
+
+    @Test
+    void substitutesSetVariableOverItsDefault() {
+        ProxyConfig c = ConfigLoader.parse(FULL, env(Map.of("OPENAI_URL", "http://localhost:1234/")), "test");
+
+        assertThat(c.openai().baseUrl()).isEqualTo("http://localhost:1234");
+    }
+
+    @Test
+    void substitutesDefaultWhenVariableIsUnsetOrEmpty() {
+        Map<String, String> vars = new HashMap<>();
+        vars.put("OPENAI_URL", "");
+        ProxyConfig c = ConfigLoader.parse(FULL, env(vars), "test");
+
+        assertThat(c.openai().baseUrl()).isEqualTo("https://api.openai.com");
+        assertThat(c.openai().apiKey()).isEmpty();
+    }
+
+    @Test
+    void substitutesVariableWithoutDefaultWhenSet() {
+        ProxyConfig c = ConfigLoader.parse("listen: { port: ${PORT} }\nadmin: { token: '${TOKEN}' }",
+                env(Map.of("PORT", "7000", "TOKEN", "s3cr$t\\x")), "test");
+
+        assertThat(c.listen().port()).isEqualTo(7000);
+        assertThat(c.admin().token()).as("$ and \\ in a value are taken literally").isEqualTo("s3cr$t\\x");
+    }
+
+    @Test
+    void missingVariableWithoutDefaultIsAnErrorNamingIt() {
+        assertThatThrownBy(() -> ConfigLoader.parse("providers: { openai: { api_key: \"${MY_MISSING_KEY}\" } }",
+                env(Map.of()), "test"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("${MY_MISSING_KEY}")
+                .hasMessageContaining("not set");
+    }
+
+    @Test
+    void timeoutBelowOneNamesKeyAndBound() {
+        assertThat(errorOf("gate: { timeout_ms: 0 }"))
+                .contains("gate.timeout_ms")
+                .contains("expected: >= 1");
+    }
+
+    @Test
+    void nonNumericTimeoutNamesKey() {
+        assertThat(errorOf("gate: { timeout_ms: soon }")).contains("gate.timeout_ms").contains("expected: a number");
+    }
+
+    @Test
+    void fractionalPortNamesKey() {
+        assertThat(errorOf("listen: { port: 80.5 }")).contains("listen.port").contains("whole number");
+    }
+
+    @Test
+    void unknownTopLevelKeyIsNamed() {
+        assertThat(errorOf("listen: { port: 1 }\nbudgetz: []")).contains("budgetz").contains("unknown key");
+    }
+
+    @Test
+    void unknownNestedKeyIsNamedWithItsPath() {
+        assertThat(errorOf("gate: { timeout: 100 }")).contains("gate.timeout").contains("unknown key");
+        assertThat(errorOf("budgets:\n  - { id: a, limit_usd: 1, windw: daily }"))
+                .contains("budgets[0].windw").contains("unknown key");
+    }
+
+    @Test
+    void badWindowNamesIndexedKey() {
+        assertThat(errorOf("budgets:\n  - { id: a, limit_usd: 1, window: hourly }"))
+                .contains("budgets[0].window")
+                .contains("hourly");
+    }
+
+    @Test
+    void badTimezoneNamesIndexedKey() {
+        assertThat(errorOf("budgets:\n  - { id: a, limit_usd: 1 }\n  - { id: b, limit_usd: 1, timezone: Mars/Olympus }"))
+                .contains("budgets[1].timezone");
+    }
+
+    @Test
+    void missingLimitNamesKey() {
+        assertThat(errorOf("budgets:\n  - { id: a, window: daily }")).contains("budgets[0].limit_usd").contains("missing");
+    }
+
+    @Test
+    void negativeLimitNamesKey() {
+        assertThat(errorOf("budgets:\n  - { id: a, limit_usd: -1 }")).contains("budgets[0].limit_usd").contains(">= 0");
+    }
+
+    @Test
+    void missingBudgetIdNamesKey() {
+        assertThat(errorOf("budgets:\n  - { limit_usd: 1 }")).contains("budgets[0].id");
+    }
+
+    @Test
+    void nonLoopbackAdminWithoutTokenNamesAdminToken() {
+        assertThat(errorOf("admin: { host: 0.0.0.0 }")).contains("admin.token");
+        assertThat(errorOf("admin: { host: 10.0.0.5, token: \"   \" }")).contains("admin.token");
+    }
+
+    @Test
+    void nonLoopbackAdminWithTokenIsAccepted() {
+        ProxyConfig c = parse("admin: { host: 0.0.0.0, token: abc }");
+
+        assertThat(c.admin().loopbackOnly()).isFalse();
+        assertThat(c.admin().token()).isEqualTo("abc");
+    }
+
+    @Test
+    void loopbackAdminNeedsNoToken() {
+        assertThat(parse("admin: { host: localhost }").admin().loopbackOnly()).isTrue();
+        assertThat(parse("admin: { host: \"::1\" }").admin().loopbackOnly()).isTrue();
+    }
+
+    @Test
+    void sqliteLedgerIsAClearNotAvailableError() {
+        assertThat(errorOf("ledger: { kind: sqlite }"))
+                .contains("ledger.kind")
+                .contains("sqlite")
+                .contains("not available")
+                .contains("expected: memory");
+    }
+
+    @Test
+    void unknownLedgerKindListsChoices() {
+        assertThat(errorOf("ledger: { kind: redis }")).contains("ledger.kind").contains("memory, sqlite, postgres");
+    }
+
+    @Test
+    void sidecarGateModeIsAClearError() {
+        assertThat(errorOf("gate: { mode: sidecar }")).contains("gate.mode").contains("not available");
+    }
+
+    @Test
+    void virtualKeysAuthModeIsAClearError() {
+        assertThat(errorOf("auth: { mode: virtual_keys }")).contains("auth.mode").contains("not available");
+    }
+
+    @Test
+    void nonHttpBaseUrlNamesKey() {
+        assertThat(errorOf("providers: { openai: { base_url: \"ftp://x\" } }")).contains("providers.openai.base_url");
+    }
+
+    @Test
+    void nonBooleanNamesKey() {
+        assertThat(errorOf("auth: { trust_budget_header: yes please }")).contains("auth.trust_budget_header");
+    }
+
+    @Test
+    void limitUsdBecomesMicroDollars() {
+        ProxyConfig c = parse("budgets:\n  - { id: a, limit_usd: 10.00, approval_above_usd: 0.0000015 }");
+
+        assertThat(c.budgets().get(0).limitMicros()).isEqualTo(10_000_000L);
+        assertThat(c.budgets().get(0).approvalAboveMicros()).as("half a µUSD rounds half-up").isEqualTo(2L);
+    }
+
+    @Test
+    void absurdLimitNamesKey() {
+        assertThat(errorOf("budgets:\n  - { id: a, limit_usd: 10000000000000 }")).contains("budgets[0].limit_usd");
+    }
+
+    @Test
+    void singleBudgetBecomesDefaultAutomatically() {
+        ProxyConfig c = parse("budgets:\n  - { id: only, limit_usd: 5 }");
+
+        assertThat(c.budgets()).singleElement().satisfies(b -> {
+            assertThat(b.id()).isEqualTo("only");
+            assertThat(b.isDefault()).isTrue();
+            assertThat(b.window()).isEqualTo("none");
+            assertThat(b.timezone()).isEqualTo("UTC");
+        });
+    }
+
+    @Test
+    void twoBudgetsWithoutDefaultStayNonDefault() {
+        ProxyConfig c = parse("budgets:\n  - { id: a, limit_usd: 5 }\n  - { id: b, limit_usd: 5 }");
+
+        assertThat(c.budgets()).noneMatch(BudgetConfig::isDefault);
+    }
+
+    @Test
+    void twoDefaultBudgetsIsAnError() {
+        assertThat(errorOf("budgets:\n  - { id: a, limit_usd: 5, default: true }\n  - { id: b, limit_usd: 5, default: true }"))
+                .contains("budgets")
+                .contains("default")
+                .contains("at most 1");
+    }
+
+    @Test
+    void duplicateBudgetIdsIsAnError() {
+        assertThat(errorOf("budgets:\n  - { id: a, limit_usd: 5 }\n  - { id: a, limit_usd: 6 }")).contains("duplicate id");
+    }
+
+    @Test
+    void invalidYamlNamesTheSource() {
+        assertThatThrownBy(() -> ConfigLoader.parse("listen: [unclosed", env(Map.of()), "my.yaml"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("my.yaml: not valid YAML");
+    }
+
+    @Test
+    void topLevelListIsRejected() {
+        assertThatThrownBy(() -> ConfigLoader.parse("- a\n- b", env(Map.of()), "my.yaml"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("expected a mapping at the top level");
+    }
+
+    @Test
+    void sectionGivenAsScalarNamesKey() {
+        assertThat(errorOf("gate: fast")).contains("gate").contains("expected a mapping");
+    }
+
+    @Test
+    void bodyLimitBelowMinimumNamesKey() {
+        assertThat(errorOf("limits: { max_body_bytes: 10 }")).contains("limits.max_body_bytes").contains(">= 1024");
+    }
+
+    @Test
+    void shippedProductionConfigParsesWithNoVariablesSet() {
+        ProxyConfig c = ConfigLoader.load("config/spendguard.yaml", env(Map.of()));
+
+        assertThat(c.budgets()).singleElement().satisfies(b -> assertThat(b.limitMicros()).isEqualTo(10_000_000L));
+    }
+
+    @Test
+    void variableReferenceInCommentIsNotSubstituted() {
+        ProxyConfig c = parse("# set ${SOME_UNSET_VAR} to override\nlisten: { port: 1234 }");
+
+        assertThat(c.listen().port()).isEqualTo(1234);
+    }
+
+    @Test
+    void commentOnlyFileGivesDocumentedDefaults() {
+        ProxyConfig c = parse("# nothing configured yet\n");
+
+        assertThat(c.listen()).isEqualTo(new ProxyConfig.Endpoint("0.0.0.0", 8080));
+    }
+
+    @Test
+    void shippedProductionConfigParses() {
+        ProxyConfig c = ConfigLoader.load("config/spendguard.yaml", env(Map.of()));
+
+        assertThat(c.budgets()).singleElement().satisfies(b -> {
+            assertThat(b.limitMicros()).isEqualTo(10_000_000L);
+            assertThat(b.isDefault()).isTrue();
+        });
+        assertThat(c.admin().loopbackOnly()).isTrue();
+    }
+
+    @Test
+    void shippedDemoConfigParsesWithMockUrl() {
+        ProxyConfig c = ConfigLoader.load("config/demo.yaml", env(Map.of("MOCK_PROVIDER_URL", "http://127.0.0.1:9999")));
+
+        assertThat(c.openai().baseUrl()).isEqualTo("http://127.0.0.1:9999");
+        assertThat(c.budgets()).extracting(BudgetConfig::id).containsExactly("demo", "team");
+        assertThat(c.budgets().get(0).limitMicros()).isEqualTo(30_000L);
+        assertThat(c.budgets().get(1).approvalAboveMicros()).isEqualTo(50_000L);
+    }
+
+    @Test
+    void demoConfigWithoutMockUrlNamesTheVariable() {
+        assertThatThrownBy(() -> ConfigLoader.load("config/demo.yaml", env(Map.of())))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("MOCK_PROVIDER_URL");
+    }
+}
