@@ -88,7 +88,7 @@ public final class ProxyServer {
                 Duration.ofMillis(Math.max(config.openai().timeoutMs(), config.anthropic().timeoutMs())).plusMinutes(5));
         Gate gate = gates.apply(engine);
         Upstream upstream = new Upstream(vertx);
-        Pipeline pipeline = new Pipeline(config, new Estimator(prices, new TokenCounter(), config.estimation()), gate, upstream,
+        Pipeline pipeline = new Pipeline(vertx, config, new Estimator(prices, new TokenCounter(), config.estimation()), gate, upstream,
                 new Idempotency(Duration.ofMinutes(10), 64L * 1024 * 1024), metrics);
         DataPlane dataPlane = new DataPlane(Map.of("/v1/chat/completions", new OpenAiChat()), pipeline, metrics,
                 config.limits().maxBodyBytes());

@@ -59,6 +59,19 @@ class ChatCompletionsTest extends HarnessTest {
     }
 
     @Test
+    void estimatesALargePromptOnAWorkerAndForwardsItIntact() throws Exception {
+        h = ProxyHarness.start(ProxyHarness.config(10_000_000, "", "").replace("max_body_bytes: 65536", "max_body_bytes: 4194304"));
+        String text = "The quick brown fox jumps over the lazy dog. ".repeat(8_000);
+        String body = "{\"model\":\"gpt-test\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"" + text + "\"}]}";
+        assertThat(body.length()).isGreaterThan(300_000);
+        HttpResponse<String> r = h.chat(body);
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValueAsLong("X-SpendGuard-Reserved-Usd-Micros").getAsLong()).isEqualTo(claim(body));
+        assertThat(h.mock.received().get(0).body().length()).isEqualTo(body.length());
+        h.assertSettled(1, "default");
+    }
+
+    @Test
     void refusesWith402OnceTheBudgetIsSpentAndTheLedgerEqualsUsageTimesPrice() throws Exception {
         long claim = claim(BODY);
         h = ProxyHarness.start(ProxyHarness.config(claim * 4, "", ""));
@@ -95,7 +108,9 @@ class ChatCompletionsTest extends HarnessTest {
         h = ProxyHarness.start(ProxyHarness.config(claim * 10 + claim / 2, "", ""));
         List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
-            calls.add(h.http.sendAsync(h.chatRequest(BODY, "x-mock-latency-ms", "300"), HttpResponse.BodyHandlers.ofString()));
+            // The mock bills every call its full claim, so a finished call never frees room for a late one.
+            calls.add(h.http.sendAsync(h.chatRequest(BODY, "x-mock-latency-ms", "300", "x-mock-output-tokens", "50"),
+                    HttpResponse.BodyHandlers.ofString()));
         }
         long ok = 0;
         long refused = 0;
@@ -108,6 +123,7 @@ class ChatCompletionsTest extends HarnessTest {
         assertThat(refused).isEqualTo(90);
         assertThat(h.mock.served()).isEqualTo(10);
         h.assertSettled(10, "default");
+        assertThat(h.budget("default").committedMicros()).isEqualTo(claim * 10);
     }
 
     @Test

@@ -15,6 +15,7 @@ import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.spendguard.proxy.settle.Settlement;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -35,7 +36,10 @@ import java.util.logging.Logger;
  */
 public final class Pipeline {
     private static final Logger LOG = Logger.getLogger(Pipeline.class.getName());
+    /** Bodies above this are parsed and tokenised on a worker thread, never on the event loop. */
+    static final int WORKER_PARSE_BYTES = 128 * 1024;
 
+    private final Vertx vertx;
     private final ProxyConfig config;
     private final Estimator estimator;
     private final Gate gate;
@@ -43,8 +47,9 @@ public final class Pipeline {
     private final Idempotency idempotency;
     private final ProxyMetrics metrics;
 
-    public Pipeline(ProxyConfig config, Estimator estimator, Gate gate, Upstream upstream, Idempotency idempotency,
+    public Pipeline(Vertx vertx, ProxyConfig config, Estimator estimator, Gate gate, Upstream upstream, Idempotency idempotency,
                     ProxyMetrics metrics) {
+        this.vertx = vertx;
         this.config = config;
         this.estimator = estimator;
         this.gate = gate;
@@ -55,7 +60,17 @@ public final class Pipeline {
 
     /** Runs a call whose body has been read; fails with a {@link ProxyException} for every refusal. */
     public Future<Void> run(Exchange x) {
+        if (x.body.length() > WORKER_PARSE_BYTES) {
+            return vertx.executeBlocking(() -> {
+                parse(x);
+                return x;
+            }, false).compose(this::admitAndForward);
+        }
         parse(x);
+        return admitAndForward(x);
+    }
+
+    private Future<Void> admitAndForward(Exchange x) {
         Idempotency.Replay replay = deduplicate(x);
         if (replay != null) {
             return replay(x, replay);
