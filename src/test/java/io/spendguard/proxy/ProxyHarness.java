@@ -38,7 +38,9 @@ public final class ProxyHarness implements AutoCloseable {
     public final PrometheusMeterRegistry registry;
     public final MockProvider mock;
     public final ProxyServer server;
-    public final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** HTTP/1.1, as the provider SDKs speak it. */
+    public final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
 
     private ProxyHarness(Vertx vertx, PrometheusMeterRegistry registry, MockProvider mock, ProxyServer server) {
         this.vertx = vertx;
@@ -117,12 +119,13 @@ public final class ProxyHarness implements AutoCloseable {
     }
 
     public HttpResponse<String> adminPost(String path, String body) throws Exception {
-        return http.send(HttpRequest.newBuilder(admin(path)).header("content-type", "application/json")
+        return http.send(HttpRequest.newBuilder(admin(path)).timeout(Duration.ofSeconds(20)).header("content-type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     public HttpResponse<String> adminGet(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(admin(path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        return http.send(HttpRequest.newBuilder(admin(path)).timeout(Duration.ofSeconds(20)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     public BudgetState budget(String id) throws Exception {
