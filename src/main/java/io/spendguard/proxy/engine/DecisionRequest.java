@@ -2,8 +2,11 @@ package io.spendguard.proxy.engine;
 
 /**
  * What the gate is asked for one call: the claim in µUSD, the budget (null: the default budget), a
- * hash of the exact request (approvals cover that request only), the run, and the approval being
- * resumed (null when none).
+ * hash of the exact request (approvals cover that request only; null when unknown, e.g. a resume
+ * through the sidecar protocol, which carries none), the run, the approval being resumed (null when
+ * none), the idempotency key it was derived from (null when none), and the estimate behind the claim
+ * (input tokens, output ceiling, pricing version) for audit.
  */
 public record DecisionRequest(String decisionId, String budgetId, long claimMicros, String model, String requestHash,
-                              String runId, String approvalId) { }
+                              String runId, String approvalId, String idempotencyKey, long inputTokens,
+                              long outputTokens, String pricingVersion) { }

@@ -73,7 +73,7 @@ public final class Engine {
     private Future<Decision> resume(DecisionRequest request) {
         Approval a = approvals.get(request.approvalId()).orElseThrow(() -> ProxyError.UNKNOWN_APPROVAL.exception(
                 "Approval '" + request.approvalId() + "' does not exist."));
-        if (!a.requestHash().equals(request.requestHash())) {
+        if (request.requestHash() != null && !a.requestHash().equals(request.requestHash())) {
             throw ProxyError.APPROVAL_MISMATCH.exception("Approval '" + a.id() + "' was granted for a different request body.");
         }
         switch (a.state()) {
