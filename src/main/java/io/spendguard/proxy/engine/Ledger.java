@@ -32,7 +32,10 @@ public interface Ledger {
     /** The outcome of a reservation attempt and the budget after it. */
     record Hold(boolean granted, BudgetState budget) { }
 
-    /** What one settlement did: the hold, what was spent of it, the overrun above it, and the budget after. */
+    /**
+     * What one settlement did: the hold, what was spent of it, the overrun above it, and the budget
+     * after (null when the gate cannot see the budget, e.g. through the sidecar protocol).
+     */
     record Settled(String reservationId, long heldMicros, long committedMicros, long overrunMicros, BudgetState budget) {
         public long releasedMicros() {
             return Math.max(0, heldMicros - committedMicros);

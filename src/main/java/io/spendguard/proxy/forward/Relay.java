@@ -145,7 +145,7 @@ public final class Relay {
                 }
                 head(in);
                 out.putHeader("X-SpendGuard-Cost-Usd-Micros", Long.toString(settlement.costMicros()));
-                if (s.succeeded() && s.result() != null) {
+                if (s.succeeded() && s.result() != null && s.result().budget() != null) {
                     out.putHeader("X-SpendGuard-Budget-Remaining-Usd-Micros", Long.toString(s.result().budget().remainingMicros()));
                 }
                 MultiMap sent = MultiMap.caseInsensitiveMultiMap().addAll(out.headers());

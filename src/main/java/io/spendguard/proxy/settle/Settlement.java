@@ -88,7 +88,9 @@ public final class Settlement {
             metrics.settled(kind);
             metrics.released(s.releasedMicros());
             metrics.overrun(s.overrunMicros());
-            metrics.budget(s.budget().spec().id(), s.budget().spec().limitMicros(), s.budget().remainingMicros());
+            if (s.budget() != null) {
+                metrics.budget(s.budget().spec().id(), s.budget().spec().limitMicros(), s.budget().remainingMicros());
+            }
         }).onFailure(e -> {
             metrics.settlementFailure(kind);
             LOG.log(Level.WARNING, "settlement " + kind + " failed for decision " + decision.decisionId() + ": " + e.getMessage());
