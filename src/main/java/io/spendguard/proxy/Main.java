@@ -21,6 +21,7 @@ public final class Main {
             usage: spendguard-proxy <command> [options]
               demo                          proxy on :8080, admin on :8081, embedded engine, built-in mock provider
               serve --config FILE           run the proxy from a config file
+              sidecar --config FILE         serve the engine over the SpendGuard sidecar protocol [--socket PATH] [--drain-seconds N]
               mock-provider --port N        a fake OpenAI server [--host H] [--latency-ms N] [--chunk-delay-ms N] [--output-tokens N]
             """;
 
@@ -37,6 +38,7 @@ public final class Main {
             switch (args[0]) {
                 case "demo" -> Demo.run(rest);
                 case "serve" -> serve(option(rest, "--config", "config/spendguard.yaml"));
+                case "sidecar" -> SidecarCommand.run(rest);
                 case "mock-provider" -> mockProvider(rest);
                 default -> {
                     System.err.print(USAGE);

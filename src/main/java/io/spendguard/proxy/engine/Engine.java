@@ -136,4 +136,9 @@ public final class Engine {
     public Clock clock() {
         return clock;
     }
+
+    /** How long a reservation is held before it expires (what the sidecar protocol reports as {@code ttl_expires_at}). */
+    public Duration reservationTtl() {
+        return reservationTtl;
+    }
 }
