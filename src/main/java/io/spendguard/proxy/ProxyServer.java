@@ -15,6 +15,7 @@ import io.spendguard.proxy.estimate.TokenCounter;
 import io.spendguard.proxy.forward.Upstream;
 import io.spendguard.proxy.gate.Gate;
 import io.spendguard.proxy.gate.LocalGate;
+import io.spendguard.proxy.gate.SidecarGate;
 import io.spendguard.proxy.http.DataPlane;
 import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.spendguard.proxy.pipeline.Idempotency;
@@ -47,15 +48,17 @@ public final class ProxyServer {
     private final Vertx vertx;
     private final Engine engine;
     private final Upstream upstream;
+    private final Gate gate;
     private final List<String> deployments = new ArrayList<>();
     private HttpServer admin;
     private int port;
     private volatile boolean draining;
 
-    private ProxyServer(Vertx vertx, Engine engine, Upstream upstream) {
+    private ProxyServer(Vertx vertx, Engine engine, Upstream upstream, Gate gate) {
         this.vertx = vertx;
         this.engine = engine;
         this.upstream = upstream;
+        this.gate = gate;
     }
 
     /** A Vert.x instance with native transport when available and Micrometer metrics into {@code registry}. */
@@ -80,19 +83,29 @@ public final class ProxyServer {
         return start(vertx, config, prices, clock, registry, instances, LocalGate::new);
     }
 
-    /** As {@link #start}, with the gate built around the engine by {@code gates} (the seam the gate modes plug into). */
+    /**
+     * As {@link #start}, with the gate built around the engine by {@code gates} (the seam the gate modes
+     * plug into); with {@code gate.mode: sidecar} the gate is a {@link SidecarGate} connected first.
+     */
     static Future<ProxyServer> start(Vertx vertx, ProxyConfig config, PriceTable prices, Clock clock,
                                      PrometheusMeterRegistry registry, int instances, Function<Engine, Gate> gates) {
         ProxyMetrics metrics = new ProxyMetrics(registry);
         Engine engine = new Engine(new MemoryLedger(clock), new Approvals(clock, Duration.ofHours(24)), clock,
                 Duration.ofMillis(Math.max(config.openai().timeoutMs(), config.anthropic().timeoutMs())).plusMinutes(5));
-        Gate gate = gates.apply(engine);
+        Future<Gate> gate = "sidecar".equals(config.gate().mode())
+                ? SidecarGate.connect(vertx, config, metrics).map(g -> g)
+                : Future.succeededFuture(gates.apply(engine));
+        return gate.compose(g -> assemble(vertx, config, prices, registry, instances, metrics, engine, g));
+    }
+
+    private static Future<ProxyServer> assemble(Vertx vertx, ProxyConfig config, PriceTable prices, PrometheusMeterRegistry registry,
+                                                int instances, ProxyMetrics metrics, Engine engine, Gate gate) {
         Upstream upstream = new Upstream(vertx);
         Pipeline pipeline = new Pipeline(vertx, config, new Estimator(prices, new TokenCounter(), config.estimation()), gate, upstream,
                 new Idempotency(Duration.ofMinutes(10), 64L * 1024 * 1024), metrics);
         DataPlane dataPlane = new DataPlane(Map.of("/v1/chat/completions", new OpenAiChat()), pipeline, metrics,
                 config.limits().maxBodyBytes());
-        ProxyServer server = new ProxyServer(vertx, engine, upstream);
+        ProxyServer server = new ProxyServer(vertx, engine, upstream, gate);
         AdminApi adminApi = new AdminApi(engine, gate, metrics, registry, config.admin().token(), () -> server.draining);
 
         Future<Void> budgets = Future.succeededFuture();
@@ -164,6 +177,7 @@ public final class ProxyServer {
         for (String id : deployments) {
             all = all.compose(v -> vertx.undeploy(id));
         }
-        return all.compose(v -> admin.close()).compose(v -> upstream.close());
+        return all.compose(v -> admin.close()).compose(v -> upstream.close())
+                .compose(v -> gate instanceof SidecarGate sidecar ? sidecar.close() : Future.succeededFuture());
     }
 }

@@ -81,14 +81,12 @@ public final class ConfigLoader {
     private static GateConfig gate(ConfigNode n) {
         n.only("mode", "fail_mode", "timeout_ms", "sidecar");
         String mode = n.choice("mode", "embedded", "embedded", "sidecar");
-        ConfigNode s = n.child("sidecar").only("socket", "tenant_id", "unit_id");
+        ConfigNode s = n.child("sidecar").only("socket", "tenant_id", "unit_id", "handshake_timeout_ms");
         SidecarConfig sidecar = new SidecarConfig(
                 s.string("socket", "/var/run/spendguard/adapter.sock"),
                 s.string("tenant_id", ""),
-                s.string("unit_id", "usd_micros"));
-        if (mode.equals("sidecar")) {
-            throw new ConfigException(n.path("mode") + ": sidecar (not available in this build; expected: embedded)");
-        }
+                s.string("unit_id", "usd_micros"),
+                s.longAtLeast("handshake_timeout_ms", 30_000, 1));
         return new GateConfig(mode, n.choice("fail_mode", "closed", "closed", "open"),
                 n.longAtLeast("timeout_ms", 250, 1), sidecar);
     }

@@ -49,15 +49,35 @@ public record ProxyConfig(
         }
     }
 
-    /** How the proxy reaches budget decisions. */
+    /** How the proxy reaches budget decisions; {@code sidecar} mode needs a socket and a tenant. */
     public record GateConfig(String mode, String failMode, long timeoutMs, SidecarConfig sidecar) {
+        public GateConfig {
+            if ("sidecar".equals(mode)) {
+                if (sidecar.socket().isBlank()) {
+                    throw new ConfigException("gate.sidecar.socket: missing (expected: the sidecar's Unix socket path when gate.mode is sidecar)");
+                }
+                if (sidecar.tenantId().isBlank()) {
+                    throw new ConfigException("gate.sidecar.tenant_id: missing (expected: the tenant to assert when gate.mode is sidecar)");
+                }
+            }
+        }
+
         public boolean failOpen() {
             return "open".equals(failMode);
         }
     }
 
-    /** Where the SpendGuard sidecar listens and what to assert to it. */
-    public record SidecarConfig(String socket, String tenantId, String unitId) { }
+    /**
+     * Where the SpendGuard sidecar listens, what to assert to it, the unit claims are made in, and how
+     * long start-up waits for the first handshake.
+     */
+    public record SidecarConfig(String socket, String tenantId, String unitId, long handshakeTimeoutMs) {
+        public SidecarConfig {
+            if (unitId.isBlank()) {
+                throw new ConfigException("gate.sidecar.unit_id: empty (expected: a unit id such as usd_micros)");
+            }
+        }
+    }
 
     /** The ledger backend. */
     public record LedgerConfig(String kind, String path, String url) { }

@@ -139,4 +139,23 @@ public final class ProxyMetrics {
     public void interrupted(String cause) {
         Counter.builder("spendguard.interrupted").tag("cause", cause).register(registry).increment();
     }
+
+    /** A settlement the gate sent again after a rejected ack or a broken stream, by kind ({@code commit}, {@code release}). */
+    public void settlementRetry(String kind) {
+        Counter.builder("spendguard.settlement.retries").tag("kind", kind).register(registry).increment();
+    }
+
+    /**
+     * A sidecar call that failed, by reason ({@code unavailable}, {@code deadline_exceeded}, {@code not_connected},
+     * {@code draining}, {@code decision_unspecified}, {@code resume_error}, {@code protocol} or
+     * {@code status_<grpc status>}).
+     */
+    public void sidecarFailure(String reason) {
+        Counter.builder("spendguard.sidecar.failures").tag("reason", reason).register(registry).increment();
+    }
+
+    /** The connection to the sidecar was lost and a new handshake started. */
+    public void sidecarReconnect() {
+        Counter.builder("spendguard.sidecar.reconnects").register(registry).increment();
+    }
 }

@@ -239,8 +239,31 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void sidecarGateModeIsAClearError() {
-        assertThat(errorOf("gate: { mode: sidecar }")).contains("gate.mode").contains("not available");
+    void sidecarGateModeNeedsATenant() {
+        assertThat(errorOf("gate: { mode: sidecar }")).contains("gate.sidecar.tenant_id").contains("missing");
+    }
+
+    @Test
+    void sidecarGateModeNeedsASocket() {
+        assertThat(errorOf("gate: { mode: sidecar, sidecar: { socket: \"\", tenant_id: t-1 } }"))
+                .contains("gate.sidecar.socket").contains("missing");
+    }
+
+    @Test
+    void sidecarGateModeWithTenantGivesDocumentedDefaults() {
+        ProxyConfig c = parse("gate: { mode: sidecar, sidecar: { tenant_id: t-1 } }");
+
+        assertThat(c.gate().mode()).isEqualTo("sidecar");
+        assertThat(c.gate().sidecar()).isEqualTo(
+                new ProxyConfig.SidecarConfig("/var/run/spendguard/adapter.sock", "t-1", "usd_micros", 30_000));
+    }
+
+    @Test
+    void sidecarHandshakeTimeoutIsValidated() {
+        assertThat(parse("gate: { sidecar: { handshake_timeout_ms: 500 } }").gate().sidecar().handshakeTimeoutMs())
+                .isEqualTo(500);
+        assertThat(errorOf("gate: { sidecar: { handshake_timeout_ms: 0 } }"))
+                .contains("gate.sidecar.handshake_timeout_ms").contains(">= 1");
     }
 
     @Test
