@@ -34,7 +34,7 @@ class ChatCompletionsTest extends HarnessTest {
 
     @Test
     void forwardsTheOriginalBytesAndSettlesTheCostFromUsage() throws Exception {
-        h = ProxyHarness.start(ProxyHarness.config(1_000_000, "", ""));
+        h = start(ProxyHarness.config(1_000_000, "", ""));
         String body = "{ \"model\":\"gpt-test\",\n \"max_tokens\":50, \"messages\":[{\"role\":\"user\",\"content\":\"Caf\\u00e9?\"}]}";
         HttpResponse<String> r = h.chat(body, "X-SpendGuard-Run-Id", "run-1", "x-custom", "kept", "x-mock-cached-tokens", "4");
 
@@ -44,7 +44,10 @@ class ChatCompletionsTest extends HarnessTest {
         assertThat(r.headers().firstValue("X-SpendGuard-Decision-Id")).isPresent();
         assertThat(r.headers().firstValueAsLong("X-SpendGuard-Reserved-Usd-Micros").getAsLong()).isEqualTo(claim(body));
         assertThat(r.headers().firstValueAsLong("X-SpendGuard-Cost-Usd-Micros").getAsLong()).isEqualTo(cost);
-        assertThat(r.headers().firstValueAsLong("X-SpendGuard-Budget-Remaining-Usd-Micros").getAsLong()).isEqualTo(1_000_000 - cost);
+        if (!h.sidecarMode()) {
+            // The sidecar protocol reports no budget state after a commit.
+            assertThat(r.headers().firstValueAsLong("X-SpendGuard-Budget-Remaining-Usd-Micros").getAsLong()).isEqualTo(1_000_000 - cost);
+        }
         assertThat(r.headers().firstValue("x-request-id")).hasValueSatisfying(v -> assertThat(v).startsWith("req_"));
 
         MockProvider.Received sent = h.mock.received().get(0);
@@ -60,7 +63,7 @@ class ChatCompletionsTest extends HarnessTest {
 
     @Test
     void estimatesALargePromptOnAWorkerAndForwardsItIntact() throws Exception {
-        h = ProxyHarness.start(ProxyHarness.config(10_000_000, "", "").replace("max_body_bytes: 65536", "max_body_bytes: 4194304"));
+        h = start(ProxyHarness.config(10_000_000, "", "").replace("max_body_bytes: 65536", "max_body_bytes: 4194304"));
         String text = "The quick brown fox jumps over the lazy dog. ".repeat(8_000);
         String body = "{\"model\":\"gpt-test\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"" + text + "\"}]}";
         assertThat(body.length()).isGreaterThan(300_000);
@@ -74,7 +77,7 @@ class ChatCompletionsTest extends HarnessTest {
     @Test
     void refusesWith402OnceTheBudgetIsSpentAndTheLedgerEqualsUsageTimesPrice() throws Exception {
         long claim = claim(BODY);
-        h = ProxyHarness.start(ProxyHarness.config(claim * 4, "", ""));
+        h = start(ProxyHarness.config(claim * 4, "", ""));
         long billed = 0;
         int ok = 0;
         HttpResponse<String> r;
@@ -105,7 +108,7 @@ class ChatCompletionsTest extends HarnessTest {
     @Test
     void letsExactlyTheCallsThatFitThroughWhenOneHundredArriveAtOnce() throws Exception {
         long claim = claim(BODY);
-        h = ProxyHarness.start(ProxyHarness.config(claim * 10 + claim / 2, "", ""));
+        h = start(ProxyHarness.config(claim * 10 + claim / 2, "", ""));
         List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
             // The mock bills every call its full claim, so a finished call never frees room for a late one.
@@ -129,7 +132,7 @@ class ChatCompletionsTest extends HarnessTest {
     @Test
     void holdsALargeCallForApprovalAndForwardsItOnceWhenApproved() throws Exception {
         String big = "{\"model\":\"gpt-test\",\"max_tokens\":900,\"messages\":[{\"role\":\"user\",\"content\":\"Write a report\"}]}";
-        h = ProxyHarness.start(ProxyHarness.config(100_000, "approval_above_usd: 0.001", ""));
+        h = start(ProxyHarness.config(100_000, "approval_above_usd: 0.001", ""));
         HttpResponse<String> first = h.chat(big);
         assertThat(first.statusCode()).isEqualTo(409);
         JsonObject error = ProxyHarness.json(first).getJsonObject("error");
@@ -165,7 +168,7 @@ class ChatCompletionsTest extends HarnessTest {
     @Test
     void answers403WhenTheApprovalWasDenied() throws Exception {
         String big = "{\"model\":\"gpt-test\",\"max_tokens\":900,\"messages\":[{\"role\":\"user\",\"content\":\"Write a report\"}]}";
-        h = ProxyHarness.start(ProxyHarness.config(100_000, "approval_above_usd: 0.001", ""));
+        h = start(ProxyHarness.config(100_000, "approval_above_usd: 0.001", ""));
         String id = ProxyHarness.json(h.chat(big)).getJsonObject("error").getJsonObject("spendguard").getString("approval_id");
         assertThat(h.adminPost("/v1/approvals/" + id + "/resolve", "{\"decision\":\"deny\",\"reason\":\"too big\"}").statusCode()).isEqualTo(200);
         HttpResponse<String> denied = h.chat(big, "X-SpendGuard-Approval-Id", id);
@@ -177,7 +180,7 @@ class ChatCompletionsTest extends HarnessTest {
 
     @Test
     void replaysAnIdempotentRetryWithoutChargingTwice() throws Exception {
-        h = ProxyHarness.start(ProxyHarness.config(1_000_000, "", ""));
+        h = start(ProxyHarness.config(1_000_000, "", ""));
         HttpResponse<String> first = h.chat(BODY, "Idempotency-Key", "k-1");
         HttpResponse<String> retry = h.chat(BODY, "Idempotency-Key", "k-1");
         assertThat(first.statusCode()).isEqualTo(200);
@@ -202,7 +205,7 @@ class ChatCompletionsTest extends HarnessTest {
 
     @Test
     void tellsAConcurrentDuplicateToRetryAndFreesTheKeyAfterARefusal() throws Exception {
-        h = ProxyHarness.start(ProxyHarness.config(1_000_000, "", ""));
+        h = start(ProxyHarness.config(1_000_000, "", ""));
         CompletableFuture<HttpResponse<String>> slow = h.http.sendAsync(
                 h.chatRequest(BODY, "Idempotency-Key", "k-2", "x-mock-latency-ms", "500"), HttpResponse.BodyHandlers.ofString());
         ProxyHarness.await("first call forwarded", () -> h.mock.served() == 1);

@@ -31,7 +31,7 @@ class FailureMatrixTest extends HarnessTest {
     @ParameterizedTest(name = "stream={0}")
     @ValueSource(booleans = {false, true})
     void releasesTheReservationWhenTheProviderAnswers500(boolean stream) throws Exception {
-        h = ProxyHarness.start(ProxyHarness.config(1_000_000, "", ""));
+        h = start(ProxyHarness.config(1_000_000, "", ""));
         HttpResponse<String> r = h.chat(body(stream), "x-mock-status", "500");
         assertThat(r.statusCode()).isEqualTo(500);
         assertThat(ProxyHarness.json(r).getJsonObject("error").getString("message")).isEqualTo("mock provider error 500");
@@ -45,7 +45,7 @@ class FailureMatrixTest extends HarnessTest {
     @ParameterizedTest(name = "stream={0}")
     @ValueSource(booleans = {false, true})
     void commitsTheHoldWhenTheProviderIsTooSlow(boolean stream) throws Exception {
-        h = ProxyHarness.start(ProxyHarness.config(1_000_000, "", "").replace("timeout_ms: 2000 }", "timeout_ms: 300 }"));
+        h = start(ProxyHarness.config(1_000_000, "", "").replace("timeout_ms: 2000 }", "timeout_ms: 300 }"));
         HttpResponse<String> r = h.chat(body(stream), "x-mock-latency-ms", "1500");
         assertThat(r.statusCode()).isEqualTo(504);
         assertThat(ProxyHarness.json(r).getJsonObject("error").getString("code")).isEqualTo("upstream_timeout");
@@ -55,7 +55,7 @@ class FailureMatrixTest extends HarnessTest {
 
     @Test
     void commitsTheTokensSeenWhenTheProviderBreaksOffMidStream() throws Exception {
-        h = ProxyHarness.start(ProxyHarness.config(1_000_000, "", ""));
+        h = start(ProxyHarness.config(1_000_000, "", ""));
         assertThatThrownBy(() -> h.chat(body(true), "x-mock-reset-after-chunks", "3")).isInstanceOf(IOException.class);
         h.assertSettled(1, "default");
         // Role chunk, "mock", " mock": two output tokens seen before the cut.
@@ -65,7 +65,7 @@ class FailureMatrixTest extends HarnessTest {
 
     @Test
     void commitsTheHoldWhenANonStreamReplyIsCutOff() throws Exception {
-        h = ProxyHarness.start(ProxyHarness.config(1_000_000, "", ""));
+        h = start(ProxyHarness.config(1_000_000, "", ""));
         HttpResponse<String> r = h.chat(body(false), "x-mock-reset-after-chunks", "0");
         assertThat(r.statusCode()).isEqualTo(502);
         h.assertSettled(1, "default");
@@ -74,7 +74,7 @@ class FailureMatrixTest extends HarnessTest {
 
     @Test
     void cancelsUpstreamAndCommitsTheTokensSeenWhenTheClientLeavesMidStream() throws Exception {
-        h = ProxyHarness.start(ProxyHarness.config(1_000_000, "", ""));
+        h = start(ProxyHarness.config(1_000_000, "", ""));
         RawClient.sendAndHangUp(h.server.port(), body(true), "x-mock-output-tokens: 80\r\nx-mock-chunk-delay-ms: 20\r\n",
                 "\"content\":\" mock\"", 3, 0);
         h.assertSettled(1, "default");
@@ -88,7 +88,7 @@ class FailureMatrixTest extends HarnessTest {
 
     @Test
     void commitsTheInputWhenTheClientLeavesBeforeANonStreamReply() throws Exception {
-        h = ProxyHarness.start(ProxyHarness.config(1_000_000, "", ""));
+        h = start(ProxyHarness.config(1_000_000, "", ""));
         RawClient.sendAndHangUp(h.server.port(), body(false), "x-mock-latency-ms: 1000\r\n", "", 0, 300);
         h.assertSettled(1, "default");
         assertThat(h.budget("default").committedMicros()).isEqualTo(estimate(false).partialCostMicros(0));
@@ -101,7 +101,7 @@ class FailureMatrixTest extends HarnessTest {
         try (ServerSocket s = new ServerSocket(0)) {
             closed = s.getLocalPort();
         }
-        h = ProxyHarness.start(ProxyHarness.config(1_000_000, "", "").replace("MOCK_URL", "http://127.0.0.1:" + closed));
+        h = start(ProxyHarness.config(1_000_000, "", "").replace("MOCK_URL", "http://127.0.0.1:" + closed));
         HttpResponse<String> r = h.chat(body(stream));
         assertThat(r.statusCode()).isEqualTo(502);
         assertThat(ProxyHarness.json(r).getJsonObject("error").getString("code")).isEqualTo("upstream_unreachable");
@@ -113,7 +113,7 @@ class FailureMatrixTest extends HarnessTest {
     @ParameterizedTest(name = "stream={0}")
     @ValueSource(booleans = {false, true})
     void commitsTheHoldWhenA2xxReplyCarriesNoUsage(boolean stream) throws Exception {
-        h = ProxyHarness.start(ProxyHarness.config(1_000_000, "", ""));
+        h = start(ProxyHarness.config(1_000_000, "", ""));
         HttpResponse<String> r = h.chat(body(stream), "x-mock-no-usage", "1");
         assertThat(r.statusCode()).isEqualTo(200);
         h.assertSettled(1, "default");
@@ -122,7 +122,7 @@ class FailureMatrixTest extends HarnessTest {
 
     @Test
     void commitsAnOverrunInFullAndCountsIt() throws Exception {
-        h = ProxyHarness.start(ProxyHarness.config(1_000_000, "", ""));
+        h = start(ProxyHarness.config(1_000_000, "", ""));
         HttpResponse<String> r = h.chat(body(false), "x-mock-output-tokens", "500");
         assertThat(r.statusCode()).isEqualTo(200);
         h.assertSettled(1, "default");

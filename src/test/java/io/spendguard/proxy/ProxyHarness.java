@@ -6,7 +6,16 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.spendguard.proxy.config.ConfigLoader;
 import io.spendguard.proxy.config.ProxyConfig;
+import io.spendguard.proxy.admin.AdminApi;
+import io.spendguard.proxy.engine.Approvals;
+import io.spendguard.proxy.engine.BudgetSpec;
 import io.spendguard.proxy.engine.BudgetState;
+import io.spendguard.proxy.engine.MemoryLedger;
+import io.spendguard.proxy.metrics.ProxyMetrics;
+import io.spendguard.proxy.sidecar.SidecarServer;
+import io.vertx.core.http.HttpServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import io.spendguard.proxy.engine.Engine;
 import io.spendguard.proxy.gate.Gate;
 import io.spendguard.proxy.gate.LocalGate;
@@ -41,17 +50,71 @@ public final class ProxyHarness implements AutoCloseable {
     /** HTTP/1.1, as the provider SDKs speak it. */
     public final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
+    /** Whoever owns the budgets: the proxy's own engine, or the sidecar's. */
+    private final Engine budgets;
+    private final Sidecar sidecar;
 
-    private ProxyHarness(Vertx vertx, PrometheusMeterRegistry registry, MockProvider mock, ProxyServer server) {
+    private ProxyHarness(Vertx vertx, PrometheusMeterRegistry registry, MockProvider mock, ProxyServer server, Sidecar sidecar) {
         this.vertx = vertx;
         this.registry = registry;
         this.mock = mock;
         this.server = server;
+        this.sidecar = sidecar;
+        this.budgets = sidecar == null ? server.engine() : sidecar.engine;
+    }
+
+    /**
+     * Our sidecar on a temporary Unix socket, with the budgets of the config and its own admin API
+     * (where approvals are resolved in this shape) and its own metrics.
+     */
+    private record Sidecar(Path dir, Engine engine, SidecarServer server, HttpServer admin) {
+        static Sidecar start(Vertx vertx, ProxyConfig config) throws Exception {
+            Path dir = Files.createTempDirectory("sg-sidecar");
+            Clock clock = Clock.systemUTC();
+            Engine engine = new Engine(new MemoryLedger(clock), new Approvals(clock, Duration.ofHours(24)), clock, Duration.ofMinutes(15));
+            for (ProxyConfig.BudgetConfig b : config.budgets()) {
+                engine.putBudget(new BudgetSpec(b.id(), b.limitMicros(), b.window(), b.timezone(), b.approvalAboveMicros(), b.isDefault()))
+                        .await(5, TimeUnit.SECONDS);
+            }
+            PrometheusMeterRegistry own = ProxyServer.newRegistry();
+            ProxyMetrics metrics = new ProxyMetrics(own);
+            SidecarServer server = SidecarServer.start(vertx, engine, new SidecarServer.Options(dir.resolve("adapter.sock"), "t-test",
+                    "usd_micros", Duration.ofSeconds(2), clock, metrics)).await(10, TimeUnit.SECONDS);
+            HttpServer admin = vertx.createHttpServer()
+                    .requestHandler(new AdminApi(engine, new LocalGate(engine), metrics, own, "", () -> false).router(vertx))
+                    .listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
+            return new Sidecar(dir, engine, server, admin);
+        }
+
+        /** The proxy's config, pointed at this sidecar. */
+        String gateYaml(String yaml) {
+            return yaml.replaceFirst("gate: \\{ timeout_ms: (\\d+) }", "gate: { mode: sidecar, timeout_ms: $1, sidecar: { socket: \""
+                    + server.socketPath() + "\", tenant_id: t-test, handshake_timeout_ms: 5000 } }");
+        }
+
+        void close() throws Exception {
+            admin.close().await(5, TimeUnit.SECONDS);
+            server.close().await(5, TimeUnit.SECONDS);
+            Files.deleteIfExists(server.socketPath());
+            Files.deleteIfExists(dir);
+        }
     }
 
     /** Starts with the given YAML fragments; {@code MOCK_URL} in them is replaced by the mock's URL. */
     public static ProxyHarness start(String yaml) throws Exception {
         return start(yaml, (vertx, engine) -> new LocalGate(engine));
+    }
+
+    /** Starts the proxy in {@code gate.mode: sidecar} in front of our sidecar, which owns the config's budgets. */
+    public static ProxyHarness startWithSidecar(String yaml) throws Exception {
+        PrometheusMeterRegistry registry = ProxyServer.newRegistry();
+        Vertx vertx = ProxyServer.newVertx(registry);
+        MockProvider mock = new MockProvider(vertx, MockProvider.Options.DEFAULT).listen("127.0.0.1", 0).await(10, TimeUnit.SECONDS);
+        String text = yaml.replace("MOCK_URL", "http://127.0.0.1:" + mock.port());
+        Sidecar sidecar = Sidecar.start(vertx, ConfigLoader.parse(text, name -> null, "test"));
+        ProxyConfig config = ConfigLoader.parse(sidecar.gateYaml(text), name -> null, "test");
+        ProxyServer server = ProxyServer.start(vertx, config, PRICES, Clock.systemUTC(), registry, 1).await(10, TimeUnit.SECONDS);
+        return new ProxyHarness(vertx, registry, mock, server, sidecar);
     }
 
     /** Starts with a gate built around the engine by {@code gates}. */
@@ -63,7 +126,7 @@ public final class ProxyHarness implements AutoCloseable {
         ProxyConfig config = ConfigLoader.parse(text, name -> null, "test");
         ProxyServer server = ProxyServer.start(vertx, config, PRICES, Clock.systemUTC(), registry, 1,
                 engine -> gates.apply(vertx, engine)).await(10, TimeUnit.SECONDS);
-        return new ProxyHarness(vertx, registry, mock, server);
+        return new ProxyHarness(vertx, registry, mock, server, null);
     }
 
     /** A config with one default budget of {@code limitMicros} and the given extra top-level YAML. */
@@ -97,8 +160,13 @@ public final class ProxyHarness implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + server.port() + path);
     }
 
+    /** The admin API that owns budgets and approvals: the proxy's, or in sidecar mode the sidecar's. */
     public URI admin(String path) {
-        return URI.create("http://127.0.0.1:" + server.adminPort() + path);
+        return URI.create("http://127.0.0.1:" + (sidecar == null ? server.adminPort() : sidecar.admin.actualPort()) + path);
+    }
+
+    public boolean sidecarMode() {
+        return sidecar != null;
     }
 
     /** POSTs a chat completion with a client key and the given header pairs. */
@@ -129,7 +197,7 @@ public final class ProxyHarness implements AutoCloseable {
     }
 
     public BudgetState budget(String id) throws Exception {
-        return server.engine().ledger().budget(id).await(5, TimeUnit.SECONDS);
+        return budgets.ledger().budget(id).await(5, TimeUnit.SECONDS);
     }
 
     /** The sum of a counter over all its tag combinations matching the given tag pairs. */
@@ -166,6 +234,10 @@ public final class ProxyHarness implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        server.stop().eventually(vertx::close).await(10, TimeUnit.SECONDS);
+        server.stop().await(10, TimeUnit.SECONDS);
+        if (sidecar != null) {
+            sidecar.close();
+        }
+        vertx.close().await(10, TimeUnit.SECONDS);
     }
 }

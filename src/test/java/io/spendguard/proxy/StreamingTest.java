@@ -20,7 +20,7 @@ class StreamingTest extends HarnessTest {
 
     @Test
     void asksForUsageRemovesTheInjectedUsageChunkAndSettlesFromIt() throws Exception {
-        h = ProxyHarness.start(ProxyHarness.config(1_000_000, "", ""));
+        h = start(ProxyHarness.config(1_000_000, "", ""));
         HttpResponse<String> r = h.chat(STREAM);
 
         assertThat(r.statusCode()).isEqualTo(200);
@@ -42,7 +42,7 @@ class StreamingTest extends HarnessTest {
 
     @Test
     void passesTheUsageChunkThroughWhenTheClientAskedForIt() throws Exception {
-        h = ProxyHarness.start(ProxyHarness.config(1_000_000, "", ""));
+        h = start(ProxyHarness.config(1_000_000, "", ""));
         String body = STREAM.replace("\"stream\":true", "\"stream\":true,\"stream_options\":{\"include_usage\":true}");
         HttpResponse<String> r = h.chat(body, "x-mock-cached-tokens", "2");
 
@@ -57,7 +57,7 @@ class StreamingTest extends HarnessTest {
 
     @Test
     void relaysEventsAsTheyArriveRatherThanBufferingTheStream() throws Exception {
-        h = ProxyHarness.start(ProxyHarness.config(1_000_000, "", ""));
+        h = start(ProxyHarness.config(1_000_000, "", ""));
         long started = System.nanoTime();
         String firstEvents = RawClient.sendAndHangUp(h.server.port(), STREAM.replace("50", "200"),
                 "x-mock-output-tokens: 100\r\nx-mock-chunk-delay-ms: 40\r\n", "data: ", 2, 0);
