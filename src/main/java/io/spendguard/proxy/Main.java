@@ -91,7 +91,8 @@ public final class Main {
         Vertx vertx = ProxyServer.newVertx(registry);
         try {
             ProxyServer server = ProxyServer.start(vertx, config, prices, Clock.systemUTC(), registry,
-                    Runtime.getRuntime().availableProcessors()).await(30, TimeUnit.SECONDS);
+                    Runtime.getRuntime().availableProcessors())
+                    .await(config.gate().sidecar().handshakeTimeoutMs() + 10_000, TimeUnit.MILLISECONDS);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 try {
                     server.stop().eventually(vertx::close).await(30, TimeUnit.SECONDS);

@@ -106,10 +106,13 @@ public final class ProxyServer {
         DataPlane dataPlane = new DataPlane(Map.of("/v1/chat/completions", new OpenAiChat()), pipeline, metrics,
                 config.limits().maxBodyBytes());
         ProxyServer server = new ProxyServer(vertx, engine, upstream, gate);
-        AdminApi adminApi = new AdminApi(engine, gate, metrics, registry, config.admin().token(), () -> server.draining);
+        // With gate.mode: sidecar the sidecar owns budgets and approvals; the local engine stays unused.
+        boolean ownsBudgets = !"sidecar".equals(config.gate().mode());
+        AdminApi adminApi = new AdminApi(ownsBudgets ? engine : null, gate, metrics, registry, config.admin().token(),
+                () -> server.draining);
 
         Future<Void> budgets = Future.succeededFuture();
-        for (BudgetConfig b : config.budgets()) {
+        for (BudgetConfig b : ownsBudgets ? config.budgets() : List.<BudgetConfig>of()) {
             BudgetSpec spec = new BudgetSpec(b.id(), b.limitMicros(), b.window(), b.timezone(), b.approvalAboveMicros(), b.isDefault());
             budgets = budgets.compose(v -> engine.putBudget(spec)
                     .onSuccess(s -> metrics.budget(s.spec().id(), s.spec().limitMicros(), s.remainingMicros())).mapEmpty());

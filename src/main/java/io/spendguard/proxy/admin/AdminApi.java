@@ -23,7 +23,8 @@ import java.util.function.BooleanSupplier;
 /**
  * The control plane on the admin port: budgets, approvals, Prometheus metrics and health. Every
  * route but {@code /metrics}, {@code /healthz} and {@code /readyz} needs
- * {@code Authorization: Bearer <admin.token>} when a token is configured.
+ * {@code Authorization: Bearer <admin.token>} when a token is configured. Without an engine (a proxy
+ * whose budgets live in the sidecar) it serves metrics and health only.
  */
 public final class AdminApi {
     private final Engine engine;
@@ -50,6 +51,11 @@ public final class AdminApi {
         r.get("/metrics").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
                 .end(prometheus.scrape()));
         r.route("/v1/*").handler(this::authorize);
+        if (engine == null) {
+            r.route("/v1/*").handler(ctx -> error(ctx, 404,
+                    "budgets and approvals live in the sidecar (gate.mode: sidecar): use the sidecar's admin API"));
+            return r;
+        }
         r.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(64 * 1024));
         r.post("/v1/budgets").handler(this::createBudget);
         r.get("/v1/budgets").handler(ctx -> reply(ctx, engine.ledger().budgets().map(list ->
