@@ -4,13 +4,19 @@ import io.spendguard.proxy.config.ConfigLoader;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.mock.MockProvider;
 import io.vertx.core.Vertx;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
  * {@code demo}: the proxy on :8080 and admin on :8081 with the embedded engine, a memory ledger and
  * an in-process mock provider; no key and no network. Prints the curl lines that walk through
- * 200 → 402 → 409 → approve → resume.
+ * 200 → 402 → 409 → approve → resume. {@code demo --sidecar} runs the budgets in a second process,
+ * the sidecar, on a temporary Unix socket (its admin API, where approvals are resolved, on :8082)
+ * and the proxy in {@code gate.mode: sidecar}.
  */
 final class Demo {
     private static final String CONFIG = "classpath:config/demo.yaml";
@@ -21,10 +27,38 @@ final class Demo {
         Vertx mockVertx = Vertx.vertx();
         MockProvider mock = new MockProvider(mockVertx, new MockProvider.Options(0, 20, -1))
                 .listen("127.0.0.1", 0).await(10, TimeUnit.SECONDS);
-        String mockUrl = "http://127.0.0.1:" + mock.port();
-        ProxyConfig config = ConfigLoader.load(CONFIG, name -> name.equals("MOCK_PROVIDER_URL") ? mockUrl : System.getenv(name));
-        Main.start(config, Main.prices(config, CONFIG), "demo (mock provider at " + mockUrl + ")");
-        System.out.println(script(config.listen().port(), config.admin().endpoint().port()));
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.put("MOCK_PROVIDER_URL", "http://127.0.0.1:" + mock.port());
+        int controlAdmin = 8081;
+        if (args.contains("--sidecar")) {
+            Path socket = Files.createTempDirectory("spendguard-demo").resolve("adapter.sock");
+            env.put("SPENDGUARD_SOCKET", socket.toString());
+            controlAdmin = 8082;
+            startSidecar(env, socket, controlAdmin);
+            env.put("SPENDGUARD_GATE_MODE", "sidecar");
+        }
+        ProxyConfig config = ConfigLoader.load(CONFIG, env::get);
+        Main.start(config, Main.prices(config, CONFIG), "demo (mock provider at " + env.get("MOCK_PROVIDER_URL") + ")");
+        System.out.println(script(config.listen().port(), controlAdmin));
+    }
+
+    /** The sidecar as a second process on {@code socket}, its admin API on {@code adminPort}; stopped with the demo. */
+    private static void startSidecar(Map<String, String> env, Path socket, int adminPort) throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "sidecar", "--config", CONFIG, "--socket", socket.toString()).inheritIO();
+        pb.environment().putAll(env);
+        pb.environment().put("SPENDGUARD_ADMIN_PORT", Integer.toString(adminPort));
+        Process sidecar = pb.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(sidecar::destroy));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!Files.exists(socket) && sidecar.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        if (!Files.exists(socket)) {
+            sidecar.destroy();
+            throw new IllegalStateException("the sidecar did not start on " + socket);
+        }
     }
 
     static String script(int port, int admin) {
