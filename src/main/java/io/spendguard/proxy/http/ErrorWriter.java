@@ -2,6 +2,7 @@ package io.spendguard.proxy.http;
 
 import io.spendguard.proxy.error.ProxyError;
 import io.spendguard.proxy.error.ProxyException;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
@@ -17,6 +18,7 @@ import java.util.logging.Logger;
  */
 public final class ErrorWriter {
     private static final Logger LOG = Logger.getLogger(ErrorWriter.class.getName());
+    private static final long LINGER_MS = 1_000;
 
     private ErrorWriter() { }
 
@@ -38,16 +40,26 @@ public final class ErrorWriter {
             out.putHeader("x-should-retry", "false");
         }
         e.headers().forEach(out::putHeader);
-        boolean close = e.error() == ProxyError.REQUEST_TOO_LARGE && !request.isEnded();
-        if (close && request.version() != HttpVersion.HTTP_2) {
+        boolean linger = e.error() == ProxyError.REQUEST_TOO_LARGE && !request.isEnded() && request.version() != HttpVersion.HTTP_2;
+        if (linger) {
             out.putHeader("connection", "close");
         }
-        out.end(body.toBuffer()).onComplete(v -> {
-            if (close && request.version() != HttpVersion.HTTP_2) {
-                request.connection().close();
-            }
-        });
+        out.end(body.toBuffer());
+        if (linger) {
+            lingeringClose(request);
+        }
         return e.error().label();
+    }
+
+    /**
+     * After refusing a body that is still arriving, discard the rest and close once it ends (or after
+     * {@link #LINGER_MS}): closing at once would reset a client that is still writing before it reads
+     * the 413.
+     */
+    private static void lingeringClose(HttpServerRequest request) {
+        request.handler(ignored -> { });
+        request.endHandler(v -> request.connection().close());
+        Vertx.currentContext().owner().setTimer(LINGER_MS, t -> request.connection().close());
     }
 
     private static ProxyException internal(Throwable failure) {
