@@ -3,13 +3,7 @@ package io.spendguard.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.json.JsonObject;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,17 +11,15 @@ import org.junit.jupiter.api.Test;
  * after setting {@code OPENAI_BASE_URL}: a plain call, a stream, and a 402 surfaced as an APIError.
  */
 class OpenAiSdkTest extends HarnessTest {
-    private static final Path NODE_DIR = Path.of("src/test/node");
-
     @Test
     void worksUnchangedWithTheOfficialOpenAiSdk() throws Exception {
-        installSdk();
+        NodeScripts.install("openai");
         h = ProxyHarness.start(ProxyHarness.config(5_000, "", ""));
-        Map<String, JsonObject> results = runScript(Map.of(
+        Map<String, JsonObject> results = NodeScripts.run("openai-sdk-e2e.mjs", Map.of(
                 "OPENAI_BASE_URL", "http://127.0.0.1:" + h.server.port() + "/v1",
                 "OPENAI_API_KEY", "sk-test",
                 "SG_REFUSE_MODEL", "gpt-4o-mini",
-                "SG_REFUSE_MAX_TOKENS", "16000"));
+                "SG_REFUSE_MAX_TOKENS", "16000"), "scenario", "non_stream", "stream", "refused");
 
         JsonObject plain = results.get("non_stream");
         assertThat(plain.getBoolean("ok")).as(plain.encode()).isTrue();
@@ -51,34 +43,5 @@ class OpenAiSdkTest extends HarnessTest {
 
         h.assertSettled(2, "default");
         assertThat(h.mock.served()).isEqualTo(2);
-    }
-
-    private static void installSdk() throws Exception {
-        if (Files.isDirectory(NODE_DIR.resolve("node_modules/openai"))) {
-            return;
-        }
-        Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
-                .directory(NODE_DIR.toFile()).redirectErrorStream(true).start();
-        String out = new String(npm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(npm.waitFor(5, TimeUnit.MINUTES)).isTrue();
-        assertThat(npm.exitValue()).as("npm ci in src/test/node: " + out).isZero();
-    }
-
-    private static Map<String, JsonObject> runScript(Map<String, String> env) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder("node", "openai-sdk-e2e.mjs").directory(NODE_DIR.toFile())
-                .redirectError(ProcessBuilder.Redirect.INHERIT);
-        pb.environment().putAll(env);
-        Process node = pb.start();
-        String out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(node.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        Map<String, JsonObject> results = new HashMap<>();
-        for (String line : List.of(out.split("\n"))) {
-            if (line.startsWith("{")) {
-                JsonObject o = new JsonObject(line);
-                results.put(o.getString("scenario"), o);
-            }
-        }
-        assertThat(results).as("script output: " + out).containsKeys("non_stream", "stream", "refused");
-        return results;
     }
 }

@@ -7,11 +7,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.engine.Ledger.Settled;
+import io.spendguard.proxy.NodeScripts;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -27,7 +27,6 @@ import org.junit.jupiter.api.Test;
  * that resets streams without {@code :authority}) on the Unix socket, serving our .proto files.
  */
 class SidecarGateGrpcJsTest {
-    private static final Path NODE_DIR = Path.of("src/test/node");
     private static final String SERVER = """
             const grpc = require('@grpc/grpc-js');
             const protoLoader = require('@grpc/proto-loader');
@@ -73,9 +72,9 @@ class SidecarGateGrpcJsTest {
 
     @BeforeEach
     void start() throws Exception {
-        installGrpcJs();
+        NodeScripts.install("@grpc/grpc-js", "@grpc/proto-loader");
         peer = new SidecarPeer();
-        ProcessBuilder pb = new ProcessBuilder("node", "-e", SERVER).directory(NODE_DIR.toFile())
+        ProcessBuilder pb = new ProcessBuilder("node", "-e", SERVER).directory(NodeScripts.DIR.toFile())
                 .redirectError(ProcessBuilder.Redirect.INHERIT);
         pb.environment().put("SG_SOCKET", peer.socket.toString());
         pb.environment().put("SG_PROTO_DIR", Path.of("src/main/proto").toAbsolutePath().toString());
@@ -105,18 +104,6 @@ class SidecarGateGrpcJsTest {
         node.destroy();
         node.waitFor(10, TimeUnit.SECONDS);
         peer.close();
-    }
-
-    private static void installGrpcJs() throws Exception {
-        if (Files.isDirectory(NODE_DIR.resolve("node_modules/@grpc/grpc-js"))
-                && Files.isDirectory(NODE_DIR.resolve("node_modules/@grpc/proto-loader"))) {
-            return;
-        }
-        Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
-                .directory(NODE_DIR.toFile()).redirectErrorStream(true).start();
-        String out = new String(npm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(npm.waitFor(5, TimeUnit.MINUTES)).isTrue();
-        assertThat(npm.exitValue()).as("npm ci in src/test/node: " + out).isZero();
     }
 
     private List<JsonObject> rpc(String name) {
