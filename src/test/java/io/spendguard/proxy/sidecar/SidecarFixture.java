@@ -19,7 +19,7 @@ import io.spendguard.proxy.engine.BudgetState;
 import io.spendguard.proxy.engine.Engine;
 import io.spendguard.proxy.engine.MemoryLedger;
 import io.spendguard.proxy.metrics.ProxyMetrics;
-import io.vertx.core.Promise;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.net.SocketAddress;
@@ -30,7 +30,6 @@ import io.vertx.grpc.common.ServiceMethod;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -88,14 +87,11 @@ final class SidecarFixture implements AutoCloseable {
 
     /** Calls a unary method and reports the status instead of failing on a non-OK one. */
     <Q, R> Reply<R> call(ServiceMethod<R, Q> method, Q request) throws Exception {
-        return grpc.request(address, method).compose(req -> req.send(request)).compose(resp -> {
-            Promise<Reply<R>> reply = Promise.promise();
-            List<R> got = new ArrayList<>();
-            resp.handler(got::add);
-            resp.exceptionHandler(reply::tryFail);
-            resp.endHandler(v -> reply.tryComplete(new Reply<>(resp.status(), resp.statusMessage(), got.isEmpty() ? null : got.get(0))));
-            return reply.future();
-        }).await(10, TimeUnit.SECONDS);
+        // last() and end() are futures: unlike handlers they cannot miss a reply that ended before they were set.
+        return grpc.request(address, method).compose(req -> req.send(request)).compose(resp -> resp.last()
+                .transform(ar -> resp.end().transform(e -> Future.succeededFuture(
+                        new Reply<>(resp.status(), resp.statusMessage(), ar.succeeded() ? ar.result() : null)))))
+                .await(10, TimeUnit.SECONDS);
     }
 
     static HandshakeRequest handshake(String tenant, int version) {
