@@ -36,7 +36,7 @@ public class DecisionBench {
         Vertx vertx = Vertx.builder().with(new VertxOptions().setPreferNativeTransport(true)).build();
         System.out.println("transport: " + (vertx.isNativeTransportEnabled() ? "native epoll" : "NIO (" + vertx.unavailableNativeTransportCause() + ")"));
         GrpcClient grpc = GrpcClient.client(vertx, new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
-                .setHttp2ClearTextUpgrade(false).setHttp2MaxPoolSize(1));
+                .setHttp2ClearTextUpgrade(false));
         SidecarAdapterGrpcClient client = SidecarAdapterGrpcClient.create(grpc, SocketAddress.domainSocketAddress(socket));
         String session = client.handshake(HandshakeRequest.newBuilder().setProtocolVersion(1).setRuntimeKind("egress-proxy")
                 .setCapabilityLevel(HandshakeRequest.CapabilityLevel.L1_LLM_CALL).setTenantIdAssertion(tenant).build())
