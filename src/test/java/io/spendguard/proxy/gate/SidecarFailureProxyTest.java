@@ -96,13 +96,7 @@ class SidecarFailureProxyTest {
         engine = new Engine(ledger, new Approvals(clock, Duration.ofHours(24)), clock, Duration.ofMinutes(15));
         await(engine.putBudget(new BudgetSpec("team", 1_000_000, "daily", "UTC", null, true)));
         sidecar = startSidecar();
-        proxy = ProxyHarness.start("""
-                listen: { host: 127.0.0.1, port: 0 }
-                admin: { host: 127.0.0.1, port: 0 }
-                gate: { mode: sidecar, timeout_ms: 200, sidecar: { socket: "%s", tenant_id: t-1, handshake_timeout_ms: 5000 } }
-                providers:
-                  openai: { base_url: "MOCK_URL", api_key: "", timeout_ms: 2000 }
-                """.formatted(peer.socket));
+        proxy = ProxyHarness.start(peer.proxyConfig(200));
     }
 
     private SidecarServer startSidecar() throws Exception {

@@ -35,13 +35,7 @@ class SidecarModeProxyTest {
         await(engine.putBudget(new BudgetSpec("team", 1_000_000, "daily", "UTC", null, true)));
         sidecar = await(SidecarServer.start(peer.vertx, engine, new SidecarServer.Options(peer.socket, "t-1", "usd_micros",
                 Duration.ofSeconds(5), clock, peer.metrics)));
-        proxy = ProxyHarness.start("""
-                listen: { host: 127.0.0.1, port: 0 }
-                admin: { host: 127.0.0.1, port: 0 }
-                gate: { mode: sidecar, timeout_ms: 2000, sidecar: { socket: "%s", tenant_id: t-1, handshake_timeout_ms: 5000 } }
-                providers:
-                  openai: { base_url: "MOCK_URL", api_key: "", timeout_ms: 2000 }
-                """.formatted(peer.socket));
+        proxy = ProxyHarness.start(peer.proxyConfig(2000));
     }
 
     @AfterEach

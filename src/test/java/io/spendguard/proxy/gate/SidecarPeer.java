@@ -91,6 +91,17 @@ final class SidecarPeer {
         return c == null ? 0 : c.count();
     }
 
+    /** A proxy config in {@code gate.mode: sidecar} pointed at this peer's socket (tenant {@code t-1}). */
+    String proxyConfig(long gateTimeoutMs) {
+        return """
+                listen: { host: 127.0.0.1, port: 0 }
+                admin: { host: 127.0.0.1, port: 0 }
+                gate: { mode: sidecar, timeout_ms: %d, sidecar: { socket: "%s", tenant_id: t-1, handshake_timeout_ms: 5000 } }
+                providers:
+                  openai: { base_url: "MOCK_URL", api_key: "", timeout_ms: 2000 }
+                """.formatted(gateTimeoutMs, socket);
+    }
+
     void close() throws Exception {
         vertx.close().await(10, TimeUnit.SECONDS);
         try (var files = Files.list(dir)) {
