@@ -5,8 +5,9 @@ package io.spendguard.proxy.engine;
  * hash of the exact request (approvals cover that request only; null when unknown, e.g. a resume
  * through the sidecar protocol, which carries none), the run, the approval being resumed (null when
  * none), the idempotency key it was derived from (null when none), and the estimate behind the claim
- * (input tokens, output ceiling, pricing version) for audit.
+ * (input tokens, output ceiling, pricing version) for audit. {@code mutated} is true when the request
+ * already carries a DEGRADE mutation, so it is reserved as it is and not degraded again.
  */
 public record DecisionRequest(String decisionId, String budgetId, long claimMicros, String model, String requestHash,
                               String runId, String approvalId, String idempotencyKey, long inputTokens,
-                              long outputTokens, String pricingVersion) { }
+                              long outputTokens, String pricingVersion, boolean mutated) { }

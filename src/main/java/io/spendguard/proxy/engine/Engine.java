@@ -102,7 +102,7 @@ public final class Engine {
         Instant expires = clock.instant().plus(reservationTtl);
         return ledger.reserve(budgetId, reservationId, request.claimMicros(), expires).map(hold -> hold.granted()
                 ? new Decision(Outcome.CONTINUE, request.decisionId(), budgetId, reservationId, request.claimMicros(),
-                        request.claimMicros(), hold.budget().remainingMicros(), List.of(), request.approvalId(), null)
+                        request.claimMicros(), hold.budget().remainingMicros(), List.of(), request.approvalId(), null, null)
                 : stop(request, hold.budget()));
     }
 
@@ -114,7 +114,7 @@ public final class Engine {
     private static Decision refusal(Outcome outcome, DecisionRequest request, String budgetId, long remaining,
                                     List<String> reasons, String approvalId, Long retryAfter) {
         return new Decision(outcome, request.decisionId(), budgetId, null, request.claimMicros(), 0, remaining, reasons,
-                approvalId, retryAfter);
+                approvalId, retryAfter, null);
     }
 
     public Future<Ledger.Settled> commit(String reservationId, long amountMicros) {

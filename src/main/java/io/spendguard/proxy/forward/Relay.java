@@ -205,6 +205,8 @@ public final class Relay {
             Usage usage = scanner.usage();
             if (usage != null) {
                 settlement.usage(usage);
+            } else if (scanner.failed()) {
+                settlement.partial(scanner.outputTokensSeen(), "stream_error");
             } else {
                 settlement.reservation("no_usage");
             }

@@ -85,7 +85,7 @@ final class ProtoMapper {
                     throw SidecarException.protocol("protocol", d.getDecision() + " without a reservation id");
                 }
                 yield new Decision(Outcome.valueOf(d.getDecision().name()), r.decisionId(), budget, d.getReservationIds(0),
-                        r.claimMicros(), r.claimMicros(), 0, d.getReasonCodesList(), r.approvalId(), null);
+                        r.claimMicros(), r.claimMicros(), 0, d.getReasonCodesList(), r.approvalId(), null, null);
             }
             case STOP, SKIP, STOP_RUN_PROJECTION -> {
                 Map<String, String> details = d.getError().getDetailsMap();
@@ -93,7 +93,7 @@ final class ProtoMapper {
                 Long remaining = number(details.get("remaining_usd_micros"));
                 yield new Decision(Outcome.valueOf(d.getDecision().name()), r.decisionId(), details.getOrDefault("budget_id", budget),
                         null, r.claimMicros(), 0, remaining == null ? 0 : remaining, reasons, null,
-                        number(details.get("retry_after_seconds")));
+                        number(details.get("retry_after_seconds")), null);
             }
             case REQUIRE_APPROVAL -> {
                 String approval = !d.getApprovalRequestId().isEmpty() ? d.getApprovalRequestId() : r.approvalId();
@@ -102,7 +102,7 @@ final class ProtoMapper {
                 }
                 List<String> reasons = d.getReasonCodesCount() > 0 ? d.getReasonCodesList() : List.of(Engine.APPROVAL_REQUIRED);
                 yield new Decision(Outcome.REQUIRE_APPROVAL, r.decisionId(), budget, null, r.claimMicros(), 0, 0, reasons,
-                        approval, null);
+                        approval, null, null);
             }
             default -> throw SidecarException.protocol("decision_unspecified", "the sidecar answered " + d.getDecision());
         };
@@ -123,7 +123,7 @@ final class ProtoMapper {
                 String message = resp.getError().getMessage();
                 if (message.startsWith("[APPROVAL_NON_TERMINAL]")) {
                     return new Decision(Outcome.REQUIRE_APPROVAL, r.decisionId(), r.budgetId() != null ? r.budgetId() : DEFAULT_BUDGET,
-                            null, r.claimMicros(), 0, 0, List.of(Engine.APPROVAL_REQUIRED), id, null);
+                            null, r.claimMicros(), 0, 0, List.of(Engine.APPROVAL_REQUIRED), id, null, null);
                 }
                 if (message.startsWith("[APPROVAL_EXPIRED]")) {
                     throw ProxyError.APPROVAL_EXPIRED.exception("Approval '" + id + "' expired before it was approved.");

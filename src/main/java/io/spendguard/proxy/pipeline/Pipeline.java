@@ -141,7 +141,7 @@ public final class Pipeline {
     private Future<Void> decide(Exchange x) {
         DecisionRequest request = new DecisionRequest(decisionId(x), x.budgetId, x.estimate.claimMicros(), x.spec.model(),
                 x.requestHash, x.request.getHeader("X-SpendGuard-Run-Id"), x.request.getHeader("X-SpendGuard-Approval-Id"),
-                x.idempotencyKey, x.estimate.inputTokens(), x.estimate.outputCeiling(), x.estimate.pricingVersion());
+                x.idempotencyKey, x.estimate.inputTokens(), x.estimate.outputCeiling(), x.estimate.pricingVersion(), false);
         long started = System.nanoTime();
         Future<Decision> pending = gate.decide(request);
         return pending.timeout(config.gate().timeoutMs(), TimeUnit.MILLISECONDS)

@@ -27,6 +27,13 @@ public interface ApiShape {
      */
     Buffer withStreamUsage(Buffer original, JsonObject body);
 
+    /**
+     * The body field that carries the output limit for this request ({@code max_tokens},
+     * {@code max_completion_tokens}, {@code max_output_tokens}): where a DEGRADE mutation or
+     * {@code cap_output_to_reservation} writes the limit. Null for APIs that produce no output.
+     */
+    String outputLimitField(JsonObject body);
+
     /** Usage from a non-stream JSON reply, or null when the reply carries none. */
     Usage usage(JsonObject reply);
 

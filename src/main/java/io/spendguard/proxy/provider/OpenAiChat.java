@@ -158,6 +158,11 @@ public final class OpenAiChat implements ApiShape {
     }
 
     @Override
+    public String outputLimitField(JsonObject body) {
+        return body.containsKey("max_tokens") && !body.containsKey("max_completion_tokens") ? "max_tokens" : "max_completion_tokens";
+    }
+
+    @Override
     public Usage usage(JsonObject reply) {
         Object u = reply.getValue("usage");
         return u instanceof JsonObject usage ? fromUsage(usage) : null;

@@ -14,4 +14,12 @@ public interface StreamScanner {
 
     /** Output tokens counted from the deltas seen so far (the bill of a stream cut short). */
     long outputTokensSeen();
+
+    /**
+     * True when the provider reported an error in the stream and no usage: the call is then billed
+     * as cut short (input plus the output seen), not at the whole reservation.
+     */
+    default boolean failed() {
+        return false;
+    }
 }

@@ -112,7 +112,7 @@ final class Decisions {
                         claim.getBudgetId().isEmpty() ? null : claim.getBudgetId(), amount, model.isEmpty() ? null : model,
                         HexFormat.of().formatHex(fingerprint), request.getIds().getRunId(), null, key.isEmpty() ? null : key,
                         request.getInputs().getClaimEstimate().getInputTokens(),
-                        request.getInputs().getClaimEstimate().getPredictedATokens(), ""))
+                        request.getInputs().getClaimEstimate().getPredictedATokens(), "", false))
                 .recover(e -> unknownBudget(e, claim.getBudgetId()))
                 .map(this::respond);
     }

@@ -53,7 +53,7 @@ final class Resumes {
         }
         String decisionId = request.getDecisionId().isEmpty() ? approval.decisionId() : request.getDecisionId();
         return engine.decide(new DecisionRequest(decisionId, approval.budgetId(), approval.claimMicros(), approval.model(),
-                        null, "", id, null, 0, 0, ""))
+                        null, "", id, null, 0, 0, "", false))
                 .map(d -> d.outcome() == Decision.Outcome.REQUIRE_APPROVAL
                         ? errorResponse("[APPROVAL_NON_TERMINAL] approval " + id + " is pending")
                         : ResumeAfterApprovalResponse.newBuilder().setDecision(decisions.respond(d)).build())

@@ -17,13 +17,13 @@ import org.junit.jupiter.api.Test;
 class ProtoMapperTest {
     private static final UnitRef UNIT = ProtoMapper.unit("usd_micros");
     private static final DecisionRequest CALL = new DecisionRequest("d-1", "team", 2_500, "gpt-4o", "hash", null, null,
-            "chat:key-1", 1_200, 4_096, "prices-1");
+            "chat:key-1", 1_200, 4_096, "prices-1", false);
 
     @Test
     void aDecisionRequestIsAPureFunctionOfTheCall() {
         byte[] once = ProtoMapper.decisionRequest(CALL, UNIT).toByteArray();
         byte[] again = ProtoMapper.decisionRequest(new DecisionRequest("d-1", "team", 2_500, "gpt-4o", "hash", null, null,
-                "chat:key-1", 1_200, 4_096, "prices-1"), ProtoMapper.unit("usd_micros")).toByteArray();
+                "chat:key-1", 1_200, 4_096, "prices-1", false), ProtoMapper.unit("usd_micros")).toByteArray();
 
         assertThat(again).isEqualTo(once);
     }
@@ -56,7 +56,7 @@ class ProtoMapperTest {
 
     @Test
     void idsAreDerivedFromTheDecisionIdAndTheKeyFallsBackToIt() {
-        DecisionRequest keyless = new DecisionRequest("d-2", null, 10, "gpt-4o", null, "run-7", null, null, 1, 1, "p");
+        DecisionRequest keyless = new DecisionRequest("d-2", null, 10, "gpt-4o", null, "run-7", null, null, 1, 1, "p", false);
         var r = ProtoMapper.decisionRequest(keyless, UNIT);
 
         assertThat(r.getIds().getDecisionId()).isEqualTo("d-2");

@@ -50,12 +50,12 @@ final class SidecarPeer {
     /** A call with no idempotency key, run id or approval. */
     static DecisionRequest request(String decisionId, long claimMicros) {
         return new DecisionRequest(decisionId, null, claimMicros, "gpt-4o-mini", "hash-" + decisionId, null, null, null,
-                120, 256, "prices-1");
+                120, 256, "prices-1", false);
     }
 
     static DecisionRequest resume(DecisionRequest original, String decisionId, String approvalId, String requestHash) {
         return new DecisionRequest(decisionId, original.budgetId(), original.claimMicros(), original.model(), requestHash,
-                original.runId(), approvalId, null, original.inputTokens(), original.outputTokens(), original.pricingVersion());
+                original.runId(), approvalId, null, original.inputTokens(), original.outputTokens(), original.pricingVersion(), false);
     }
 
     static <T> T await(Future<T> f) throws Exception {
