@@ -103,7 +103,7 @@ public final class ProxyServer {
         Upstream upstream = new Upstream(vertx);
         Pipeline pipeline = new Pipeline(vertx, config, new Estimator(prices, new TokenCounter(), config.estimation()), gate, upstream,
                 new Idempotency(Duration.ofMinutes(10), 64L * 1024 * 1024), metrics);
-        DataPlane dataPlane = new DataPlane(Map.of("/v1/chat/completions", new OpenAiChat()), pipeline, metrics,
+        DataPlane dataPlane = new DataPlane(Map.of("/v1/chat/completions", new OpenAiChat(), "/v1/responses", new io.spendguard.proxy.provider.OpenAiResponses(), "/v1/completions", new io.spendguard.proxy.provider.OpenAiCompletions(), "/v1/embeddings", new io.spendguard.proxy.provider.OpenAiEmbeddings()), pipeline, metrics,
                 config.limits().maxBodyBytes());
         ProxyServer server = new ProxyServer(vertx, engine, upstream, gate);
         // With gate.mode: sidecar the sidecar owns budgets and approvals; the local engine stays unused.

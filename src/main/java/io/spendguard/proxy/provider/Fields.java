@@ -4,6 +4,7 @@ import io.spendguard.proxy.error.ProxyError;
 import io.spendguard.proxy.error.ProxyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.function.Consumer;
 
 /** Typed reads of request fields; a wrong type is a 400 naming the field. */
 final class Fields {
@@ -95,6 +96,22 @@ final class Fields {
             throw invalid(path + "[" + i + "]", "'" + path + "[" + i + "]' must be an object.");
         }
         return j;
+    }
+
+    /** Passes {@code value} on when it is a string (stream events are read leniently, never rejected). */
+    static void ifString(Object value, Consumer<String> out) {
+        if (value instanceof String s) {
+            out.accept(s);
+        }
+    }
+
+    /** A string that must be present but may be empty (a text part may carry no text). */
+    static String requiredText(JsonObject o, String key, String path) {
+        Object v = o.getValue(key);
+        if (!(v instanceof String s)) {
+            throw invalid(path, "'" + path + "' is required and must be a string.");
+        }
+        return s;
     }
 
     /** A non-negative long from a usage block, 0 when absent or not a number. */

@@ -1,0 +1,52 @@
+package io.spendguard.proxy.provider;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The {@code stream_options.include_usage} option of OpenAI chat and legacy completions: without it a
+ * stream reports no usage, so the proxy asks for it on the client's behalf (the one rewrite it makes
+ * on its own) and the shape's scanner drops the usage chunk again.
+ */
+final class IncludeUsage {
+    private static final byte[] OPTION = "\"stream_options\":{\"include_usage\":true},".getBytes(StandardCharsets.UTF_8);
+
+    private IncludeUsage() { }
+
+    /** Checks the types of {@code stream_options} and its {@code include_usage}. */
+    static void validate(JsonObject body) {
+        JsonObject options = Fields.optionalObject(body, "stream_options", "stream_options");
+        if (options != null) {
+            Fields.optionalBool(options, "include_usage", "stream_options.include_usage", false);
+        }
+    }
+
+    /** The body to send so the stream reports usage, or null when the client already asked for it. */
+    static Buffer request(Buffer original, JsonObject body) {
+        if (!body.containsKey("stream_options")) {
+            return insertAfterOpeningBrace(original, OPTION);
+        }
+        JsonObject options = body.getJsonObject("stream_options");
+        if (options != null && Boolean.TRUE.equals(options.getValue("include_usage"))) {
+            return null;
+        }
+        JsonObject copy = body.copy();
+        copy.put("stream_options", (options == null ? new JsonObject() : options.copy()).put("include_usage", true));
+        return copy.toBuffer();
+    }
+
+    /**
+     * Inserts {@code member} right after the body's opening brace, leaving every other byte as sent.
+     * The body is a parsed JSON object, so its first {@code {} byte is that brace (after any BOM or whitespace).
+     */
+    static Buffer insertAfterOpeningBrace(Buffer original, byte[] member) {
+        int i = 0;
+        while (i < original.length() && original.getByte(i) != '{') {
+            i++;
+        }
+        Buffer out = Buffer.buffer(original.length() + member.length);
+        out.appendBuffer(original, 0, i + 1).appendBytes(member).appendBuffer(original, i + 1, original.length() - i - 1);
+        return out;
+    }
+}

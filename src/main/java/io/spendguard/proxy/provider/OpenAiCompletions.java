@@ -1,0 +1,72 @@
+package io.spendguard.proxy.provider;
+
+import io.spendguard.proxy.estimate.CallSpec;
+import io.spendguard.proxy.estimate.TokenCounter;
+import io.spendguard.proxy.estimate.Usage;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import java.util.function.Consumer;
+
+/**
+ * OpenAI {@code POST /v1/completions} (legacy). Bills the {@code prompt} (see {@link PromptInput};
+ * no message framing) and the {@code suffix}. The output ceiling is {@code max_tokens} per
+ * completion, times every prompt, times {@code max(n, best_of)}: {@code best_of} candidates are
+ * generated server side and billed even though only {@code n} come back. Without {@code max_tokens}
+ * OpenAI stops at 16 tokens, but the ceiling is left unset so the estimator's configured default
+ * applies: a larger, safe hold that also covers OpenAI-compatible servers with other defaults (the
+ * unused part is released at settlement). Usage and streams are read as for chat: the proxy asks for
+ * {@code stream_options.include_usage} and drops the usage chunk when the client did not ask for it.
+ */
+public final class OpenAiCompletions implements ApiShape {
+
+    @Override
+    public String provider() {
+        return "openai";
+    }
+
+    @Override
+    public String route() {
+        return "completions";
+    }
+
+    @Override
+    public CallSpec parse(JsonObject body) {
+        String model = Fields.requiredString(body, "model", "model");
+        boolean stream = Fields.optionalBool(body, "stream", "stream", false);
+        BilledInput in = new BilledInput();
+        int prompts = PromptInput.read(body, "prompt", in);
+        in.text(Fields.optionalString(body, "suffix", "suffix"));
+        Integer max = Fields.optionalInt(body, "max_tokens", "max_tokens", 0);
+        Integer n = Fields.optionalInt(body, "n", "n", 1);
+        Integer bestOf = Fields.optionalInt(body, "best_of", "best_of", 1);
+        Fields.optionalBool(body, "echo", "echo", false);
+        IncludeUsage.validate(body);
+        int perPrompt = Math.max(n == null ? 1 : n, bestOf == null ? 1 : bestOf);
+        return in.spec(model, stream, max, (int) Math.min(Integer.MAX_VALUE, (long) prompts * perPrompt), true);
+    }
+
+    @Override
+    public Buffer withStreamUsage(Buffer original, JsonObject body) {
+        return IncludeUsage.request(original, body);
+    }
+
+    @Override
+    public String outputLimitField(JsonObject body) {
+        return "max_tokens";
+    }
+
+    @Override
+    public Usage usage(JsonObject reply) {
+        return OpenAiUsage.promptCompletion(reply.getValue("usage"));
+    }
+
+    @Override
+    public StreamScanner scanner(TokenCounter tokens, String encoding, boolean dropUsageEvent) {
+        return new ChunkScanner(tokens, encoding, dropUsageEvent, OpenAiCompletions::choiceText);
+    }
+
+    /** A completion chunk's choice carries its output as {@code text}. */
+    private static void choiceText(JsonObject choice, Consumer<String> out) {
+        Fields.ifString(choice.getValue("text"), out);
+    }
+}

@@ -1,0 +1,148 @@
+package io.spendguard.proxy.provider;
+
+import io.spendguard.proxy.estimate.CallSpec;
+import io.spendguard.proxy.estimate.TokenCounter;
+import io.spendguard.proxy.estimate.Usage;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * OpenAI {@code POST /v1/responses}. Bills {@code instructions} as a developer message and
+ * {@code input} — a string (one user message) or a list of items — as OpenAI counts chat messages
+ * (role and content plus 3 framing tokens per message, 3 to prime the reply): message text parts,
+ * images at a fixed cost ({@link BilledInput}), files (an inline file as its JSON text, base64 data
+ * included, which over- rather than under-counts; a file referenced by id or URL, unknown here, as
+ * one high-detail image), function calls (name and arguments) and their outputs, reasoning items
+ * (summary and reasoning text; encrypted content is opaque and not counted), and any other item as its
+ * JSON text. Tool definitions and a JSON schema {@code text.format} count as their JSON text. The
+ * conversation a {@code previous_response_id} refers to is stored at OpenAI and not visible here.
+ * The output limit is {@code max_output_tokens}. Responses streams always report usage, in
+ * {@code response.completed}, {@code response.incomplete} or {@code response.failed}.
+ */
+public final class OpenAiResponses implements ApiShape {
+
+    @Override
+    public String provider() {
+        return "openai";
+    }
+
+    @Override
+    public String route() {
+        return "responses";
+    }
+
+    @Override
+    public CallSpec parse(JsonObject body) {
+        String model = Fields.requiredString(body, "model", "model");
+        boolean stream = Fields.optionalBool(body, "stream", "stream", false);
+        BilledInput in = new BilledInput();
+        in.fixed(BilledInput.REPLY_PRIMING);
+        String instructions = Fields.optionalString(body, "instructions", "instructions");
+        if (instructions != null) {
+            in.message("developer");
+            in.text(instructions);
+        }
+        input(body.getValue("input"), in);
+        in.definitions(body, "tools");
+        JsonObject text = Fields.optionalObject(body, "text", "text");
+        JsonObject format = text == null ? null : Fields.optionalObject(text, "format", "text.format");
+        if (format != null && "json_schema".equals(format.getValue("type"))) {
+            in.json(format);
+        }
+        Integer max = Fields.optionalInt(body, "max_output_tokens", "max_output_tokens", 1);
+        return in.spec(model, stream, max, 1, true);
+    }
+
+    private static void input(Object input, BilledInput in) {
+        if (input == null) {
+            return;
+        }
+        if (input instanceof String s) {
+            in.message("user");
+            in.text(s);
+            return;
+        }
+        if (!(input instanceof JsonArray items)) {
+            throw Fields.invalid("input", "'input' must be a string or an array of input items.");
+        }
+        for (int i = 0; i < items.size(); i++) {
+            item(Fields.objectAt(items, i, "input"), "input[" + i + "]", in);
+        }
+    }
+
+    private static void item(JsonObject item, String path, BilledInput in) {
+        String type = Fields.optionalString(item, "type", path + ".type");
+        switch (type == null ? "message" : type) {
+            case "message" -> {
+                in.message(Fields.requiredString(item, "role", path + ".role"));
+                in.content(item.getValue("content"), path + ".content", OpenAiResponses::part);
+            }
+            case "function_call" -> {
+                in.fixed(BilledInput.TOKENS_PER_MESSAGE);
+                in.text(Fields.requiredString(item, "name", path + ".name"));
+                in.text(Fields.optionalString(item, "arguments", path + ".arguments"));
+            }
+            case "function_call_output" -> {
+                in.fixed(BilledInput.TOKENS_PER_MESSAGE);
+                in.content(item.getValue("output"), path + ".output", OpenAiResponses::part);
+            }
+            case "reasoning" -> {
+                texts(item, "summary", path, in);
+                texts(item, "content", path, in);
+            }
+            default -> in.json(item);
+        }
+    }
+
+    /** The {@code text} of each part in the optional array {@code key} of a reasoning item. */
+    private static void texts(JsonObject item, String key, String path, BilledInput in) {
+        JsonArray parts = Fields.optionalArray(item, key, path + "." + key);
+        if (parts != null) {
+            for (int p = 0; p < parts.size(); p++) {
+                String partPath = path + "." + key + "[" + p + "]";
+                in.text(Fields.requiredText(Fields.objectAt(parts, p, path + "." + key), "text", partPath + ".text"));
+            }
+        }
+    }
+
+    /** Responses content parts: input and output text, refusals, images, files. */
+    private static boolean part(String type, JsonObject part, String path, BilledInput in) {
+        switch (type) {
+            case "input_text", "output_text" -> in.text(Fields.requiredText(part, "text", path + ".text"));
+            case "refusal" -> in.text(Fields.requiredText(part, "refusal", path + ".refusal"));
+            case "input_image" -> in.image(Fields.optionalString(part, "detail", path + ".detail"));
+            case "input_file" -> {
+                in.json(part);
+                if (Fields.optionalString(part, "file_data", path + ".file_data") == null) {
+                    in.image("high");
+                }
+            }
+            default -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Responses streams always carry usage: nothing to ask for. */
+    @Override
+    public Buffer withStreamUsage(Buffer original, JsonObject body) {
+        return null;
+    }
+
+    @Override
+    public String outputLimitField(JsonObject body) {
+        return "max_output_tokens";
+    }
+
+    @Override
+    public Usage usage(JsonObject reply) {
+        return OpenAiUsage.inputOutput(reply.getValue("usage"));
+    }
+
+    @Override
+    public StreamScanner scanner(TokenCounter tokens, String encoding, boolean dropUsageEvent) {
+        return new ResponseEvents(tokens, encoding);
+    }
+}

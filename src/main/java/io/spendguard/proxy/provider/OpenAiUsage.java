@@ -1,0 +1,37 @@
+package io.spendguard.proxy.provider;
+
+import io.spendguard.proxy.estimate.Usage;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * OpenAI usage blocks, normalised: the cached part of the input total is split out (priced as cache
+ * reads); output includes reasoning tokens, which OpenAI bills as output.
+ */
+final class OpenAiUsage {
+    private OpenAiUsage() { }
+
+    /**
+     * Chat, legacy completions and embeddings: {@code prompt_tokens} (of which
+     * {@code prompt_tokens_details.cached_tokens}) and {@code completion_tokens}; null unless an object.
+     */
+    static Usage promptCompletion(Object usage) {
+        return read(usage, "prompt_tokens", "prompt_tokens_details", "completion_tokens");
+    }
+
+    /**
+     * Responses: {@code input_tokens} (of which {@code input_tokens_details.cached_tokens}) and
+     * {@code output_tokens} (which include {@code output_tokens_details.reasoning_tokens}); null unless an object.
+     */
+    static Usage inputOutput(Object usage) {
+        return read(usage, "input_tokens", "input_tokens_details", "output_tokens");
+    }
+
+    private static Usage read(Object value, String inputKey, String detailsKey, String outputKey) {
+        if (!(value instanceof JsonObject usage)) {
+            return null;
+        }
+        long input = Fields.count(usage, inputKey);
+        long cached = usage.getValue(detailsKey) instanceof JsonObject details ? Math.min(input, Fields.count(details, "cached_tokens")) : 0;
+        return new Usage(input - cached, cached, 0, Fields.count(usage, outputKey));
+    }
+}

@@ -1,0 +1,65 @@
+package io.spendguard.proxy.provider;
+
+import io.spendguard.proxy.estimate.TokenCounter;
+import io.spendguard.proxy.estimate.Usage;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import java.util.Set;
+
+/**
+ * Reads an OpenAI Responses event stream. Usage comes from the {@code response} of the terminal
+ * event — {@code response.completed}, and also {@code response.incomplete} and
+ * {@code response.failed}, which are billed too. Output is counted from text, refusal,
+ * function-call argument and reasoning deltas, the bill of a stream cut short. An {@code error}
+ * event, or a {@code response.failed} without usage, marks the stream failed. No event is dropped.
+ */
+final class ResponseEvents implements StreamScanner {
+    private static final Set<String> TERMINAL = Set.of("response.completed", "response.incomplete", "response.failed");
+    private static final Set<String> OUTPUT_DELTAS = Set.of("response.output_text.delta", "response.refusal.delta",
+            "response.function_call_arguments.delta", "response.reasoning_summary_text.delta", "response.reasoning_text.delta");
+
+    private final TokenCounter tokens;
+    private final String encoding;
+    private Usage usage;
+    private long output;
+    private boolean error;
+
+    ResponseEvents(TokenCounter tokens, String encoding) {
+        this.tokens = tokens;
+        this.encoding = encoding;
+    }
+
+    @Override
+    public boolean onEvent(Buffer event) {
+        JsonObject json = SseEvents.json(event);
+        if (json == null || !(json.getValue("type") instanceof String type)) {
+            return true;
+        }
+        if (OUTPUT_DELTAS.contains(type)) {
+            Fields.ifString(json.getValue("delta"), text -> output += tokens.count(encoding, text));
+        } else if (TERMINAL.contains(type)) {
+            if (json.getValue("response") instanceof JsonObject response && OpenAiUsage.inputOutput(response.getValue("usage")) != null) {
+                usage = OpenAiUsage.inputOutput(response.getValue("usage"));
+            }
+            error |= "response.failed".equals(type);
+        } else if ("error".equals(type)) {
+            error = true;
+        }
+        return true;
+    }
+
+    @Override
+    public Usage usage() {
+        return usage;
+    }
+
+    @Override
+    public long outputTokensSeen() {
+        return output;
+    }
+
+    @Override
+    public boolean failed() {
+        return error && usage == null;
+    }
+}
