@@ -4,6 +4,7 @@ import io.spendguard.proxy.estimate.TokenCounter;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 
@@ -74,6 +75,48 @@ public final class MockCall {
     /** Input tokens to report as served from cache ({@code x-mock-cached-tokens}), at most {@code input}. */
     public long cachedTokens(long input) {
         return Math.min(input, header("x-mock-cached-tokens", 0));
+    }
+
+    /** Reasoning tokens to bill on top of the planned output ({@code x-mock-reasoning-tokens}, default 0). */
+    public int reasoningTokens() {
+        return (int) header("x-mock-reasoning-tokens", 0);
+    }
+
+    /**
+     * How a stream should end instead of completing ({@code x-mock-stream-end}: {@code failed},
+     * {@code incomplete} or {@code error}), or null to complete normally.
+     */
+    public String streamEnd() {
+        return request.getHeader("x-mock-stream-end");
+    }
+
+    /**
+     * Tokens of a prompt in any of the forms OpenAI accepts (string, strings, token array, token
+     * arrays): o200k tokens of each string, the length of each token array.
+     */
+    public long promptTokens(Object prompt) {
+        if (prompt instanceof String s) {
+            return count(s);
+        }
+        if (!(prompt instanceof JsonArray list)) {
+            return 0;
+        }
+        long total = 0;
+        for (Object p : list) {
+            total += p instanceof Number ? 1 : promptTokens(p);
+        }
+        return total;
+    }
+
+    /** Sets the headers OpenAI sends with every reply, for the call {@code id}. */
+    public void openAiHeaders(String id) {
+        response().putHeader("x-request-id", "req_" + id).putHeader("openai-processing-ms", "1")
+                .putHeader("x-ratelimit-remaining-requests", "9999");
+    }
+
+    /** Seconds since the epoch, as OpenAI stamps {@code created}. */
+    public static long now() {
+        return System.currentTimeMillis() / 1000;
     }
 
     /** False when the request asks the mock to leave usage out ({@code x-mock-no-usage}). */
