@@ -7,11 +7,7 @@ import io.spendguard.proxy.estimate.TokenCounter;
 import io.spendguard.proxy.estimate.Usage;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** OpenAiChat against the wire-format fixtures in src/test/resources/fixtures/openai (see token-counts.md there). */
@@ -19,31 +15,9 @@ class OpenAiFixturesTest {
     private static final TokenCounter TOKENS = new TokenCounter();
     private final OpenAiChat chat = new OpenAiChat();
 
-    private static String fixture(String name) {
-        try (InputStream in = OpenAiFixturesTest.class.getClassLoader().getResourceAsStream("fixtures/openai/" + name)) {
-            assertThat(in).as("fixture %s", name).isNotNull();
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
-    }
-
-    /** Splits an SSE body on blank lines, keeping each event's bytes and terminator. */
-    private static List<Buffer> events(String sse) {
-        List<Buffer> out = new ArrayList<>();
-        int start = 0;
-        int end;
-        while ((end = sse.indexOf("\n\n", start)) >= 0) {
-            out.add(Buffer.buffer(sse.substring(start, end + 2), "UTF-8"));
-            start = end + 2;
-        }
-        assertThat(sse.substring(start)).as("no partial event at the end").isEmpty();
-        return out;
-    }
-
     @Test
     void multimodalFixtureCountsOneLowAndOneDefaultImage() {
-        CallSpec s = chat.parse(new JsonObject(fixture("chat-request-multimodal.json")));
+        CallSpec s = chat.parse(new JsonObject(Fixtures.text("chat-request-multimodal.json")));
 
         assertThat(s.imageTokens()).isEqualTo(85 + 765);
         assertThat(s.texts()).containsExactly("user", "What are the differences between these two images?");
@@ -51,7 +25,7 @@ class OpenAiFixturesTest {
 
     @Test
     void toolsFixtureCountsDefinitionsCallsAndResults() {
-        CallSpec s = chat.parse(new JsonObject(fixture("chat-request-tools.json")));
+        CallSpec s = chat.parse(new JsonObject(Fixtures.text("chat-request-tools.json")));
 
         assertThat(s.maxOutputTokens()).isEqualTo(512);
         assertThat(s.framingTokens()).isEqualTo(4 * 3 + 3);
@@ -63,7 +37,7 @@ class OpenAiFixturesTest {
 
     @Test
     void responseFixtureUsageSplitsCachedPrompt() {
-        Usage u = chat.usage(new JsonObject(fixture("chat-response.json")));
+        Usage u = chat.usage(new JsonObject(Fixtures.text("chat-response.json")));
 
         assertThat(u).isEqualTo(new Usage(1843 - 1664, 1664, 0, 52));
         assertThat(u.totalInput()).isEqualTo(1843);
@@ -73,7 +47,7 @@ class OpenAiFixturesTest {
     void streamFixtureReportsUsageAndCountsDeltas() {
         StreamScanner scanner = chat.scanner(TOKENS, "o200k_base", false);
 
-        List<Boolean> kept = events(fixture("chat-stream-with-usage.sse")).stream().map(scanner::onEvent).toList();
+        var kept = Fixtures.feed(scanner, "chat-stream-with-usage.sse");
 
         assertThat(kept).hasSize(7).containsOnly(true);
         assertThat(scanner.usage()).isEqualTo(new Usage(43, 0, 0, 3));
@@ -84,7 +58,7 @@ class OpenAiFixturesTest {
     void streamFixtureUsageChunkIsDroppedOnlyWhenAsked() {
         StreamScanner scanner = chat.scanner(TOKENS, "o200k_base", true);
 
-        List<Boolean> kept = events(fixture("chat-stream-with-usage.sse")).stream().map(scanner::onEvent).toList();
+        var kept = Fixtures.feed(scanner, "chat-stream-with-usage.sse");
 
         assertThat(kept).containsExactly(true, true, true, true, true, false, true);
         assertThat(scanner.usage()).isEqualTo(new Usage(43, 0, 0, 3));
@@ -92,7 +66,7 @@ class OpenAiFixturesTest {
 
     @Test
     void basicFixtureGetsUsageOptionInsertedByteForByte() {
-        String original = fixture("chat-request-basic.json");
+        String original = Fixtures.text("chat-request-basic.json");
         Buffer in = Buffer.buffer(original, "UTF-8");
 
         Buffer out = chat.withStreamUsage(in, new JsonObject(in));
