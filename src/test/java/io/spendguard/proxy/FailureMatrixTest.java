@@ -1,11 +1,10 @@
 package io.spendguard.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.spendguard.proxy.estimate.Estimate;
+import io.spendguard.proxy.provider.OpenAiChat;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import org.junit.jupiter.api.Test;
@@ -19,27 +18,22 @@ import org.junit.jupiter.params.provider.ValueSource;
  * 2xx without usage → the hold is committed.
  */
 class FailureMatrixTest extends HarnessTest {
+    static final FailureCases CHAT = new FailureCases("/v1/chat/completions", FailureMatrixTest::body, new OpenAiChat(),
+            "\"content\":\" mock\"");
 
     static String body(boolean stream) {
         return "{\"model\":\"gpt-test\",\"stream\":" + stream + ",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}";
     }
 
     static Estimate estimate(boolean stream) {
-        return StreamingTest.estimate(body(stream));
+        return CHAT.estimate(stream);
     }
 
     @ParameterizedTest(name = "stream={0}")
     @ValueSource(booleans = {false, true})
     void releasesTheReservationWhenTheProviderAnswers500(boolean stream) throws Exception {
         h = start(ProxyHarness.config(1_000_000, "", ""));
-        HttpResponse<String> r = h.chat(body(stream), "x-mock-status", "500");
-        assertThat(r.statusCode()).isEqualTo(500);
-        assertThat(ProxyHarness.json(r).getJsonObject("error").getString("message")).isEqualTo("mock provider error 500");
-        assertThat(r.headers().firstValue("x-request-id")).hasValue("req_mock_error");
-        h.assertSettled(1, "default");
-        assertThat(h.counter("spendguard.settlements", "kind", "release")).isEqualTo(1);
-        assertThat(h.budget("default").committedMicros()).isZero();
-        ProxyHarness.await("request counted", () -> h.counter("spendguard.requests", "outcome", "provider_error") == 1);
+        CHAT.releasesTheReservationWhenTheProviderAnswers500(h, stream);
     }
 
     @ParameterizedTest(name = "stream={0}")
@@ -56,11 +50,8 @@ class FailureMatrixTest extends HarnessTest {
     @Test
     void commitsTheTokensSeenWhenTheProviderBreaksOffMidStream() throws Exception {
         h = start(ProxyHarness.config(1_000_000, "", ""));
-        assertThatThrownBy(() -> h.chat(body(true), "x-mock-reset-after-chunks", "3")).isInstanceOf(IOException.class);
-        h.assertSettled(1, "default");
         // Role chunk, "mock", " mock": two output tokens seen before the cut.
-        assertThat(h.budget("default").committedMicros()).isEqualTo(estimate(true).partialCostMicros(2));
-        assertThat(h.counter("spendguard.interrupted", "cause", "upstream_break")).isEqualTo(1);
+        CHAT.commitsTheTokensSeenWhenTheProviderBreaksOffMidStream(h, 3, 2);
     }
 
     @Test
@@ -75,15 +66,7 @@ class FailureMatrixTest extends HarnessTest {
     @Test
     void cancelsUpstreamAndCommitsTheTokensSeenWhenTheClientLeavesMidStream() throws Exception {
         h = start(ProxyHarness.config(1_000_000, "", ""));
-        RawClient.sendAndHangUp(h.server.port(), body(true), "x-mock-output-tokens: 80\r\nx-mock-chunk-delay-ms: 20\r\n",
-                "\"content\":\" mock\"", 3, 0);
-        h.assertSettled(1, "default");
-        long committed = h.budget("default").committedMicros();
-        Estimate e = estimate(true);
-        assertThat(committed).isGreaterThanOrEqualTo(e.partialCostMicros(3)).isLessThan(e.partialCostMicros(80));
-        assertThat(h.counter("spendguard.interrupted", "cause", "client_disconnect")).isEqualTo(1);
-        assertThat(h.counter("spendguard.streams.active")).isZero();
-        ProxyHarness.await("no stream left open", () -> h.registry.find("spendguard.streams.active").gauge().value() == 0);
+        CHAT.cancelsUpstreamAndCommitsTheTokensSeenWhenTheClientLeavesMidStream(h);
     }
 
     @Test
@@ -114,10 +97,7 @@ class FailureMatrixTest extends HarnessTest {
     @ValueSource(booleans = {false, true})
     void commitsTheHoldWhenA2xxReplyCarriesNoUsage(boolean stream) throws Exception {
         h = start(ProxyHarness.config(1_000_000, "", ""));
-        HttpResponse<String> r = h.chat(body(stream), "x-mock-no-usage", "1");
-        assertThat(r.statusCode()).isEqualTo(200);
-        h.assertSettled(1, "default");
-        assertThat(h.budget("default").committedMicros()).isEqualTo(estimate(stream).claimMicros());
+        CHAT.commitsTheHoldWhenA2xxReplyCarriesNoUsage(h, stream);
     }
 
     @Test

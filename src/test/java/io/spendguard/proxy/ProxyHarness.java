@@ -171,11 +171,20 @@ public final class ProxyHarness implements AutoCloseable {
 
     /** POSTs a chat completion with a client key and the given header pairs. */
     public HttpResponse<String> chat(String body, String... headers) throws Exception {
-        return http.send(chatRequest(body, headers), HttpResponse.BodyHandlers.ofString());
+        return post("/v1/chat/completions", body, headers);
     }
 
     public HttpRequest chatRequest(String body, String... headers) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri("/v1/chat/completions"))
+        return request("/v1/chat/completions", body, headers);
+    }
+
+    /** POSTs {@code body} to the data-plane {@code path} with a client key and the given header pairs. */
+    public HttpResponse<String> post(String path, String body, String... headers) throws Exception {
+        return http.send(request(path, body, headers), HttpResponse.BodyHandlers.ofString());
+    }
+
+    public HttpRequest request(String path, String body, String... headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path))
                 .timeout(Duration.ofSeconds(20))
                 .header("content-type", "application/json")
                 .header("authorization", "Bearer sk-client-secret-1234")

@@ -14,11 +14,17 @@ final class RawClient {
      * times 0, waits {@code waitMs}), then closes the socket. Returns what it read.
      */
     static String sendAndHangUp(int port, String body, String extraHeaders, String marker, int times, long waitMs) throws Exception {
+        return sendAndHangUp(port, "/v1/chat/completions", body, extraHeaders, marker, times, waitMs);
+    }
+
+    /** As {@link #sendAndHangUp(int, String, String, String, int, long)}, to the data-plane {@code path}. */
+    static String sendAndHangUp(int port, String path, String body, String extraHeaders, String marker, int times, long waitMs)
+            throws Exception {
         byte[] payload = body.getBytes(StandardCharsets.UTF_8);
         try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.setSoTimeout(10_000);
             OutputStream out = socket.getOutputStream();
-            out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            out.write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                     + "Authorization: Bearer sk-client-secret-1234\r\n" + extraHeaders
                     + "Content-Length: " + payload.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             out.write(payload);
