@@ -41,13 +41,7 @@ class CompletionsRouteTest extends HarnessTest {
         assertThat(reply.getJsonObject("usage").getLong("completion_tokens")).as("best_of candidates bill").isEqualTo(5 * 2 * 3);
         Estimate e = estimate(BODY);
         assertThat(e.outputCeiling()).isEqualTo(5 * 2 * 3);
-        long cost = cost(reply.getJsonObject("usage"));
-        assertThat(r.headers().firstValueAsLong("X-SpendGuard-Reserved-Usd-Micros").getAsLong()).isEqualTo(e.claimMicros());
-        assertThat(r.headers().firstValueAsLong("X-SpendGuard-Cost-Usd-Micros").getAsLong()).isEqualTo(cost);
-        assertThat(r.headers().firstValue("X-SpendGuard-Decision-Id")).isPresent();
-        assertThat(h.mock.received().get(0).body().toString(StandardCharsets.UTF_8)).isEqualTo(BODY);
-        h.assertSettled(1, "default");
-        assertThat(h.budget("default").committedMicros()).isEqualTo(cost);
+        OpenAiReplies.assertBilledOnce(h, r, BODY, e.claimMicros(), cost(reply.getJsonObject("usage")));
         ProxyHarness.await("request counted", () -> h.counter("spendguard.requests", "route", "completions", "outcome", "ok") == 1);
     }
 

@@ -12,28 +12,24 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Every way an admitted call can end, streaming and not, each settled exactly once: provider error
- * → released; provider too slow → the hold is committed; reply cut → what was consumed is committed;
- * client gone → upstream cancelled and what was consumed committed; provider unreachable → released;
- * 2xx without usage → the hold is committed.
+ * Every way an admitted chat completion can end, streaming and not, each settled exactly once: the
+ * cases every route shares ({@link RouteFailureMatrix}), and provider too slow → the hold is
+ * committed; non-stream reply cut → the hold is committed; client gone before a reply → the input is
+ * committed; provider unreachable → released; usage above the hold → committed in full, counted.
  */
-class FailureMatrixTest extends HarnessTest {
-    static final FailureCases CHAT = new FailureCases("/v1/chat/completions", FailureMatrixTest::body, new OpenAiChat(),
-            "\"content\":\" mock\"");
+class FailureMatrixTest extends RouteFailureMatrix {
+
+    /** The cut comes after the role chunk, "mock" and " mock": two output tokens. */
+    FailureMatrixTest() {
+        super("/v1/chat/completions", FailureMatrixTest::body, new OpenAiChat(), "\"content\":\" mock\"", 3, 2);
+    }
 
     static String body(boolean stream) {
         return "{\"model\":\"gpt-test\",\"stream\":" + stream + ",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}";
     }
 
     static Estimate estimate(boolean stream) {
-        return CHAT.estimate(stream);
-    }
-
-    @ParameterizedTest(name = "stream={0}")
-    @ValueSource(booleans = {false, true})
-    void releasesTheReservationWhenTheProviderAnswers500(boolean stream) throws Exception {
-        h = start(ProxyHarness.config(1_000_000, "", ""));
-        CHAT.releasesTheReservationWhenTheProviderAnswers500(h, stream);
+        return StreamingTest.estimate(body(stream));
     }
 
     @ParameterizedTest(name = "stream={0}")
@@ -48,25 +44,12 @@ class FailureMatrixTest extends HarnessTest {
     }
 
     @Test
-    void commitsTheTokensSeenWhenTheProviderBreaksOffMidStream() throws Exception {
-        h = start(ProxyHarness.config(1_000_000, "", ""));
-        // Role chunk, "mock", " mock": two output tokens seen before the cut.
-        CHAT.commitsTheTokensSeenWhenTheProviderBreaksOffMidStream(h, 3, 2);
-    }
-
-    @Test
     void commitsTheHoldWhenANonStreamReplyIsCutOff() throws Exception {
         h = start(ProxyHarness.config(1_000_000, "", ""));
         HttpResponse<String> r = h.chat(body(false), "x-mock-reset-after-chunks", "0");
         assertThat(r.statusCode()).isEqualTo(502);
         h.assertSettled(1, "default");
         assertThat(h.budget("default").committedMicros()).isEqualTo(estimate(false).claimMicros());
-    }
-
-    @Test
-    void cancelsUpstreamAndCommitsTheTokensSeenWhenTheClientLeavesMidStream() throws Exception {
-        h = start(ProxyHarness.config(1_000_000, "", ""));
-        CHAT.cancelsUpstreamAndCommitsTheTokensSeenWhenTheClientLeavesMidStream(h);
     }
 
     @Test
@@ -91,13 +74,6 @@ class FailureMatrixTest extends HarnessTest {
         h.assertSettled(1, "default");
         assertThat(h.counter("spendguard.settlements", "kind", "release")).isEqualTo(1);
         assertThat(h.budget("default").committedMicros()).isZero();
-    }
-
-    @ParameterizedTest(name = "stream={0}")
-    @ValueSource(booleans = {false, true})
-    void commitsTheHoldWhenA2xxReplyCarriesNoUsage(boolean stream) throws Exception {
-        h = start(ProxyHarness.config(1_000_000, "", ""));
-        CHAT.commitsTheHoldWhenA2xxReplyCarriesNoUsage(h, stream);
     }
 
     @Test

@@ -1,11 +1,14 @@
 package io.spendguard.proxy;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.vertx.core.json.JsonObject;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,6 +58,24 @@ final class OpenAiReplies {
             b.header(headers[i], headers[i + 1]);
         }
         return h.http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
+     * Asserts a JSON reply: the body went to the mock as sent, {@code claim} was reserved, and the call
+     * settled exactly once at {@code cost}, which the cost headers report.
+     */
+    static void assertBilledOnce(ProxyHarness h, HttpResponse<String> r, String sent, long claim, long cost) throws Exception {
+        assertThat(r.headers().firstValue("X-SpendGuard-Decision-Id")).isPresent();
+        assertThat(r.headers().firstValueAsLong("X-SpendGuard-Reserved-Usd-Micros").getAsLong()).isEqualTo(claim);
+        assertThat(r.headers().firstValueAsLong("X-SpendGuard-Cost-Usd-Micros").getAsLong()).isEqualTo(cost);
+        if (!h.sidecarMode()) {
+            // The sidecar protocol reports no budget state after a commit.
+            assertThat(r.headers().firstValueAsLong("X-SpendGuard-Budget-Remaining-Usd-Micros").getAsLong())
+                    .isEqualTo(h.budget("default").spec().limitMicros() - cost);
+        }
+        assertThat(h.mock.received().get(0).body().toString(StandardCharsets.UTF_8)).isEqualTo(sent);
+        h.assertSettled(1, "default");
+        assertThat(h.budget("default").committedMicros()).isEqualTo(cost);
     }
 
     /** A mock reply with what differs from call to call (ids carry a sequence number; timestamps) blanked out. */

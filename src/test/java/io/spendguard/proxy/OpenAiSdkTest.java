@@ -15,10 +15,23 @@ import org.junit.jupiter.api.Test;
  * legacy completions (plain and streamed), and a 402 surfaced as an APIError.
  */
 class OpenAiSdkTest extends HarnessTest {
-    /** µUSD of gpt-4o-mini usage without cache reads: 0.15 per input token, 0.60 per output token, rounded up. */
-    private static long gpt4oMiniCost(long input, long output) {
-        return new BigDecimal("0.15").multiply(BigDecimal.valueOf(input)).add(new BigDecimal("0.60").multiply(BigDecimal.valueOf(output)))
-                .setScale(0, RoundingMode.CEILING).longValueExact();
+    /** The outcome of one scenario, which must have run to the end. */
+    private static JsonObject passed(Map<String, JsonObject> results, String scenario) {
+        JsonObject outcome = results.get(scenario);
+        assertThat(outcome.getBoolean("ok")).as(outcome.encode()).isTrue();
+        return outcome;
+    }
+
+    /**
+     * The usage the SDK got reports {@code output} tokens, and the cost header it saw is that usage at
+     * gpt-4o-mini prices (0.15 µUSD per input token, 0.60 per output token; no cache reads here).
+     */
+    private static void assertCostOfUsage(JsonObject outcome, String inputKey, String outputKey, long output) {
+        JsonObject usage = outcome.getJsonObject("usage");
+        assertThat(usage.getLong(outputKey)).isEqualTo(output);
+        long cost = new BigDecimal("0.15").multiply(BigDecimal.valueOf(usage.getLong(inputKey)))
+                .add(new BigDecimal("0.60").multiply(BigDecimal.valueOf(output))).setScale(0, RoundingMode.CEILING).longValueExact();
+        assertThat(outcome.getLong("cost")).isEqualTo(cost);
     }
 
     @Test
@@ -32,58 +45,45 @@ class OpenAiSdkTest extends HarnessTest {
                 "SG_REFUSE_MAX_TOKENS", "16000"), "scenario", "non_stream", "stream", "responses",
                 "responses_stream", "embeddings", "completions", "completions_stream", "refused");
 
-        JsonObject plain = results.get("non_stream");
-        assertThat(plain.getBoolean("ok")).as(plain.encode()).isTrue();
+        JsonObject plain = passed(results, "non_stream");
         assertThat(plain.getString("content")).startsWith("mock");
         assertThat(plain.getJsonObject("usage").getLong("completion_tokens")).isEqualTo(12);
         assertThat(plain.getString("decision_id")).isNotBlank();
 
-        JsonObject stream = results.get("stream");
-        assertThat(stream.getBoolean("ok")).as(stream.encode()).isTrue();
+        JsonObject stream = passed(results, "stream");
         assertThat(stream.getString("content")).startsWith("mock mock");
         assertThat(stream.getBoolean("saw_usage")).as("the injected usage chunk is removed").isFalse();
 
-        JsonObject responses = results.get("responses");
-        assertThat(responses.getBoolean("ok")).as(responses.encode()).isTrue();
+        JsonObject responses = passed(results, "responses");
         assertThat(responses.getString("status")).isEqualTo("completed");
         assertThat(responses.getString("text")).startsWith("mock mock");
-        JsonObject responsesUsage = responses.getJsonObject("usage");
-        assertThat(responsesUsage.getLong("output_tokens")).isEqualTo(12);
-        assertThat(responses.getLong("cost")).isEqualTo(gpt4oMiniCost(responsesUsage.getLong("input_tokens"), 12));
+        assertCostOfUsage(responses, "input_tokens", "output_tokens", 12);
 
-        JsonObject responsesStream = results.get("responses_stream");
-        assertThat(responsesStream.getBoolean("ok")).as(responsesStream.encode()).isTrue();
+        JsonObject responsesStream = passed(results, "responses_stream");
         assertThat(responsesStream.getString("text")).isEqualTo(responsesStream.getString("final_text")).startsWith("mock mock");
         assertThat(responsesStream.getString("status")).isEqualTo("completed");
         assertThat(responsesStream.getJsonObject("usage").getLong("output_tokens")).isEqualTo(12);
         assertThat(responsesStream.getJsonArray("types").getList()).startsWith("response.created", "response.in_progress")
                 .endsWith("response.completed");
 
-        JsonObject embeddings = results.get("embeddings");
-        assertThat(embeddings.getBoolean("ok")).as(embeddings.encode()).isTrue();
+        JsonObject embeddings = passed(results, "embeddings");
         assertThat(embeddings.getInteger("vectors")).isEqualTo(2);
         assertThat(embeddings.getInteger("dimensions")).isEqualTo(8);
         assertThat(embeddings.getValue("first")).as("base64 vectors decoded to floats").isInstanceOf(Number.class);
         long embedded = embeddings.getJsonObject("usage").getLong("prompt_tokens");
         assertThat(embedded).isPositive();
-        assertThat(embeddings.getLong("cost")).isEqualTo(BigDecimal.valueOf(embedded).multiply(new BigDecimal("0.10"))
-                .setScale(0, RoundingMode.CEILING).longValueExact());
+        assertThat(embeddings.getLong("cost")).isEqualTo(OpenAiReplies.embeddingTestCost(embedded));
 
-        JsonObject completions = results.get("completions");
-        assertThat(completions.getBoolean("ok")).as(completions.encode()).isTrue();
+        JsonObject completions = passed(results, "completions");
         assertThat(completions.getString("text")).isEqualTo("mock mock mock mock mock mock mock");
         assertThat(completions.getString("finish_reason")).isEqualTo("length");
-        JsonObject completionsUsage = completions.getJsonObject("usage");
-        assertThat(completionsUsage.getLong("completion_tokens")).isEqualTo(7);
-        assertThat(completions.getLong("cost")).isEqualTo(gpt4oMiniCost(completionsUsage.getLong("prompt_tokens"), 7));
+        assertCostOfUsage(completions, "prompt_tokens", "completion_tokens", 7);
 
-        JsonObject completionsStream = results.get("completions_stream");
-        assertThat(completionsStream.getBoolean("ok")).as(completionsStream.encode()).isTrue();
+        JsonObject completionsStream = passed(results, "completions_stream");
         assertThat(completionsStream.getString("text")).isEqualTo("mock mock mock mock mock mock mock");
         assertThat(completionsStream.getBoolean("saw_usage")).as("the injected usage chunk is removed").isFalse();
 
-        JsonObject refused = results.get("refused");
-        assertThat(refused.getBoolean("ok")).as(refused.encode()).isTrue();
+        JsonObject refused = passed(results, "refused");
         assertThat(refused.getBoolean("is_api_error")).isTrue();
         assertThat(refused.getInteger("status")).isEqualTo(402);
         assertThat(refused.getString("type")).isEqualTo("budget_exceeded");

@@ -34,15 +34,7 @@ class ResponsesRouteTest extends HarnessTest {
         JsonObject usage = ProxyHarness.json(r).getJsonObject("usage");
         assertThat(usage.getJsonObject("output_tokens_details").getLong("reasoning_tokens")).isEqualTo(7);
         assertThat(usage.getLong("output_tokens")).as("reasoning is billed as output").isEqualTo(12 + 7);
-        long cost = cost(usage);
-        assertThat(r.headers().firstValueAsLong("X-SpendGuard-Reserved-Usd-Micros").getAsLong()).isEqualTo(estimate(BODY).claimMicros());
-        assertThat(r.headers().firstValueAsLong("X-SpendGuard-Cost-Usd-Micros").getAsLong()).isEqualTo(cost);
-        if (!h.sidecarMode()) {
-            assertThat(r.headers().firstValueAsLong("X-SpendGuard-Budget-Remaining-Usd-Micros").getAsLong()).isEqualTo(1_000_000 - cost);
-        }
-        assertThat(h.mock.received().get(0).body().toString(StandardCharsets.UTF_8)).isEqualTo(BODY);
-        h.assertSettled(1, "default");
-        assertThat(h.budget("default").committedMicros()).isEqualTo(cost);
+        OpenAiReplies.assertBilledOnce(h, r, BODY, estimate(BODY).claimMicros(), cost(usage));
         ProxyHarness.await("request counted", () -> h.counter("spendguard.requests", "route", "responses", "outcome", "ok") == 1);
     }
 

@@ -90,6 +90,22 @@ public final class MockCall {
         return request.getHeader("x-mock-stream-end");
     }
 
+    /** o200k tokens of message content: a string, or the {@code text} of each of its parts. */
+    public long contentTokens(Object content) {
+        if (content instanceof String s) {
+            return count(s);
+        }
+        long total = 0;
+        if (content instanceof JsonArray parts) {
+            for (Object p : parts) {
+                if (p instanceof JsonObject part && part.getValue("text") instanceof String s) {
+                    total += count(s);
+                }
+            }
+        }
+        return total;
+    }
+
     /**
      * Tokens of a prompt in any of the forms OpenAI accepts (string, strings, token array, token
      * arrays): o200k tokens of each string, the length of each token array.

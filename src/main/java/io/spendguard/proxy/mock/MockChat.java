@@ -62,16 +62,7 @@ final class MockChat implements MockApi {
         for (Object m : messages) {
             total += 3;
             if (m instanceof JsonObject msg) {
-                Object content = msg.getValue("content");
-                if (content instanceof String s) {
-                    total += call.count(s);
-                } else if (content instanceof JsonArray parts) {
-                    for (Object p : parts) {
-                        if (p instanceof JsonObject part && part.getValue("text") instanceof String s) {
-                            total += call.count(s);
-                        }
-                    }
-                }
+                total += call.contentTokens(msg.getValue("content"));
                 total += call.count(msg.getString("role", ""));
             }
         }

@@ -75,16 +75,7 @@ final class MockResponses implements MockApi {
     private static long itemTokens(MockCall call, JsonObject item) {
         long total = 0;
         for (String key : List.of("content", "output", "name", "arguments")) {
-            Object value = item.getValue(key);
-            if (value instanceof String s) {
-                total += call.count(s);
-            } else if (value instanceof JsonArray parts) {
-                for (Object p : parts) {
-                    if (p instanceof JsonObject part && part.getValue("text") instanceof String s) {
-                        total += call.count(s);
-                    }
-                }
-            }
+            total += call.contentTokens(item.getValue(key));
         }
         return total;
     }

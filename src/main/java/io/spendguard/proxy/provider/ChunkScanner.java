@@ -1,7 +1,6 @@
 package io.spendguard.proxy.provider;
 
 import io.spendguard.proxy.estimate.TokenCounter;
-import io.spendguard.proxy.estimate.Usage;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -12,7 +11,7 @@ import java.util.function.Consumer;
  * the running count, and the usage chunk, which is dropped from the client stream when the proxy asked
  * for it (no choices, usage set).
  */
-final class ChunkScanner implements StreamScanner {
+final class ChunkScanner extends SeenOutput {
 
     /** The output texts one streamed choice carries. */
     @FunctionalInterface
@@ -20,16 +19,11 @@ final class ChunkScanner implements StreamScanner {
         void each(JsonObject choice, Consumer<String> text);
     }
 
-    private final TokenCounter tokens;
-    private final String encoding;
     private final boolean dropUsageEvent;
     private final ChoiceTexts texts;
-    private Usage usage;
-    private long output;
 
     ChunkScanner(TokenCounter tokens, String encoding, boolean dropUsageEvent, ChoiceTexts texts) {
-        this.tokens = tokens;
-        this.encoding = encoding;
+        super(tokens, encoding);
         this.dropUsageEvent = dropUsageEvent;
         this.texts = texts;
     }
@@ -40,28 +34,15 @@ final class ChunkScanner implements StreamScanner {
         if (chunk == null) {
             return true;
         }
-        Usage reported = OpenAiUsage.promptCompletion(chunk.getValue("usage"));
-        if (reported != null) {
-            usage = reported;
-        }
+        reported(OpenAiUsage.promptCompletion(chunk.getValue("usage")));
         if (!(chunk.getValue("choices") instanceof JsonArray choices)) {
             return true;
         }
         for (Object c : choices) {
             if (c instanceof JsonObject choice) {
-                texts.each(choice, text -> output += tokens.count(encoding, text));
+                texts.each(choice, this::output);
             }
         }
-        return !(dropUsageEvent && choices.isEmpty() && usage != null);
-    }
-
-    @Override
-    public Usage usage() {
-        return usage;
-    }
-
-    @Override
-    public long outputTokensSeen() {
-        return output;
+        return !(dropUsageEvent && choices.isEmpty() && usage() != null);
     }
 }

@@ -14,6 +14,16 @@ final class Fields {
         return ProxyError.INVALID_REQUEST.exception(message).param(param);
     }
 
+    /** The required {@code model} of a request body. */
+    static String model(JsonObject body) {
+        return requiredString(body, "model", "model");
+    }
+
+    /** The optional {@code stream} flag of a request body (false when absent). */
+    static boolean stream(JsonObject body) {
+        return optionalBool(body, "stream", "stream", false);
+    }
+
     static String requiredString(JsonObject o, String key, String path) {
         Object v = o.getValue(key);
         if (!(v instanceof String s) || s.isBlank()) {

@@ -14,23 +14,17 @@ import java.util.function.Consumer;
  * and 3 to prime the reply; tool / function definitions and a JSON schema response format as their
  * JSON text; images at a fixed cost each (see {@link BilledInput}).
  */
-public final class OpenAiChat implements ApiShape {
+public final class OpenAiChat extends OpenAiShape {
     static final int TOKENS_PER_NAME = 1;
 
-    @Override
-    public String provider() {
-        return "openai";
-    }
-
-    @Override
-    public String route() {
-        return "chat_completions";
+    public OpenAiChat() {
+        super("chat_completions");
     }
 
     @Override
     public CallSpec parse(JsonObject body) {
-        String model = Fields.requiredString(body, "model", "model");
-        boolean stream = Fields.optionalBool(body, "stream", "stream", false);
+        String model = Fields.model(body);
+        boolean stream = Fields.stream(body);
         JsonArray messages = Fields.requiredArray(body, "messages", "messages");
         BilledInput in = new BilledInput();
         in.fixed(BilledInput.REPLY_PRIMING);

@@ -17,22 +17,16 @@ import java.util.function.Consumer;
  * unused part is released at settlement). Usage and streams are read as for chat: the proxy asks for
  * {@code stream_options.include_usage} and drops the usage chunk when the client did not ask for it.
  */
-public final class OpenAiCompletions implements ApiShape {
+public final class OpenAiCompletions extends OpenAiShape {
 
-    @Override
-    public String provider() {
-        return "openai";
-    }
-
-    @Override
-    public String route() {
-        return "completions";
+    public OpenAiCompletions() {
+        super("completions");
     }
 
     @Override
     public CallSpec parse(JsonObject body) {
-        String model = Fields.requiredString(body, "model", "model");
-        boolean stream = Fields.optionalBool(body, "stream", "stream", false);
+        String model = Fields.model(body);
+        boolean stream = Fields.stream(body);
         BilledInput in = new BilledInput();
         int prompts = PromptInput.read(body, "prompt", in);
         in.text(Fields.optionalString(body, "suffix", "suffix"));

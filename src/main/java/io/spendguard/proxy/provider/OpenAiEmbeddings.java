@@ -12,21 +12,15 @@ import io.vertx.core.json.JsonObject;
  * {@code stream} field in the body is not read (it changes no cost) and goes to OpenAI as sent, which
  * judges it; the reply is billed as JSON. Usage is {@code usage.prompt_tokens}, with no output.
  */
-public final class OpenAiEmbeddings implements ApiShape {
+public final class OpenAiEmbeddings extends OpenAiShape {
 
-    @Override
-    public String provider() {
-        return "openai";
-    }
-
-    @Override
-    public String route() {
-        return "embeddings";
+    public OpenAiEmbeddings() {
+        super("embeddings");
     }
 
     @Override
     public CallSpec parse(JsonObject body) {
-        String model = Fields.requiredString(body, "model", "model");
+        String model = Fields.model(body);
         BilledInput in = new BilledInput();
         PromptInput.read(body, "input", in);
         return in.spec(model, false, null, 1, false);

@@ -20,22 +20,16 @@ import io.vertx.core.json.JsonObject;
  * The output limit is {@code max_output_tokens}. Responses streams always report usage, in
  * {@code response.completed}, {@code response.incomplete} or {@code response.failed}.
  */
-public final class OpenAiResponses implements ApiShape {
+public final class OpenAiResponses extends OpenAiShape {
 
-    @Override
-    public String provider() {
-        return "openai";
-    }
-
-    @Override
-    public String route() {
-        return "responses";
+    public OpenAiResponses() {
+        super("responses");
     }
 
     @Override
     public CallSpec parse(JsonObject body) {
-        String model = Fields.requiredString(body, "model", "model");
-        boolean stream = Fields.optionalBool(body, "stream", "stream", false);
+        String model = Fields.model(body);
+        boolean stream = Fields.stream(body);
         BilledInput in = new BilledInput();
         in.fixed(BilledInput.REPLY_PRIMING);
         String instructions = Fields.optionalString(body, "instructions", "instructions");

@@ -1,7 +1,6 @@
 package io.spendguard.proxy.provider;
 
 import io.spendguard.proxy.estimate.TokenCounter;
-import io.spendguard.proxy.estimate.Usage;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.util.Set;
@@ -13,20 +12,15 @@ import java.util.Set;
  * function-call argument and reasoning deltas, the bill of a stream cut short. An {@code error}
  * event, or a {@code response.failed} without usage, marks the stream failed. No event is dropped.
  */
-final class ResponseEvents implements StreamScanner {
+final class ResponseEvents extends SeenOutput {
     private static final Set<String> TERMINAL = Set.of("response.completed", "response.incomplete", "response.failed");
     private static final Set<String> OUTPUT_DELTAS = Set.of("response.output_text.delta", "response.refusal.delta",
             "response.function_call_arguments.delta", "response.reasoning_summary_text.delta", "response.reasoning_text.delta");
 
-    private final TokenCounter tokens;
-    private final String encoding;
-    private Usage usage;
-    private long output;
     private boolean error;
 
     ResponseEvents(TokenCounter tokens, String encoding) {
-        this.tokens = tokens;
-        this.encoding = encoding;
+        super(tokens, encoding);
     }
 
     @Override
@@ -36,10 +30,10 @@ final class ResponseEvents implements StreamScanner {
             return true;
         }
         if (OUTPUT_DELTAS.contains(type)) {
-            Fields.ifString(json.getValue("delta"), text -> output += tokens.count(encoding, text));
+            Fields.ifString(json.getValue("delta"), this::output);
         } else if (TERMINAL.contains(type)) {
-            if (json.getValue("response") instanceof JsonObject response && OpenAiUsage.inputOutput(response.getValue("usage")) != null) {
-                usage = OpenAiUsage.inputOutput(response.getValue("usage"));
+            if (json.getValue("response") instanceof JsonObject response) {
+                reported(OpenAiUsage.inputOutput(response.getValue("usage")));
             }
             error |= "response.failed".equals(type);
         } else if ("error".equals(type)) {
@@ -49,17 +43,7 @@ final class ResponseEvents implements StreamScanner {
     }
 
     @Override
-    public Usage usage() {
-        return usage;
-    }
-
-    @Override
-    public long outputTokensSeen() {
-        return output;
-    }
-
-    @Override
     public boolean failed() {
-        return error && usage == null;
+        return error && usage() == null;
     }
 }
