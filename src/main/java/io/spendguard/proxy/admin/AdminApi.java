@@ -100,7 +100,7 @@ public final class AdminApi {
             spec = new BudgetSpec(string(body, "id", null), longField(body, "limit_usd_micros", null),
                     string(body, "window", "none"), string(body, "timezone", "UTC"),
                     longField(body, "approval_above_usd_micros", -1L) < 0 ? null : longField(body, "approval_above_usd_micros", -1L),
-                    Boolean.TRUE.equals(body.getValue("default")));
+                    Boolean.TRUE.equals(body.getValue("default")), degradeTo(body, null));
         } catch (IllegalArgumentException | ClassCastException e) {
             error(ctx, 400, e.getMessage());
             return;
@@ -126,10 +126,23 @@ public final class AdminApi {
                     : old.approvalAboveMicros();
             BudgetSpec spec = new BudgetSpec(old.id(), longField(body, "limit_usd_micros", old.limitMicros()),
                     string(body, "window", old.window()), string(body, "timezone", old.timezone()), approval,
-                    body.containsKey("default") ? Boolean.TRUE.equals(body.getValue("default")) : old.isDefault());
+                    body.containsKey("default") ? Boolean.TRUE.equals(body.getValue("default")) : old.isDefault(),
+                    body.containsKey("degrade_to") ? degradeTo(body, null) : old.degradeTo());
             return engine.putBudget(spec).onSuccess(this::publish);
         });
         reply(ctx, patched.map(BudgetState::toJson), 200);
+    }
+
+    /** {@code degrade_to: {model, below_remaining_usd_micros}}, or {@code def} when absent or null. */
+    private static BudgetSpec.DegradeTo degradeTo(JsonObject body, BudgetSpec.DegradeTo def) {
+        Object v = body.getValue("degrade_to");
+        if (v == null) {
+            return def;
+        }
+        if (!(v instanceof JsonObject d)) {
+            throw new IllegalArgumentException("degrade_to: expected an object {model, below_remaining_usd_micros}");
+        }
+        return new BudgetSpec.DegradeTo(string(d, "model", null), longField(d, "below_remaining_usd_micros", null));
     }
 
     private void publish(BudgetState s) {

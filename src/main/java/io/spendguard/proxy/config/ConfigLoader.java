@@ -3,6 +3,7 @@ package io.spendguard.proxy.config;
 import io.spendguard.proxy.config.ProxyConfig.AdminConfig;
 import io.spendguard.proxy.config.ProxyConfig.AuthConfig;
 import io.spendguard.proxy.config.ProxyConfig.BudgetConfig;
+import io.spendguard.proxy.engine.BudgetSpec;
 import io.spendguard.proxy.config.ProxyConfig.Endpoint;
 import io.spendguard.proxy.config.ProxyConfig.EstimationConfig;
 import io.spendguard.proxy.config.ProxyConfig.GateConfig;
@@ -122,7 +123,7 @@ public final class ConfigLoader {
     private static List<BudgetConfig> budgets(ConfigNode root) {
         List<BudgetConfig> out = new ArrayList<>();
         for (ConfigNode b : root.list("budgets")) {
-            b.only("id", "limit_usd", "window", "timezone", "approval_above_usd", "default");
+            b.only("id", "limit_usd", "window", "timezone", "approval_above_usd", "default", "degrade_to");
             Long limit = b.usdMicros("limit_usd");
             if (limit == null) {
                 throw new ConfigException(b.path("limit_usd") + ": missing (expected: a USD amount >= 0)");
@@ -135,13 +136,26 @@ public final class ConfigLoader {
             }
             out.add(new BudgetConfig(b.requiredString("id"), limit,
                     b.choice("window", "none", "none", "daily", "weekly", "monthly"), tz,
-                    b.usdMicros("approval_above_usd"), b.bool("default", false)));
+                    b.usdMicros("approval_above_usd"), b.bool("default", false), degradeTo(b)));
         }
         if (out.size() == 1 && !out.get(0).isDefault()) {
             BudgetConfig only = out.get(0);
-            out.set(0, new BudgetConfig(only.id(), only.limitMicros(), only.window(), only.timezone(), only.approvalAboveMicros(), true));
+            out.set(0, new BudgetConfig(only.id(), only.limitMicros(), only.window(), only.timezone(), only.approvalAboveMicros(), true,
+                    only.degradeTo()));
         }
         return out;
+    }
+
+    private static BudgetSpec.DegradeTo degradeTo(ConfigNode budget) {
+        if (!budget.has("degrade_to")) {
+            return null;
+        }
+        ConfigNode d = budget.child("degrade_to").only("model", "below_remaining_usd");
+        Long below = d.usdMicros("below_remaining_usd");
+        if (below == null) {
+            throw new ConfigException(d.path("below_remaining_usd") + ": missing (expected: a USD amount >= 0)");
+        }
+        return new BudgetSpec.DegradeTo(d.requiredString("model"), below);
     }
 
     private static EstimationConfig estimation(ConfigNode n) {

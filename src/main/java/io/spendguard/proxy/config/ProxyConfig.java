@@ -1,5 +1,6 @@
 package io.spendguard.proxy.config;
 
+import io.spendguard.proxy.engine.BudgetSpec;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -95,7 +96,13 @@ public record ProxyConfig(
 
     /** A budget defined in the file; the admin API can add more at run time. */
     public record BudgetConfig(String id, long limitMicros, String window, String timezone,
-                               Long approvalAboveMicros, boolean isDefault) { }
+                               Long approvalAboveMicros, boolean isDefault, BudgetSpec.DegradeTo degradeTo) {
+
+        /** The engine's definition of this budget. */
+        public BudgetSpec toSpec() {
+            return new BudgetSpec(id, limitMicros, window, timezone, approvalAboveMicros, isDefault, degradeTo);
+        }
+    }
 
     /** Estimation knobs. */
     public record EstimationConfig(int defaultMaxOutputTokens, boolean capOutputToReservation) { }
