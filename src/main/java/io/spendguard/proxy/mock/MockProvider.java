@@ -36,6 +36,8 @@ public final class MockProvider {
     }
 
     private static final int HISTORY = 1000;
+    /** The one model {@code GET /v1/models} lists. */
+    private static final String MODEL = "gpt-4o-mini";
     /** The model APIs served, by path. */
     private static final Map<String, MockApi> APIS = Map.of(
             "/v1/chat/completions", new MockChat());
@@ -102,16 +104,22 @@ public final class MockProvider {
                 }
                 return;
             }
-            switch (req.path()) {
-                case "/mock/stats" -> res.putHeader("content-type", "application/json")
-                        .end(new JsonObject().put("served", served.get()).encode());
-                case "/v1/models" -> res.putHeader("content-type", "application/json")
-                        .end(new JsonObject().put("object", "list").put("data", new JsonArray()
-                                .add(new JsonObject().put("id", "gpt-4o-mini").put("object", "model").put("owned_by", "mock"))).encode());
-                default -> res.setStatusCode(404).putHeader("content-type", "application/json")
+            if (req.path().equals("/mock/stats")) {
+                res.putHeader("content-type", "application/json").end(new JsonObject().put("served", served.get()).encode());
+            } else if (req.path().equals("/v1/models")) {
+                res.putHeader("content-type", "application/json").putHeader("x-request-id", "req_models")
+                        .end(new JsonObject().put("object", "list").put("data", new JsonArray().add(model(MODEL))).encode());
+            } else if (req.path().equals("/v1/models/" + MODEL)) {
+                res.putHeader("content-type", "application/json").end(model(MODEL).encode());
+            } else {
+                res.setStatusCode(404).putHeader("content-type", "application/json")
                         .end(MockCall.openAiError("Unknown path " + req.path(), "invalid_request_error").encode());
             }
         });
+    }
+
+    private static JsonObject model(String id) {
+        return new JsonObject().put("id", id).put("object", "model").put("created", 1721172741).put("owned_by", "mock");
     }
 
     private static long header(HttpServerRequest req, String name, long def) {

@@ -243,7 +243,11 @@ public final class Pipeline {
      * call and pipes the provider's reply back as it is; nothing is estimated, reserved or settled.
      */
     public Future<Void> passThrough(HttpServerRequest request, String provider) {
-        credentials(request, provider);
+        try {
+            credentials(request, provider);
+        } catch (ProxyException e) {
+            return Future.failedFuture(e);
+        }
         Upstream.Call call = upstream.call(provider(provider), request.method(), request.uri(), upstreamHeaders(request, provider), null);
         var out = request.response();
         out.closeHandler(v -> call.cancel());
@@ -252,6 +256,12 @@ public final class Pipeline {
                 .compose(in -> {
                     out.setStatusCode(in.statusCode());
                     out.headers().addAll(Headers.downstream(in.headers()));
+                    String length = in.getHeader("content-length");
+                    if (length != null) {
+                        out.putHeader("content-length", length);
+                    } else {
+                        out.setChunked(true);
+                    }
                     return in.pipeTo(out);
                 });
     }
