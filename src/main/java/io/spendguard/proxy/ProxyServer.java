@@ -20,6 +20,7 @@ import io.spendguard.proxy.http.DataPlane;
 import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.spendguard.proxy.pipeline.Idempotency;
 import io.spendguard.proxy.pipeline.Pipeline;
+import io.spendguard.proxy.provider.AnthropicMessages;
 import io.spendguard.proxy.provider.OpenAiChat;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -103,8 +104,9 @@ public final class ProxyServer {
         Upstream upstream = new Upstream(vertx);
         Pipeline pipeline = new Pipeline(vertx, config, new Estimator(prices, new TokenCounter(), config.estimation()), gate, upstream,
                 new Idempotency(Duration.ofMinutes(10), 64L * 1024 * 1024), metrics);
-        DataPlane dataPlane = new DataPlane(Map.of("/v1/chat/completions", new OpenAiChat()), pipeline, metrics,
-                config.limits().maxBodyBytes());
+        DataPlane dataPlane = new DataPlane(Map.of(
+                "/v1/chat/completions", new OpenAiChat(),
+                "/v1/messages", new AnthropicMessages()), pipeline, metrics, config.limits().maxBodyBytes());
         ProxyServer server = new ProxyServer(vertx, engine, upstream, gate);
         // With gate.mode: sidecar the sidecar owns budgets and approvals; the local engine stays unused.
         boolean ownsBudgets = !"sidecar".equals(config.gate().mode());

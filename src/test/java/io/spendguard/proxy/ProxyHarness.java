@@ -137,6 +137,7 @@ public final class ProxyHarness implements AutoCloseable {
                 gate: { timeout_ms: 2000 }
                 providers:
                   openai: { base_url: "MOCK_URL", api_key: "", timeout_ms: 2000 }
+                  anthropic: { base_url: "MOCK_URL", api_key: "", timeout_ms: 2000 }
                 budgets:
                   - id: default
                     limit_usd: %s

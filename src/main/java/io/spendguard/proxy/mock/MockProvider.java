@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Per-request controls (headers; the same names as CLI flags set defaults):
  * {@code x-mock-latency-ms}, {@code x-mock-chunk-delay-ms}, {@code x-mock-status},
  * {@code x-mock-reset-after-chunks}, {@code x-mock-output-tokens}, {@code x-mock-cached-tokens},
- * {@code x-mock-no-usage}. {@code GET /mock/stats} reports what it served.
+ * {@code x-mock-no-usage}; Anthropic also {@code x-mock-cache-write-tokens} and
+ * {@code x-mock-error-after-deltas}. {@code GET /mock/stats} reports what it served.
  */
 public final class MockProvider {
     /** A request as the mock received it. */
@@ -40,7 +41,8 @@ public final class MockProvider {
     private static final String MODEL = "gpt-4o-mini";
     /** The model APIs served, by path. */
     private static final Map<String, MockApi> APIS = Map.of(
-            "/v1/chat/completions", new MockChat());
+            "/v1/chat/completions", new MockChat(),
+            "/v1/messages", new MockAnthropic());
 
     private final Vertx vertx;
     private final Options options;

@@ -7,10 +7,7 @@ import io.spendguard.proxy.estimate.TokenCounter;
 import io.spendguard.proxy.estimate.Usage;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -20,25 +17,11 @@ class OpenAiFixturesTest {
     private final OpenAiChat chat = new OpenAiChat();
 
     private static String fixture(String name) {
-        try (InputStream in = OpenAiFixturesTest.class.getClassLoader().getResourceAsStream("fixtures/openai/" + name)) {
-            assertThat(in).as("fixture %s", name).isNotNull();
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new AssertionError(e);
-        }
+        return Fixtures.read("openai", name);
     }
 
-    /** Splits an SSE body on blank lines, keeping each event's bytes and terminator. */
     private static List<Buffer> events(String sse) {
-        List<Buffer> out = new ArrayList<>();
-        int start = 0;
-        int end;
-        while ((end = sse.indexOf("\n\n", start)) >= 0) {
-            out.add(Buffer.buffer(sse.substring(start, end + 2), "UTF-8"));
-            start = end + 2;
-        }
-        assertThat(sse.substring(start)).as("no partial event at the end").isEmpty();
-        return out;
+        return Fixtures.events(sse);
     }
 
     @Test
