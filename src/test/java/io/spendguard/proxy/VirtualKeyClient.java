@@ -23,18 +23,12 @@ final class VirtualKeyClient {
 
     private VirtualKeyClient() { }
 
-    /** Budgets {@code a} and {@code b} of $1 each and the three keys above; {@code extraAuth} adds lines under {@code auth:}. */
+    /**
+     * {@link ProxyHarness#config}'s proxy with the provider key set, budgets {@code a} and {@code b}
+     * of $1 each and the three keys above; {@code extraAuth} adds lines under {@code auth:}.
+     */
     static String config(String extraAuth) {
-        return """
-                listen: { host: 127.0.0.1, port: 0 }
-                admin: { host: 127.0.0.1, port: 0 }
-                gate: { timeout_ms: 2000 }
-                providers:
-                  openai: { base_url: "MOCK_URL", api_key: "%s", timeout_ms: 2000 }
-                budgets:
-                  - { id: a, limit_usd: 1, window: daily }
-                  - { id: b, limit_usd: 1, window: daily }
-                limits: { max_body_bytes: 65536 }
+        String auth = """
                 auth:
                   mode: virtual_keys
                   keys:
@@ -42,7 +36,10 @@ final class VirtualKeyClient {
                     - { id: key-b, key_sha256: "%s", tenant: beta, budget_id: b }
                     - { id: key-chooser, key: "%s", tenant: acme, budget_id: a, allow_budget_header: true }
                 %s
-                """.formatted(PROVIDER_KEY, KEY_A, KeyConfig.sha256(KEY_B), KEY_CHOOSER, extraAuth.indent(2).stripTrailing());
+                """.formatted(KEY_A, KeyConfig.sha256(KEY_B), KEY_CHOOSER, extraAuth.indent(2).stripTrailing());
+        return ProxyHarness.config(1_000_000, "", auth)
+                .replace("api_key: \"\"", "api_key: \"" + PROVIDER_KEY + "\"")
+                .replace("  - id: default\n", "  - { id: b, limit_usd: 1, window: daily }\n  - id: a\n");
     }
 
     /** A chat completion sent with {@code key} as the Bearer token (no Authorization header when null). */

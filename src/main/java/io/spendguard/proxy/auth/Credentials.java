@@ -5,6 +5,7 @@ import io.spendguard.proxy.config.ProxyConfig.KeyConfig;
 import io.spendguard.proxy.config.ProxyConfig.ProviderConfig;
 import io.spendguard.proxy.error.ProxyError;
 import io.vertx.core.MultiMap;
+import java.util.List;
 import java.util.logging.Logger;
 
 /**
@@ -34,7 +35,7 @@ public final class Credentials {
         this.openai = openai;
         this.anthropic = anthropic;
         this.keys = keys;
-        for (ProviderConfig p : new ProviderConfig[] {openai, anthropic}) {
+        for (ProviderConfig p : List.of(openai, anthropic)) {
             if (auth.virtualKeys() && !p.hasApiKey()) {
                 LOG.warning("auth.mode is virtual_keys but providers." + p.name() + ".api_key is not set: calls to "
                         + p.name() + " routes will be refused");

@@ -118,16 +118,17 @@ public final class ConfigLoader {
         n.only("mode", "trust_budget_header", "keys");
         String mode = n.choice("mode", "passthrough", "passthrough", "virtual_keys");
         List<KeyConfig> keys = new ArrayList<>();
-        Map<String, String> seen = new HashMap<>();
+        Map<String, String> ids = new HashMap<>();
+        Map<String, String> digests = new HashMap<>();
         for (ConfigNode k : n.list("keys")) {
             KeyConfig key = key(k);
-            if (seen.putIfAbsent("id:" + key.id(), k.path("id")) != null) {
-                throw new ConfigException(k.path("id") + ": " + key.id() + " (duplicate of " + seen.get("id:" + key.id())
-                        + "; expected: unique ids)");
+            String sameId = ids.putIfAbsent(key.id(), k.path("id"));
+            if (sameId != null) {
+                throw new ConfigException(k.path("id") + ": " + key.id() + " (duplicate of " + sameId + "; expected: unique ids)");
             }
-            if (seen.putIfAbsent("sha256:" + key.sha256(), k.path("key")) != null) {
-                throw new ConfigException(k.path("key") + ": the same key as " + seen.get("sha256:" + key.sha256())
-                        + " (expected: one entry per key)");
+            String sameKey = digests.putIfAbsent(key.sha256(), k.path("key"));
+            if (sameKey != null) {
+                throw new ConfigException(k.path("key") + ": the same key as " + sameKey + " (expected: one entry per key)");
             }
             keys.add(key);
         }

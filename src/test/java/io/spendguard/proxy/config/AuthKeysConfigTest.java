@@ -35,6 +35,15 @@ class AuthKeysConfigTest {
         return errorOf(BASE + auth);
     }
 
+    /** {@code auth:} in virtual_keys mode with these {@code keys:} entries (flow mappings). */
+    private static String keys(String... entries) {
+        StringBuilder yaml = new StringBuilder("auth:\n  mode: virtual_keys\n  keys:\n");
+        for (String e : entries) {
+            yaml.append("    - ").append(e).append('\n');
+        }
+        return yaml.toString();
+    }
+
     @Test
     void loadsKeysByHashAndByPlaintextKeepingOnlyTheHash() {
         ProxyConfig c = parse("""
@@ -89,13 +98,8 @@ class AuthKeysConfigTest {
 
     @Test
     void missingBudgetIdNamesTheIndexedKey() {
-        assertThat(authErrorOf("""
-                auth:
-                  mode: virtual_keys
-                  keys:
-                    - { id: one, key_sha256: "%s", budget_id: a }
-                    - { id: two, key: "sg-another-key-0123456789" }
-                """.formatted(KEY_SHA256)))
+        assertThat(authErrorOf(keys("{ id: one, key_sha256: \"%s\", budget_id: a }".formatted(KEY_SHA256),
+                "{ id: two, key: \"sg-another-key-0123456789\" }")))
                 .startsWith("auth.keys[1].budget_id: missing");
     }
 
@@ -141,20 +145,12 @@ class AuthKeysConfigTest {
 
     @Test
     void duplicateIdsAndDuplicateKeysAreErrors() {
-        assertThat(authErrorOf("""
-                auth:
-                  mode: virtual_keys
-                  keys:
-                    - { id: k, key_sha256: "%s", budget_id: a }
-                    - { id: k, key: "sg-another-key-0123456789", budget_id: b }
-                """.formatted(KEY_SHA256))).contains("auth.keys[1].id: k").contains("duplicate");
-        assertThat(authErrorOf("""
-                auth:
-                  mode: virtual_keys
-                  keys:
-                    - { id: k1, key_sha256: "%s", budget_id: a }
-                    - { id: k2, key: "%s", budget_id: b }
-                """.formatted(KEY_SHA256, KEY))).contains("auth.keys[1].key").contains("auth.keys[0]").doesNotContain(KEY);
+        assertThat(authErrorOf(keys("{ id: k, key_sha256: \"%s\", budget_id: a }".formatted(KEY_SHA256),
+                "{ id: k, key: \"sg-another-key-0123456789\", budget_id: b }")))
+                .contains("auth.keys[1].id: k").contains("duplicate");
+        assertThat(authErrorOf(keys("{ id: k1, key_sha256: \"%s\", budget_id: a }".formatted(KEY_SHA256),
+                "{ id: k2, key: \"%s\", budget_id: b }".formatted(KEY))))
+                .contains("auth.keys[1].key").contains("auth.keys[0]").doesNotContain(KEY);
     }
 
     @Test
