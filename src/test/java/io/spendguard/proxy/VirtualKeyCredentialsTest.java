@@ -7,7 +7,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spendguard.proxy.mock.MockProvider;
 import io.vertx.core.json.JsonObject;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -47,7 +49,7 @@ class VirtualKeyCredentialsTest extends HarnessTest {
     @Test
     void missingUnknownMalformedOrRawProviderKeysAre401AndNothingIsForwarded() throws Exception {
         h = start(VirtualKeyClient.config(""));
-        Map<String, String> attempts = new java.util.LinkedHashMap<>();
+        Map<String, String> attempts = new LinkedHashMap<>();
         attempts.put("no key", null);
         attempts.put("unknown sg- key", "sg-unknown-0123456789abcdefghijklmnop");
         attempts.put("raw provider key", PROVIDER_KEY);
@@ -63,14 +65,31 @@ class VirtualKeyCredentialsTest extends HarnessTest {
             assertThat(everything(r)).as(a.getKey()).doesNotContain(PROVIDER_KEY).doesNotContain("sg-unknown")
                     .doesNotContain("sk-proj-client-own-key").doesNotContain(KEY_A);
         }
-        HttpResponse<String> basic = h.http.send(java.net.http.HttpRequest.newBuilder(h.uri("/v1/chat/completions"))
+        HttpResponse<String> basic = h.http.send(HttpRequest.newBuilder(h.uri("/v1/chat/completions"))
                 .header("authorization", "Basic c2ctYWxwaGE6eA==").header("content-type", "application/json")
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(ChatCompletionsTest.BODY)).build(),
-                HttpResponse.BodyHandlers.ofString());
+                .POST(HttpRequest.BodyPublishers.ofString(ChatCompletionsTest.BODY)).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(basic.statusCode()).isEqualTo(401);
         assertThat(h.mock.received()).isEmpty();
         assertThat(h.budget("a").reservedMicros() + h.budget("a").committedMicros()).isZero();
         ProxyHarness.await("refusals counted", () -> h.counter("spendguard.requests", "outcome", "unauthenticated") == 6);
+    }
+
+    @Test
+    void modelsRouteTakesVirtualKeysOnlyAndSendsTheProviderKey() throws Exception {
+        h = start(VirtualKeyClient.config(""));
+
+        HttpResponse<String> listed = h.http.send(HttpRequest.newBuilder(h.uri("/v1/models"))
+                .header("authorization", "Bearer " + KEY_A).GET().build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> raw = h.http.send(HttpRequest.newBuilder(h.uri("/v1/models"))
+                .header("authorization", "Bearer " + PROVIDER_KEY).GET().build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(listed.statusCode()).isEqualTo(200);
+        assertThat(everything(listed)).doesNotContain(PROVIDER_KEY);
+        assertThat(raw.statusCode()).isEqualTo(401);
+        assertThat(h.mock.received()).singleElement().satisfies(sent -> {
+            assertThat(sent.path()).isEqualTo("/v1/models");
+            assertThat(sent.headers().getAll("authorization")).containsExactly("Bearer " + PROVIDER_KEY);
+        });
     }
 
     @Test
