@@ -3,8 +3,12 @@ package io.spendguard.proxy;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.spendguard.proxy.admin.AdminApi;
+import io.spendguard.proxy.auth.Credentials;
+import io.spendguard.proxy.auth.MemoryVirtualKeys;
+import io.spendguard.proxy.auth.VirtualKeys;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.config.ProxyConfig.BudgetConfig;
+import io.spendguard.proxy.config.ProxyConfig.KeyConfig;
 import io.spendguard.proxy.engine.Approvals;
 import io.spendguard.proxy.engine.BudgetSpec;
 import io.spendguard.proxy.engine.Engine;
@@ -96,14 +100,16 @@ public final class ProxyServer {
         Future<Gate> gate = "sidecar".equals(config.gate().mode())
                 ? SidecarGate.connect(vertx, config, metrics).map(g -> g)
                 : Future.succeededFuture(gates.apply(engine));
-        return gate.compose(g -> assemble(vertx, config, prices, registry, instances, metrics, engine, g));
+        VirtualKeys keys = config.auth().virtualKeys() ? new MemoryVirtualKeys(clock) : null;
+        return gate.compose(g -> assemble(vertx, config, prices, registry, instances, metrics, engine, g, keys));
     }
 
     private static Future<ProxyServer> assemble(Vertx vertx, ProxyConfig config, PriceTable prices, PrometheusMeterRegistry registry,
-                                                int instances, ProxyMetrics metrics, Engine engine, Gate gate) {
+                                                int instances, ProxyMetrics metrics, Engine engine, Gate gate, VirtualKeys keys) {
         Upstream upstream = new Upstream(vertx);
         Pipeline pipeline = new Pipeline(vertx, config, new Estimator(prices, new TokenCounter(), config.estimation()), gate, upstream,
-                new Idempotency(Duration.ofMinutes(10), 64L * 1024 * 1024), metrics);
+                new Idempotency(Duration.ofMinutes(10), 64L * 1024 * 1024), metrics,
+                new Credentials(config.auth(), config.openai(), config.anthropic(), keys));
         DataPlane dataPlane = new DataPlane(Map.of(
                 "/v1/chat/completions", new OpenAiChat(),
                 "/v1/messages", new AnthropicMessages()), pipeline, metrics, config.limits().maxBodyBytes());
@@ -111,9 +117,12 @@ public final class ProxyServer {
         // With gate.mode: sidecar the sidecar owns budgets and approvals; the local engine stays unused.
         boolean ownsBudgets = !"sidecar".equals(config.gate().mode());
         AdminApi adminApi = new AdminApi(ownsBudgets ? engine : null, gate, metrics, registry, config.admin().token(),
-                () -> server.draining);
+                () -> server.draining, keys);
 
         Future<Void> budgets = Future.succeededFuture();
+        for (KeyConfig k : keys == null ? List.<KeyConfig>of() : config.auth().keys()) {
+            budgets = budgets.compose(v -> keys.add(k, VirtualKeys.CONFIG).mapEmpty());
+        }
         for (BudgetConfig b : ownsBudgets ? config.budgets() : List.<BudgetConfig>of()) {
             BudgetSpec spec = b.toSpec();
             budgets = budgets.compose(v -> engine.putBudget(spec)

@@ -1,5 +1,7 @@
 package io.spendguard.proxy.pipeline;
 
+import io.spendguard.proxy.auth.Credentials;
+import io.spendguard.proxy.auth.VirtualKey;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.config.ProxyConfig.ProviderConfig;
 import io.spendguard.proxy.engine.Decision;
@@ -48,9 +50,10 @@ public final class Pipeline {
     private final Upstream upstream;
     private final Idempotency idempotency;
     private final ProxyMetrics metrics;
+    private final Credentials credentials;
 
     public Pipeline(Vertx vertx, ProxyConfig config, Estimator estimator, Gate gate, Upstream upstream, Idempotency idempotency,
-                    ProxyMetrics metrics) {
+                    ProxyMetrics metrics, Credentials credentials) {
         this.vertx = vertx;
         this.config = config;
         this.estimator = estimator;
@@ -58,6 +61,7 @@ public final class Pipeline {
         this.upstream = upstream;
         this.idempotency = idempotency;
         this.metrics = metrics;
+        this.credentials = credentials;
     }
 
     /** Runs a call whose body has been read; fails with a {@link ProxyException} for every refusal. */
@@ -107,18 +111,13 @@ public final class Pipeline {
         x.state = Exchange.State.ESTIMATED;
     }
 
-    /** Passthrough auth: the client's provider key goes through; the configured key fills in when it sent none. */
+    /** Who the call is for: the client's virtual key, or none in passthrough mode (401 when the credential is not good). */
     private void credentials(Exchange x) {
-        credentials(x.request, x.shape.provider());
+        x.key = credentials(x.request, x.shape.provider());
     }
 
-    private void credentials(HttpServerRequest request, String provider) {
-        ProviderConfig p = provider(provider);
-        String header = "anthropic".equals(provider) ? "x-api-key" : "authorization";
-        if (request.getHeader(header) == null && (p.apiKey() == null || p.apiKey().isEmpty())) {
-            throw ProxyError.UNAUTHENTICATED.exception("No API key: send your provider key in the "
-                    + (header.equals("authorization") ? "Authorization header (Bearer)" : "x-api-key header") + ".");
-        }
+    private VirtualKey credentials(HttpServerRequest request, String provider) {
+        return credentials.authenticate(request.headers(), provider);
     }
 
     private Idempotency.Replay deduplicate(Exchange x) {
@@ -243,12 +242,14 @@ public final class Pipeline {
      * call and pipes the provider's reply back as it is; nothing is estimated, reserved or settled.
      */
     public Future<Void> passThrough(HttpServerRequest request, String provider) {
+        VirtualKey key;
         try {
-            credentials(request, provider);
+            key = credentials(request, provider);
         } catch (ProxyException e) {
             return Future.failedFuture(e);
         }
-        Upstream.Call call = upstream.call(provider(provider), request.method(), request.uri(), upstreamHeaders(request, provider), null);
+        Upstream.Call call = upstream.call(provider(provider), request.method(), request.uri(),
+                upstreamHeaders(request, provider, key), null);
         var out = request.response();
         out.closeHandler(v -> call.cancel());
         return call.response()
@@ -266,23 +267,16 @@ public final class Pipeline {
                 });
     }
 
-    /** The client's headers as they go to {@code provider}, with the configured key when the client sent none. */
-    private MultiMap upstreamHeaders(HttpServerRequest request, String provider) {
-        ProviderConfig p = provider(provider);
+    /** The client's headers as they go to {@code provider}, with the provider credential the auth mode calls for. */
+    private MultiMap upstreamHeaders(HttpServerRequest request, String provider, VirtualKey key) {
         MultiMap headers = Headers.upstream(request.headers());
-        if ("anthropic".equals(provider)) {
-            if (headers.get("x-api-key") == null) {
-                headers.set("x-api-key", p.apiKey());
-            }
-        } else if (headers.get("authorization") == null) {
-            headers.set("authorization", "Bearer " + p.apiKey());
-        }
+        credentials.authorize(headers, provider, key);
         return headers;
     }
 
     private Future<Void> forward(Exchange x) {
         ProviderConfig p = provider(x);
-        MultiMap headers = upstreamHeaders(x.request, x.shape.provider());
+        MultiMap headers = upstreamHeaders(x.request, x.shape.provider(), x.key);
         Buffer body = x.body;
         JsonObject json = x.json;
         if (config.estimation().capOutputToReservation() && x.spec.maxOutputTokens() == null && x.spec.billsOutput()) {
@@ -338,15 +332,7 @@ public final class Pipeline {
     }
 
     private String budgetId(Exchange x) {
-        String id = x.request.getHeader("X-SpendGuard-Budget-Id");
-        if (id == null) {
-            return null;
-        }
-        if (!config.auth().trustBudgetHeader()) {
-            throw ProxyError.BUDGET_HEADER_NOT_TRUSTED.exception(
-                    "X-SpendGuard-Budget-Id is not accepted here (auth.trust_budget_header is false).");
-        }
-        return id;
+        return credentials.budgetId(x.key, x.request.getHeader("X-SpendGuard-Budget-Id"));
     }
 
     private static String decisionId(Exchange x) {

@@ -267,11 +267,6 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void virtualKeysAuthModeIsAClearError() {
-        assertThat(errorOf("auth: { mode: virtual_keys }")).contains("auth.mode").contains("not available");
-    }
-
-    @Test
     void nonHttpBaseUrlNamesKey() {
         assertThat(errorOf("providers: { openai: { base_url: \"ftp://x\" } }")).contains("providers.openai.base_url");
     }
