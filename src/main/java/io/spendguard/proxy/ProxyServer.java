@@ -3,8 +3,12 @@ package io.spendguard.proxy;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.spendguard.proxy.admin.AdminApi;
+import io.spendguard.proxy.auth.Credentials;
+import io.spendguard.proxy.auth.MemoryVirtualKeys;
+import io.spendguard.proxy.auth.VirtualKeys;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.config.ProxyConfig.BudgetConfig;
+import io.spendguard.proxy.config.ProxyConfig.KeyConfig;
 import io.spendguard.proxy.engine.Approvals;
 import io.spendguard.proxy.engine.BudgetSpec;
 import io.spendguard.proxy.engine.Engine;
@@ -20,7 +24,11 @@ import io.spendguard.proxy.http.DataPlane;
 import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.spendguard.proxy.pipeline.Idempotency;
 import io.spendguard.proxy.pipeline.Pipeline;
+import io.spendguard.proxy.provider.AnthropicMessages;
 import io.spendguard.proxy.provider.OpenAiChat;
+import io.spendguard.proxy.provider.OpenAiCompletions;
+import io.spendguard.proxy.provider.OpenAiEmbeddings;
+import io.spendguard.proxy.provider.OpenAiResponses;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -95,25 +103,34 @@ public final class ProxyServer {
         Future<Gate> gate = "sidecar".equals(config.gate().mode())
                 ? SidecarGate.connect(vertx, config, metrics).map(g -> g)
                 : Future.succeededFuture(gates.apply(engine));
-        return gate.compose(g -> assemble(vertx, config, prices, registry, instances, metrics, engine, g));
+        VirtualKeys keys = config.auth().virtualKeys() ? new MemoryVirtualKeys(clock) : null;
+        return gate.compose(g -> assemble(vertx, config, prices, registry, instances, metrics, engine, g, keys));
     }
 
     private static Future<ProxyServer> assemble(Vertx vertx, ProxyConfig config, PriceTable prices, PrometheusMeterRegistry registry,
-                                                int instances, ProxyMetrics metrics, Engine engine, Gate gate) {
+                                                int instances, ProxyMetrics metrics, Engine engine, Gate gate, VirtualKeys keys) {
         Upstream upstream = new Upstream(vertx);
         Pipeline pipeline = new Pipeline(vertx, config, new Estimator(prices, new TokenCounter(), config.estimation()), gate, upstream,
-                new Idempotency(Duration.ofMinutes(10), 64L * 1024 * 1024), metrics);
-        DataPlane dataPlane = new DataPlane(Map.of("/v1/chat/completions", new OpenAiChat(), "/v1/responses", new io.spendguard.proxy.provider.OpenAiResponses(), "/v1/completions", new io.spendguard.proxy.provider.OpenAiCompletions(), "/v1/embeddings", new io.spendguard.proxy.provider.OpenAiEmbeddings()), pipeline, metrics,
-                config.limits().maxBodyBytes());
+                new Idempotency(Duration.ofMinutes(10), 64L * 1024 * 1024), metrics,
+                new Credentials(config.auth(), config.openai(), config.anthropic(), keys));
+        DataPlane dataPlane = new DataPlane(Map.of(
+                "/v1/chat/completions", new OpenAiChat(),
+                "/v1/responses", new OpenAiResponses(),
+                "/v1/completions", new OpenAiCompletions(),
+                "/v1/embeddings", new OpenAiEmbeddings(),
+                "/v1/messages", new AnthropicMessages()), pipeline, metrics, config.limits().maxBodyBytes());
         ProxyServer server = new ProxyServer(vertx, engine, upstream, gate);
         // With gate.mode: sidecar the sidecar owns budgets and approvals; the local engine stays unused.
         boolean ownsBudgets = !"sidecar".equals(config.gate().mode());
         AdminApi adminApi = new AdminApi(ownsBudgets ? engine : null, gate, metrics, registry, config.admin().token(),
-                () -> server.draining);
+                () -> server.draining, keys);
 
         Future<Void> budgets = Future.succeededFuture();
+        for (KeyConfig k : keys == null ? List.<KeyConfig>of() : config.auth().keys()) {
+            budgets = budgets.compose(v -> keys.add(k, VirtualKeys.CONFIG).mapEmpty());
+        }
         for (BudgetConfig b : ownsBudgets ? config.budgets() : List.<BudgetConfig>of()) {
-            BudgetSpec spec = new BudgetSpec(b.id(), b.limitMicros(), b.window(), b.timezone(), b.approvalAboveMicros(), b.isDefault());
+            BudgetSpec spec = b.toSpec();
             budgets = budgets.compose(v -> engine.putBudget(spec)
                     .onSuccess(s -> metrics.budget(s.spec().id(), s.spec().limitMicros(), s.remainingMicros())).mapEmpty());
         }

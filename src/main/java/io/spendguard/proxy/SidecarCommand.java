@@ -81,7 +81,7 @@ public final class SidecarCommand {
         ProxyMetrics metrics = options.metrics();
         Future<Void> budgets = Future.succeededFuture();
         for (BudgetConfig b : config.budgets()) {
-            BudgetSpec spec = new BudgetSpec(b.id(), b.limitMicros(), b.window(), b.timezone(), b.approvalAboveMicros(), b.isDefault());
+            BudgetSpec spec = b.toSpec();
             budgets = budgets.compose(v -> engine.putBudget(spec)
                     .onSuccess(s -> metrics.budget(s.spec().id(), s.spec().limitMicros(), s.remainingMicros())).mapEmpty());
         }

@@ -73,7 +73,7 @@ public final class ProxyHarness implements AutoCloseable {
             Clock clock = Clock.systemUTC();
             Engine engine = new Engine(new MemoryLedger(clock), new Approvals(clock, Duration.ofHours(24)), clock, Duration.ofMinutes(15));
             for (ProxyConfig.BudgetConfig b : config.budgets()) {
-                engine.putBudget(new BudgetSpec(b.id(), b.limitMicros(), b.window(), b.timezone(), b.approvalAboveMicros(), b.isDefault()))
+                engine.putBudget(b.toSpec())
                         .await(5, TimeUnit.SECONDS);
             }
             PrometheusMeterRegistry own = ProxyServer.newRegistry();
@@ -137,6 +137,7 @@ public final class ProxyHarness implements AutoCloseable {
                 gate: { timeout_ms: 2000 }
                 providers:
                   openai: { base_url: "MOCK_URL", api_key: "", timeout_ms: 2000 }
+                  anthropic: { base_url: "MOCK_URL", api_key: "", timeout_ms: 2000 }
                 budgets:
                   - id: default
                     limit_usd: %s

@@ -14,18 +14,18 @@ final class RawClient {
      * times 0, waits {@code waitMs}), then closes the socket. Returns what it read.
      */
     static String sendAndHangUp(int port, String body, String extraHeaders, String marker, int times, long waitMs) throws Exception {
-        return sendAndHangUp(port, "/v1/chat/completions", body, extraHeaders, marker, times, waitMs);
+        return sendAndHangUp(port, "/v1/chat/completions", "Authorization: Bearer sk-client-secret-1234\r\n" + extraHeaders, body,
+                marker, times, waitMs);
     }
 
-    /** As {@link #sendAndHangUp(int, String, String, String, int, long)}, to the data-plane {@code path}. */
-    static String sendAndHangUp(int port, String path, String body, String extraHeaders, String marker, int times, long waitMs)
+    /** As above, to any route: {@code headers} carry the client's key and any extra header lines. */
+    static String sendAndHangUp(int port, String path, String headers, String body, String marker, int times, long waitMs)
             throws Exception {
         byte[] payload = body.getBytes(StandardCharsets.UTF_8);
         try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.setSoTimeout(10_000);
             OutputStream out = socket.getOutputStream();
-            out.write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                    + "Authorization: Bearer sk-client-secret-1234\r\n" + extraHeaders
+            out.write(("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" + headers
                     + "Content-Length: " + payload.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             out.write(payload);
             out.flush();

@@ -81,8 +81,8 @@ abstract class RouteFailureMatrix extends HarnessTest {
     @Test
     void cancelsUpstreamAndCommitsTheTokensSeenWhenTheClientLeavesMidStream() throws Exception {
         h = start(ProxyHarness.config(1_000_000, "", ""));
-        RawClient.sendAndHangUp(h.server.port(), path, requestBody(true), "x-mock-output-tokens: 80\r\nx-mock-chunk-delay-ms: 20\r\n",
-                deltaMarker, 3, 0);
+        RawClient.sendAndHangUp(h.server.port(), path, "Authorization: Bearer sk-client-secret-1234\r\nx-mock-output-tokens: 80\r\n"
+                + "x-mock-chunk-delay-ms: 20\r\n", requestBody(true), deltaMarker, 3, 0);
         h.assertSettled(1, "default");
         long committed = h.budget("default").committedMicros();
         Estimate e = estimateOf(true);

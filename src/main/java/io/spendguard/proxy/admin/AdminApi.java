@@ -1,6 +1,7 @@
 package io.spendguard.proxy.admin;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.spendguard.proxy.auth.VirtualKeys;
 import io.spendguard.proxy.engine.Approval;
 import io.spendguard.proxy.engine.BudgetSpec;
 import io.spendguard.proxy.engine.BudgetState;
@@ -21,10 +22,10 @@ import java.util.Locale;
 import java.util.function.BooleanSupplier;
 
 /**
- * The control plane on the admin port: budgets, approvals, Prometheus metrics and health. Every
- * route but {@code /metrics}, {@code /healthz} and {@code /readyz} needs
+ * The control plane on the admin port: budgets, approvals, virtual keys, Prometheus metrics and
+ * health. Every route but {@code /metrics}, {@code /healthz} and {@code /readyz} needs
  * {@code Authorization: Bearer <admin.token>} when a token is configured. Without an engine (a proxy
- * whose budgets live in the sidecar) it serves metrics and health only.
+ * whose budgets live in the sidecar) it serves keys, metrics and health only.
  */
 public final class AdminApi {
     private final Engine engine;
@@ -33,15 +34,24 @@ public final class AdminApi {
     private final PrometheusMeterRegistry prometheus;
     private final String token;
     private final BooleanSupplier draining;
+    private final KeyRoutes keys;
 
+    /** An admin API without virtual keys ({@code auth.mode: passthrough}, or the sidecar's own). */
     public AdminApi(Engine engine, Gate gate, ProxyMetrics metrics, PrometheusMeterRegistry prometheus, String token,
                     BooleanSupplier draining) {
+        this(engine, gate, metrics, prometheus, token, draining, null);
+    }
+
+    /** {@code keys} is the virtual-key store, or null when virtual keys are off. */
+    public AdminApi(Engine engine, Gate gate, ProxyMetrics metrics, PrometheusMeterRegistry prometheus, String token,
+                    BooleanSupplier draining, VirtualKeys keys) {
         this.engine = engine;
         this.gate = gate;
         this.metrics = metrics;
         this.prometheus = prometheus;
         this.token = token == null ? "" : token;
         this.draining = draining;
+        this.keys = new KeyRoutes(keys, engine);
     }
 
     public Router router(Vertx vertx) {
@@ -51,12 +61,13 @@ public final class AdminApi {
         r.get("/metrics").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
                 .end(prometheus.scrape()));
         r.route("/v1/*").handler(this::authorize);
+        r.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(64 * 1024));
+        keys.mount(r);
         if (engine == null) {
             r.route("/v1/*").handler(ctx -> error(ctx, 404,
                     "budgets and approvals live in the sidecar (gate.mode: sidecar): use the sidecar's admin API"));
             return r;
         }
-        r.route("/v1/*").handler(BodyHandler.create(false).setBodyLimit(64 * 1024));
         r.post("/v1/budgets").handler(this::createBudget);
         r.get("/v1/budgets").handler(ctx -> reply(ctx, engine.ledger().budgets().map(list ->
                 new JsonObject().put("data", new JsonArray(list.stream().map(BudgetState::toJson).toList()))), 200));
@@ -100,7 +111,7 @@ public final class AdminApi {
             spec = new BudgetSpec(string(body, "id", null), longField(body, "limit_usd_micros", null),
                     string(body, "window", "none"), string(body, "timezone", "UTC"),
                     longField(body, "approval_above_usd_micros", -1L) < 0 ? null : longField(body, "approval_above_usd_micros", -1L),
-                    Boolean.TRUE.equals(body.getValue("default")));
+                    Boolean.TRUE.equals(body.getValue("default")), degradeTo(body, null));
         } catch (IllegalArgumentException | ClassCastException e) {
             error(ctx, 400, e.getMessage());
             return;
@@ -126,10 +137,23 @@ public final class AdminApi {
                     : old.approvalAboveMicros();
             BudgetSpec spec = new BudgetSpec(old.id(), longField(body, "limit_usd_micros", old.limitMicros()),
                     string(body, "window", old.window()), string(body, "timezone", old.timezone()), approval,
-                    body.containsKey("default") ? Boolean.TRUE.equals(body.getValue("default")) : old.isDefault());
+                    body.containsKey("default") ? Boolean.TRUE.equals(body.getValue("default")) : old.isDefault(),
+                    body.containsKey("degrade_to") ? degradeTo(body, null) : old.degradeTo());
             return engine.putBudget(spec).onSuccess(this::publish);
         });
         reply(ctx, patched.map(BudgetState::toJson), 200);
+    }
+
+    /** {@code degrade_to: {model, below_remaining_usd_micros}}, or {@code def} when absent or null. */
+    private static BudgetSpec.DegradeTo degradeTo(JsonObject body, BudgetSpec.DegradeTo def) {
+        Object v = body.getValue("degrade_to");
+        if (v == null) {
+            return def;
+        }
+        if (!(v instanceof JsonObject d)) {
+            throw new IllegalArgumentException("degrade_to: expected an object {model, below_remaining_usd_micros}");
+        }
+        return new BudgetSpec.DegradeTo(string(d, "model", null), longField(d, "below_remaining_usd_micros", null));
     }
 
     private void publish(BudgetState s) {
@@ -163,7 +187,7 @@ public final class AdminApi {
                 .ifPresentOrElse(a -> json(ctx, 200, a.toJson()), () -> error(ctx, 404, "unknown approval " + ctx.pathParam("id")));
     }
 
-    private static JsonObject body(RoutingContext ctx) {
+    static JsonObject body(RoutingContext ctx) {
         try {
             JsonObject body = ctx.body().asJsonObject();
             if (body == null) {
@@ -176,7 +200,7 @@ public final class AdminApi {
         }
     }
 
-    private static String string(JsonObject o, String key, String def) {
+    static String string(JsonObject o, String key, String def) {
         Object v = o.getValue(key);
         if (v == null) {
             if (def == null) {
@@ -204,7 +228,7 @@ public final class AdminApi {
         return n.longValue();
     }
 
-    private static void reply(RoutingContext ctx, Future<JsonObject> result, int status) {
+    static void reply(RoutingContext ctx, Future<JsonObject> result, int status) {
         result.onComplete(ar -> {
             if (ar.succeeded()) {
                 json(ctx, status, ar.result());
@@ -218,11 +242,11 @@ public final class AdminApi {
         });
     }
 
-    private static void json(RoutingContext ctx, int status, JsonObject body) {
+    static void json(RoutingContext ctx, int status, JsonObject body) {
         ctx.response().setStatusCode(status).putHeader("content-type", "application/json").end(body.encode());
     }
 
-    private static void error(RoutingContext ctx, int status, String message) {
+    static void error(RoutingContext ctx, int status, String message) {
         json(ctx, status, new JsonObject().put("error", new JsonObject().put("message", message)
                 .put("type", status == 401 ? "authentication_error" : "invalid_request_error")));
     }

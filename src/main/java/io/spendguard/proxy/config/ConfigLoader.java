@@ -3,9 +3,11 @@ package io.spendguard.proxy.config;
 import io.spendguard.proxy.config.ProxyConfig.AdminConfig;
 import io.spendguard.proxy.config.ProxyConfig.AuthConfig;
 import io.spendguard.proxy.config.ProxyConfig.BudgetConfig;
+import io.spendguard.proxy.engine.BudgetSpec;
 import io.spendguard.proxy.config.ProxyConfig.Endpoint;
 import io.spendguard.proxy.config.ProxyConfig.EstimationConfig;
 import io.spendguard.proxy.config.ProxyConfig.GateConfig;
+import io.spendguard.proxy.config.ProxyConfig.KeyConfig;
 import io.spendguard.proxy.config.ProxyConfig.LedgerConfig;
 import io.spendguard.proxy.config.ProxyConfig.LimitsConfig;
 import io.spendguard.proxy.config.ProxyConfig.ProviderConfig;
@@ -16,7 +18,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 
 /** Reads {@code spendguard.yaml} into a validated {@link ProxyConfig}; every error names its key. */
@@ -111,18 +115,65 @@ public final class ConfigLoader {
     }
 
     private static AuthConfig auth(ConfigNode n) {
-        n.only("mode", "trust_budget_header");
+        n.only("mode", "trust_budget_header", "keys");
         String mode = n.choice("mode", "passthrough", "passthrough", "virtual_keys");
-        if (mode.equals("virtual_keys")) {
-            throw new ConfigException(n.path("mode") + ": virtual_keys (not available in this build; expected: passthrough)");
+        List<KeyConfig> keys = new ArrayList<>();
+        Map<String, String> ids = new HashMap<>();
+        Map<String, String> digests = new HashMap<>();
+        for (ConfigNode k : n.list("keys")) {
+            KeyConfig key = key(k);
+            String sameId = ids.putIfAbsent(key.id(), k.path("id"));
+            if (sameId != null) {
+                throw new ConfigException(k.path("id") + ": " + key.id() + " (duplicate of " + sameId + "; expected: unique ids)");
+            }
+            String sameKey = digests.putIfAbsent(key.sha256(), k.path("key"));
+            if (sameKey != null) {
+                throw new ConfigException(k.path("key") + ": the same key as " + sameKey + " (expected: one entry per key)");
+            }
+            keys.add(key);
         }
-        return new AuthConfig(mode, n.bool("trust_budget_header", false));
+        if (!keys.isEmpty() && !mode.equals("virtual_keys")) {
+            throw new ConfigException(n.path("keys") + ": set while auth.mode is " + mode + " (expected: auth.mode: virtual_keys)");
+        }
+        return new AuthConfig(mode, n.bool("trust_budget_header", false), keys);
+    }
+
+    /** One {@code auth.keys} entry; the key itself is hashed here and dropped, and never echoed in an error. */
+    private static KeyConfig key(ConfigNode k) {
+        k.only("id", "name", "key_sha256", "key", "tenant", "budget_id", "allow_budget_header");
+        String id = k.requiredString("id");
+        if (!KeyConfig.validId(id)) {
+            throw new ConfigException(k.path("id") + ": " + id + " (expected: letters, digits, '.', '_', ':' or '-', at most 128)");
+        }
+        if (k.has("key") == k.has("key_sha256")) {
+            throw new ConfigException(k.path("key_sha256") + ": " + (k.has("key") ? "set together with key" : "missing")
+                    + " (expected: either key_sha256, the hex SHA-256 of the key, or key)");
+        }
+        String sha256;
+        String prefix = null;
+        if (k.has("key")) {
+            String key = k.string("key", "");
+            if (!key.startsWith(KeyConfig.KEY_PREFIX) || key.length() < KeyConfig.KEY_PREFIX.length() + 16) {
+                throw new ConfigException(k.path("key") + ": not a virtual key (expected: " + KeyConfig.KEY_PREFIX
+                        + " followed by at least 16 characters; the value is not shown)");
+            }
+            sha256 = KeyConfig.sha256(key);
+            prefix = KeyConfig.prefix(key);
+        } else {
+            sha256 = k.string("key_sha256", "").trim().toLowerCase(java.util.Locale.ROOT);
+            if (!sha256.matches("[0-9a-f]{64}")) {
+                throw new ConfigException(k.path("key_sha256") + ": not 64 hex digits (expected: the hex SHA-256 of the key, "
+                        + "e.g. printf %s \"$KEY\" | sha256sum)");
+            }
+        }
+        return new KeyConfig(id, k.string("name", null), k.string("tenant", "default"), k.requiredString("budget_id"),
+                k.bool("allow_budget_header", false), sha256, prefix);
     }
 
     private static List<BudgetConfig> budgets(ConfigNode root) {
         List<BudgetConfig> out = new ArrayList<>();
         for (ConfigNode b : root.list("budgets")) {
-            b.only("id", "limit_usd", "window", "timezone", "approval_above_usd", "default");
+            b.only("id", "limit_usd", "window", "timezone", "approval_above_usd", "default", "degrade_to");
             Long limit = b.usdMicros("limit_usd");
             if (limit == null) {
                 throw new ConfigException(b.path("limit_usd") + ": missing (expected: a USD amount >= 0)");
@@ -135,13 +186,26 @@ public final class ConfigLoader {
             }
             out.add(new BudgetConfig(b.requiredString("id"), limit,
                     b.choice("window", "none", "none", "daily", "weekly", "monthly"), tz,
-                    b.usdMicros("approval_above_usd"), b.bool("default", false)));
+                    b.usdMicros("approval_above_usd"), b.bool("default", false), degradeTo(b)));
         }
         if (out.size() == 1 && !out.get(0).isDefault()) {
             BudgetConfig only = out.get(0);
-            out.set(0, new BudgetConfig(only.id(), only.limitMicros(), only.window(), only.timezone(), only.approvalAboveMicros(), true));
+            out.set(0, new BudgetConfig(only.id(), only.limitMicros(), only.window(), only.timezone(), only.approvalAboveMicros(), true,
+                    only.degradeTo()));
         }
         return out;
+    }
+
+    private static BudgetSpec.DegradeTo degradeTo(ConfigNode budget) {
+        if (!budget.has("degrade_to")) {
+            return null;
+        }
+        ConfigNode d = budget.child("degrade_to").only("model", "below_remaining_usd");
+        Long below = d.usdMicros("below_remaining_usd");
+        if (below == null) {
+            throw new ConfigException(d.path("below_remaining_usd") + ": missing (expected: a USD amount >= 0)");
+        }
+        return new BudgetSpec.DegradeTo(d.requiredString("model"), below);
     }
 
     private static EstimationConfig estimation(ConfigNode n) {

@@ -1,7 +1,13 @@
 package io.spendguard.proxy.config;
 
+import io.spendguard.proxy.engine.BudgetSpec;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * The whole configuration, immutable and validated once at start-up. Loaded by {@link ConfigLoader}
@@ -29,6 +35,33 @@ public record ProxyConfig(
         long distinct = budgets.stream().map(BudgetConfig::id).distinct().count();
         if (distinct != budgets.size()) {
             throw new ConfigException("budgets: duplicate id (expected: unique ids)");
+        }
+        checkKeys(auth, gate, budgets, openai, anthropic);
+    }
+
+    /**
+     * Virtual keys need a provider key to inject, and (when this proxy owns the budgets) a key's
+     * budget must be one of the file's: the memory ledger forgets run-time budgets on restart.
+     */
+    private static void checkKeys(AuthConfig auth, GateConfig gate, List<BudgetConfig> budgets,
+                                  ProviderConfig openai, ProviderConfig anthropic) {
+        if (!auth.virtualKeys()) {
+            return;
+        }
+        if (!openai.hasApiKey() && !anthropic.hasApiKey()) {
+            throw new ConfigException("auth.mode: virtual_keys needs a provider key to inject "
+                    + "(expected: providers.openai.api_key or providers.anthropic.api_key set)");
+        }
+        if ("sidecar".equals(gate.mode())) {
+            return;
+        }
+        List<String> ids = budgets.stream().map(BudgetConfig::id).toList();
+        for (int i = 0; i < auth.keys().size(); i++) {
+            String budget = auth.keys().get(i).budgetId();
+            if (!ids.contains(budget)) {
+                throw new ConfigException("auth.keys[" + i + "].budget_id: " + budget
+                        + " (expected one of the configured budgets: " + String.join(", ", ids) + ")");
+            }
         }
     }
 
@@ -82,20 +115,79 @@ public record ProxyConfig(
     /** The ledger backend. */
     public record LedgerConfig(String kind, String path, String url) { }
 
-    /** One upstream provider: base URL, optional key injected when the client sends none, timeouts. */
+    /**
+     * One upstream provider: base URL, its key (in passthrough mode injected when the client sends
+     * none; with virtual keys always injected), timeouts.
+     */
     public record ProviderConfig(String name, String baseUrl, String apiKey, long connectTimeoutMs, long timeoutMs) {
+        public boolean hasApiKey() {
+            return apiKey != null && !apiKey.isEmpty();
+        }
+
         @Override
         public String toString() {
             return "ProviderConfig[" + name + ", " + baseUrl + ", api_key=" + (apiKey == null || apiKey.isEmpty() ? "unset" : "set") + "]";
         }
     }
 
-    /** Client authentication and header trust. */
-    public record AuthConfig(String mode, boolean trustBudgetHeader) { }
+    /**
+     * Client authentication and header trust: {@code passthrough} forwards the client's provider key;
+     * {@code virtual_keys} accepts only SpendGuard keys ({@code keys} plus those made on the admin API).
+     */
+    public record AuthConfig(String mode, boolean trustBudgetHeader, List<KeyConfig> keys) {
+        public AuthConfig {
+            keys = List.copyOf(keys);
+        }
+
+        public boolean virtualKeys() {
+            return "virtual_keys".equals(mode);
+        }
+    }
+
+    /**
+     * The definition of one virtual key, from the file or the admin API: only the SHA-256 of the key
+     * (and a short display prefix when known) is kept, never the key itself.
+     */
+    public record KeyConfig(String id, String name, String tenant, String budgetId, boolean allowBudgetHeader,
+                            String sha256, String prefix) {
+        /** What every virtual key starts with. */
+        public static final String KEY_PREFIX = "sg-";
+        private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+
+        /** Key ids appear in URLs: letters, digits and {@code . _ : -}, at most 128. */
+        public static boolean validId(String id) {
+            return id != null && ID.matcher(id).matches();
+        }
+
+        /** The lowercase hex SHA-256 of a key's UTF-8 bytes: how keys are stored and looked up. */
+        public static String sha256(String key) {
+            try {
+                return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        /** Enough of a key to recognise it in a listing ({@code sg-ab12…}), never enough to use it. */
+        public static String prefix(String key) {
+            return key.substring(0, Math.min(key.length(), KEY_PREFIX.length() + 4)) + "…";
+        }
+
+        @Override
+        public String toString() {
+            return "KeyConfig[" + id + ", tenant=" + tenant + ", budget=" + budgetId + "]";
+        }
+    }
 
     /** A budget defined in the file; the admin API can add more at run time. */
     public record BudgetConfig(String id, long limitMicros, String window, String timezone,
-                               Long approvalAboveMicros, boolean isDefault) { }
+                               Long approvalAboveMicros, boolean isDefault, BudgetSpec.DegradeTo degradeTo) {
+
+        /** The engine's definition of this budget. */
+        public BudgetSpec toSpec() {
+            return new BudgetSpec(id, limitMicros, window, timezone, approvalAboveMicros, isDefault, degradeTo);
+        }
+    }
 
     /** Estimation knobs. */
     public record EstimationConfig(int defaultMaxOutputTokens, boolean capOutputToReservation) { }

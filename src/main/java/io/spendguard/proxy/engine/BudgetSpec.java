@@ -3,10 +3,34 @@ package io.spendguard.proxy.engine;
 /**
  * A budget's definition: its limit in µUSD, spend window ({@code none | daily | weekly | monthly} in
  * {@code timezone}), the single-claim size above which a human must approve (null: never), and
- * whether it is the budget calls use when they name none.
+ * whether it is the budget calls use when they name none. {@code degradeTo} (null: never) switches
+ * calls to a cheaper model once the remaining budget falls below a threshold.
  */
 public record BudgetSpec(String id, long limitMicros, String window, String timezone, Long approvalAboveMicros,
-                         boolean isDefault) {
+                         boolean isDefault, DegradeTo degradeTo) {
+
+    /** Below {@code belowRemainingMicros} left in the budget, calls to other models go to {@code model} instead. */
+    public record DegradeTo(String model, long belowRemainingMicros) {
+        public DegradeTo {
+            if (model == null || model.isBlank()) {
+                throw new IllegalArgumentException("degrade_to.model: missing (expected: the model to switch to)");
+            }
+            if (belowRemainingMicros < 0) {
+                throw new IllegalArgumentException("degrade_to.below_remaining_usd: negative (expected: >= 0)");
+            }
+        }
+
+        /** True when a call to {@code requested} with {@code remainingMicros} left should switch model. */
+        public boolean applies(String requested, long remainingMicros) {
+            return remainingMicros < belowRemainingMicros && !model.equals(requested);
+        }
+    }
+
+    /** A budget that never degrades. */
+    public BudgetSpec(String id, long limitMicros, String window, String timezone, Long approvalAboveMicros, boolean isDefault) {
+        this(id, limitMicros, window, timezone, approvalAboveMicros, isDefault, null);
+    }
+
     public BudgetSpec {
         if (id == null || id.isBlank() || id.length() > 128) {
             throw new IllegalArgumentException("id: expected 1..128 characters");

@@ -22,6 +22,9 @@ public record BudgetState(BudgetSpec spec, long reservedMicros, long committedMi
                 .put("window_start", window.start() == null ? null : window.start().toString())
                 .put("window_end", window.end() == null ? null : window.end().toString())
                 .put("approval_above_usd_micros", spec.approvalAboveMicros())
-                .put("default", spec.isDefault());
+                .put("default", spec.isDefault())
+                .put("degrade_to", spec.degradeTo() == null ? null : new JsonObject()
+                        .put("model", spec.degradeTo().model())
+                        .put("below_remaining_usd_micros", spec.degradeTo().belowRemainingMicros()));
     }
 }

@@ -27,4 +27,15 @@ public record Decision(Outcome outcome, String decisionId, String budgetId, Stri
     public Decision {
         reasonCodes = List.copyOf(reasonCodes);
     }
+
+    /** True for a DEGRADE that proposes a mutation without holding anything yet. */
+    public boolean isProposal() {
+        return outcome == Outcome.DEGRADE && reservationId == null;
+    }
+
+    /** This admitting decision as a DEGRADE carrying {@code applied}. */
+    public Decision degraded(Mutation applied) {
+        return new Decision(Outcome.DEGRADE, decisionId, budgetId, reservationId, claimMicros, reservedMicros, remainingMicros,
+                reasonCodes, approvalId, retryAfterSeconds, applied);
+    }
 }

@@ -10,4 +10,11 @@ package io.spendguard.proxy.engine;
  */
 public record DecisionRequest(String decisionId, String budgetId, long claimMicros, String model, String requestHash,
                               String runId, String approvalId, String idempotencyKey, long inputTokens,
-                              long outputTokens, String pricingVersion, boolean mutated) { }
+                              long outputTokens, String pricingVersion, boolean mutated) {
+
+    /** The same call after its DEGRADE mutation was applied, with the claim re-estimated for it. */
+    public DecisionRequest mutated(String newModel, long newClaimMicros, long newInputTokens, long newOutputTokens) {
+        return new DecisionRequest(decisionId, budgetId, newClaimMicros, newModel, requestHash, runId, approvalId, idempotencyKey,
+                newInputTokens, newOutputTokens, pricingVersion, true);
+    }
+}

@@ -13,12 +13,15 @@ import java.util.UUID;
  * The budget engine: decides each call against its budget and holds the claim in the ledger.
  * A claim that does not fit the remaining budget STOPs (most restrictive first); one above the
  * budget's approval threshold waits for a human; anything else is reserved, atomically, or STOPs if
- * a concurrent call took the room first.
+ * a concurrent call took the room first. A budget with {@code degrade_to} first proposes the cheaper
+ * model when little is left (a DEGRADE without a hold); the caller re-estimates the changed call and
+ * asks again with {@link DecisionRequest#mutated()} set, which is then decided as above.
  */
 public final class Engine {
     public static final String BUDGET_EXHAUSTED = "BUDGET_EXHAUSTED";
     public static final String NO_BUDGET = "NO_BUDGET";
     public static final String APPROVAL_REQUIRED = "APPROVAL_REQUIRED";
+    public static final String DEGRADED_BELOW_REMAINING = "DEGRADED_BELOW_REMAINING";
 
     private final Ledger ledger;
     private final Approvals approvals;
@@ -57,6 +60,12 @@ public final class Engine {
             return budget.compose(state -> resume(request));
         }
         return budget.compose(state -> {
+            BudgetSpec.DegradeTo degrade = state.spec().degradeTo();
+            if (!request.mutated() && degrade != null && degrade.applies(request.model(), state.remainingMicros())) {
+                return Future.succeededFuture(new Decision(Outcome.DEGRADE, request.decisionId(), budgetId, null,
+                        request.claimMicros(), 0, state.remainingMicros(), List.of(DEGRADED_BELOW_REMAINING), null, null,
+                        new Mutation(degrade.model(), null, null)));
+            }
             if (request.claimMicros() > state.remainingMicros()) {
                 return Future.succeededFuture(stop(request, state));
             }

@@ -13,6 +13,7 @@ import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.engine.Decision.Outcome;
 import io.spendguard.proxy.engine.DecisionRequest;
 import io.spendguard.proxy.engine.Engine;
+import io.spendguard.proxy.engine.Mutation;
 import io.spendguard.proxy.error.ProxyError;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -84,8 +85,15 @@ final class ProtoMapper {
                 if (d.getReservationIdsCount() == 0) {
                     throw SidecarException.protocol("protocol", d.getDecision() + " without a reservation id");
                 }
+                Mutation mutation;
+                try {
+                    mutation = d.getDecision() == DecisionResponse.Decision.DEGRADE ? Mutation.fromPatch(d.getMutationPatchJson()) : null;
+                } catch (IllegalArgumentException e) {
+                    throw SidecarException.unusableDegrade(e.getMessage(), new Decision(Outcome.CONTINUE, r.decisionId(), budget,
+                            d.getReservationIds(0), r.claimMicros(), r.claimMicros(), 0, List.of(), r.approvalId(), null, null));
+                }
                 yield new Decision(Outcome.valueOf(d.getDecision().name()), r.decisionId(), budget, d.getReservationIds(0),
-                        r.claimMicros(), r.claimMicros(), 0, d.getReasonCodesList(), r.approvalId(), null, null);
+                        r.claimMicros(), r.claimMicros(), 0, d.getReasonCodesList(), r.approvalId(), null, mutation);
             }
             case STOP, SKIP, STOP_RUN_PROJECTION -> {
                 Map<String, String> details = d.getError().getDetailsMap();

@@ -1,5 +1,6 @@
 package io.spendguard.proxy.gate;
 
+import io.spendguard.proxy.engine.Decision;
 import io.vertx.grpc.client.InvalidStatusException;
 import io.vertx.grpc.common.GrpcErrorException;
 import io.vertx.grpc.common.GrpcStatus;
@@ -14,11 +15,17 @@ import java.util.Locale;
 final class SidecarException extends RuntimeException {
     private final String reason;
     private final GrpcStatus status;
+    private final Decision held;
 
     private SidecarException(String reason, GrpcStatus status, String message) {
+        this(reason, status, message, null);
+    }
+
+    private SidecarException(String reason, GrpcStatus status, String message, Decision held) {
         super(message, null, false, false);
         this.reason = reason;
         this.status = status;
+        this.held = held;
     }
 
     /** Classifies whatever a gRPC call failed with. */
@@ -49,6 +56,19 @@ final class SidecarException extends RuntimeException {
     /** The sidecar answered with something the protocol does not allow (e.g. DECISION_UNSPECIFIED). */
     static SidecarException protocol(String reason, String message) {
         return new SidecarException(reason, GrpcStatus.OK, message);
+    }
+
+    /**
+     * A DEGRADE whose mutation the proxy cannot apply: the call is refused rather than forwarded
+     * unchanged, and {@code held} (the reservation the sidecar made for it) must be released.
+     */
+    static SidecarException unusableDegrade(String message, Decision held) {
+        return new SidecarException("unusable_degrade", GrpcStatus.OK, message, held);
+    }
+
+    /** The reservation the sidecar made for a call this failure refuses (null when none). */
+    Decision held() {
+        return held;
     }
 
     /** No session: the first handshake has not succeeded yet, or a reconnect is in progress. */

@@ -136,6 +136,9 @@ public final class SidecarGate implements Gate {
         }
         SidecarException e = SidecarException.of(cause);
         metrics.sidecarFailure(e.reason());
+        if (e.held() != null) {
+            release(e.held(), "unusable_degrade");
+        }
         if (e.connectionLost()) {
             lost(s, e);
         }

@@ -5,6 +5,7 @@ import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.spendguard.proxy.pipeline.Exchange;
 import io.spendguard.proxy.pipeline.Pipeline;
 import io.spendguard.proxy.provider.ApiShape;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -12,10 +13,13 @@ import java.util.Map;
 
 /**
  * The listen port: routes each gated API to its shape, reads the body within the limit, runs the
- * {@link Pipeline}, writes any refusal and records the request metric. Anything else is a 404 and is
- * never forwarded: the proxy is not an open proxy.
+ * {@link Pipeline}, writes any refusal and records the request metric. {@code GET /v1/models} is
+ * forwarded ungated. Anything else is a 404 and is never forwarded: the proxy is not an open proxy.
  */
 public final class DataPlane implements Handler<HttpServerRequest> {
+    /** Listed and read without a budget: {@code GET /v1/models} and {@code GET /v1/models/{id}}. */
+    static final String MODELS = "/v1/models";
+
     private final Map<String, ApiShape> routes;
     private final Pipeline pipeline;
     private final ProxyMetrics metrics;
@@ -31,7 +35,16 @@ public final class DataPlane implements Handler<HttpServerRequest> {
     @Override
     public void handle(HttpServerRequest request) {
         String path = request.path();
-        ApiShape shape = routes.get(path.endsWith("/") ? path.substring(0, path.length() - 1) : path);
+        String route = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+        if (request.method() == HttpMethod.GET && (route.equals(MODELS) || route.startsWith(MODELS + "/"))) {
+            long started = System.nanoTime();
+            pipeline.passThrough(request, "openai")
+                    .map(v -> "ok")
+                    .recover(e -> Future.succeededFuture(ErrorWriter.write(request, false, e)))
+                    .onSuccess(outcome -> metrics.request("models", "openai", outcome, System.nanoTime() - started));
+            return;
+        }
+        ApiShape shape = routes.get(route);
         if (shape == null) {
             String label = ErrorWriter.write(request, false, ProxyError.NOT_FOUND.exception(
                     "No route " + request.method() + " " + path + " on this proxy."));
@@ -53,7 +66,7 @@ public final class DataPlane implements Handler<HttpServerRequest> {
                     return pipeline.run(x);
                 })
                 .map(v -> x.outcome())
-                .recover(e -> io.vertx.core.Future.succeededFuture(ErrorWriter.write(request, anthropic, e)))
+                .recover(e -> Future.succeededFuture(ErrorWriter.write(request, anthropic, e)))
                 .onSuccess(outcome -> metrics.request(shape.route(), shape.provider(), outcome,
                         System.nanoTime() - x.startedNanos()));
     }

@@ -24,8 +24,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * Per-request controls (headers; the same names as CLI flags set defaults):
  * {@code x-mock-latency-ms}, {@code x-mock-chunk-delay-ms}, {@code x-mock-status},
  * {@code x-mock-reset-after-chunks}, {@code x-mock-output-tokens}, {@code x-mock-cached-tokens},
- * {@code x-mock-no-usage}, {@code x-mock-reasoning-tokens}, and for Responses streams
- * {@code x-mock-stream-end} ({@code failed} | {@code incomplete} | {@code error}).
+ * {@code x-mock-no-usage}, {@code x-mock-reasoning-tokens}; OpenAI Responses streams also
+ * {@code x-mock-stream-end} ({@code failed} | {@code incomplete} | {@code error}); Anthropic also
+ * {@code x-mock-cache-write-tokens} and {@code x-mock-error-after-deltas}.
  * {@code GET /mock/stats} reports what it served.
  */
 public final class MockProvider {
@@ -38,12 +39,15 @@ public final class MockProvider {
     }
 
     private static final int HISTORY = 1000;
+    /** The one model {@code GET /v1/models} lists. */
+    private static final String MODEL = "gpt-4o-mini";
     /** The model APIs served, by path. */
     private static final Map<String, MockApi> APIS = Map.of(
             "/v1/chat/completions", new MockChat(),
             "/v1/responses", new MockResponses(),
             "/v1/completions", new MockCompletions(),
-            "/v1/embeddings", new MockEmbeddings());
+            "/v1/embeddings", new MockEmbeddings(),
+            "/v1/messages", new MockAnthropic());
 
     private final Vertx vertx;
     private final Options options;
@@ -107,16 +111,22 @@ public final class MockProvider {
                 }
                 return;
             }
-            switch (req.path()) {
-                case "/mock/stats" -> res.putHeader("content-type", "application/json")
-                        .end(new JsonObject().put("served", served.get()).encode());
-                case "/v1/models" -> res.putHeader("content-type", "application/json")
-                        .end(new JsonObject().put("object", "list").put("data", new JsonArray()
-                                .add(new JsonObject().put("id", "gpt-4o-mini").put("object", "model").put("owned_by", "mock"))).encode());
-                default -> res.setStatusCode(404).putHeader("content-type", "application/json")
+            if (req.path().equals("/mock/stats")) {
+                res.putHeader("content-type", "application/json").end(new JsonObject().put("served", served.get()).encode());
+            } else if (req.path().equals("/v1/models")) {
+                res.putHeader("content-type", "application/json").putHeader("x-request-id", "req_models")
+                        .end(new JsonObject().put("object", "list").put("data", new JsonArray().add(model(MODEL))).encode());
+            } else if (req.path().equals("/v1/models/" + MODEL)) {
+                res.putHeader("content-type", "application/json").end(model(MODEL).encode());
+            } else {
+                res.setStatusCode(404).putHeader("content-type", "application/json")
                         .end(MockCall.openAiError("Unknown path " + req.path(), "invalid_request_error").encode());
             }
         });
+    }
+
+    private static JsonObject model(String id) {
+        return new JsonObject().put("id", id).put("object", "model").put("created", 1721172741).put("owned_by", "mock");
     }
 
     private static long header(HttpServerRequest req, String name, long def) {

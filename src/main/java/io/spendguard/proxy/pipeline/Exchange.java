@@ -1,5 +1,6 @@
 package io.spendguard.proxy.pipeline;
 
+import io.spendguard.proxy.auth.VirtualKey;
 import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.estimate.CallSpec;
 import io.spendguard.proxy.estimate.Estimate;
@@ -27,6 +28,8 @@ public final class Exchange {
     Estimate estimate;
     String requestHash;
     String idempotencyKey;
+    /** The virtual key the call was made with; null in passthrough mode. */
+    VirtualKey key;
     String budgetId;
     Idempotency.Replay replay;
     Decision decision;

@@ -1,9 +1,12 @@
 package io.spendguard.proxy.pipeline;
 
+import io.spendguard.proxy.auth.Credentials;
+import io.spendguard.proxy.auth.VirtualKey;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.config.ProxyConfig.ProviderConfig;
 import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.engine.DecisionRequest;
+import io.spendguard.proxy.engine.Mutation;
 import io.spendguard.proxy.error.ProxyError;
 import io.spendguard.proxy.error.ProxyException;
 import io.spendguard.proxy.estimate.Estimator;
@@ -12,6 +15,7 @@ import io.spendguard.proxy.forward.Relay;
 import io.spendguard.proxy.forward.Upstream;
 import io.spendguard.proxy.gate.Gate;
 import io.spendguard.proxy.metrics.ProxyMetrics;
+import io.spendguard.proxy.provider.Rewrites;
 import io.spendguard.proxy.settle.Settlement;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -46,9 +50,10 @@ public final class Pipeline {
     private final Upstream upstream;
     private final Idempotency idempotency;
     private final ProxyMetrics metrics;
+    private final Credentials credentials;
 
     public Pipeline(Vertx vertx, ProxyConfig config, Estimator estimator, Gate gate, Upstream upstream, Idempotency idempotency,
-                    ProxyMetrics metrics) {
+                    ProxyMetrics metrics, Credentials credentials) {
         this.vertx = vertx;
         this.config = config;
         this.estimator = estimator;
@@ -56,18 +61,24 @@ public final class Pipeline {
         this.upstream = upstream;
         this.idempotency = idempotency;
         this.metrics = metrics;
+        this.credentials = credentials;
     }
 
     /** Runs a call whose body has been read; fails with a {@link ProxyException} for every refusal. */
     public Future<Void> run(Exchange x) {
+        return offLoopIfLarge(x, () -> parse(x)).compose(v -> admitAndForward(x));
+    }
+
+    /** Runs parsing/tokenising work inline, or on a worker when the body is large. */
+    private Future<Void> offLoopIfLarge(Exchange x, Runnable work) {
         if (x.body.length() > WORKER_PARSE_BYTES) {
             return vertx.executeBlocking(() -> {
-                parse(x);
-                return x;
-            }, false).compose(this::admitAndForward);
+                work.run();
+                return null;
+            }, false);
         }
-        parse(x);
-        return admitAndForward(x);
+        work.run();
+        return Future.succeededFuture();
     }
 
     private Future<Void> admitAndForward(Exchange x) {
@@ -100,14 +111,13 @@ public final class Pipeline {
         x.state = Exchange.State.ESTIMATED;
     }
 
-    /** Passthrough auth: the client's provider key goes through; the configured key fills in when it sent none. */
+    /** Who the call is for: the client's virtual key, or none in passthrough mode (401 when the credential is not good). */
     private void credentials(Exchange x) {
-        ProviderConfig p = provider(x);
-        String header = "anthropic".equals(x.shape.provider()) ? "x-api-key" : "authorization";
-        if (x.request.getHeader(header) == null && (p.apiKey() == null || p.apiKey().isEmpty())) {
-            throw ProxyError.UNAUTHENTICATED.exception("No API key: send your provider key in the "
-                    + (header.equals("authorization") ? "Authorization header (Bearer)" : "x-api-key header") + ".");
-        }
+        x.key = credentials(x.request, x.shape.provider());
+    }
+
+    private VirtualKey credentials(HttpServerRequest request, String provider) {
+        return credentials.authenticate(request.headers(), provider);
     }
 
     private Idempotency.Replay deduplicate(Exchange x) {
@@ -139,15 +149,51 @@ public final class Pipeline {
     }
 
     private Future<Void> decide(Exchange x) {
-        DecisionRequest request = new DecisionRequest(decisionId(x), x.budgetId, x.estimate.claimMicros(), x.spec.model(),
+        return ask(decisionRequest(x, false))
+                .compose(d -> d != null && d.outcome() == Decision.Outcome.DEGRADE && d.mutation() != null
+                        ? degrade(x, d)
+                        : Future.succeededFuture(d))
+                .compose(d -> admit(x, d));
+    }
+
+    private DecisionRequest decisionRequest(Exchange x, boolean mutated) {
+        return new DecisionRequest(decisionId(x), x.budgetId, x.estimate.claimMicros(), x.spec.model(),
                 x.requestHash, x.request.getHeader("X-SpendGuard-Run-Id"), x.request.getHeader("X-SpendGuard-Approval-Id"),
-                x.idempotencyKey, x.estimate.inputTokens(), x.estimate.outputCeiling(), x.estimate.pricingVersion(), false);
+                x.idempotencyKey, x.estimate.inputTokens(), x.estimate.outputCeiling(), x.estimate.pricingVersion(), mutated);
+    }
+
+    private Future<Decision> ask(DecisionRequest request) {
         long started = System.nanoTime();
         Future<Decision> pending = gate.decide(request);
         return pending.timeout(config.gate().timeoutMs(), TimeUnit.MILLISECONDS)
                 .andThen(ar -> metrics.gateDuration(gate.mode(), System.nanoTime() - started))
-                .recover(e -> gateFailed(pending, e))
-                .compose(d -> admit(x, d));
+                .recover(e -> gateFailed(pending, e));
+    }
+
+    /**
+     * Applies a DEGRADE mutation to the request and re-estimates it. A proposal (nothing held yet) is
+     * then decided again for the changed call; a DEGRADE that already holds its claim (the sidecar's)
+     * goes ahead, and its hold is released if the change cannot be made.
+     */
+    private Future<Decision> degrade(Exchange x, Decision d) {
+        return offLoopIfLarge(x, () -> mutate(x, d.mutation()))
+                .recover(e -> {
+                    if (!d.isProposal()) {
+                        gate.release(d, "unusable_degrade");
+                    }
+                    return Future.failedFuture(e);
+                })
+                .compose(v -> d.isProposal()
+                        ? ask(decisionRequest(x, true)).map(again -> again != null && again.outcome().admits()
+                                ? again.degraded(d.mutation()) : again)
+                        : Future.succeededFuture(d));
+    }
+
+    private void mutate(Exchange x, Mutation m) {
+        x.json = Rewrites.degrade(x.shape, x.json, m);
+        x.body = x.json.toBuffer();
+        x.spec = x.shape.parse(x.json);
+        x.estimate = estimator.estimate(x.spec);
     }
 
     private Future<Decision> gateFailed(Future<Decision> pending, Throwable e) {
@@ -191,20 +237,58 @@ public final class Pipeline {
         return Future.succeededFuture();
     }
 
+    /**
+     * Forwards an ungated read ({@code GET /v1/models}) under the same credential rules as a model
+     * call and pipes the provider's reply back as it is; nothing is estimated, reserved or settled.
+     */
+    public Future<Void> passThrough(HttpServerRequest request, String provider) {
+        VirtualKey key;
+        try {
+            key = credentials(request, provider);
+        } catch (ProxyException e) {
+            return Future.failedFuture(e);
+        }
+        Upstream.Call call = upstream.call(provider(provider), request.method(), request.uri(),
+                upstreamHeaders(request, provider, key), null);
+        var out = request.response();
+        out.closeHandler(v -> call.cancel());
+        return call.response()
+                .recover(e -> Future.failedFuture(ProxyError.UPSTREAM_UNREACHABLE.exception("The provider could not be reached.")))
+                .compose(in -> {
+                    out.setStatusCode(in.statusCode());
+                    out.headers().addAll(Headers.downstream(in.headers()));
+                    String length = in.getHeader("content-length");
+                    if (length != null) {
+                        out.putHeader("content-length", length);
+                    } else {
+                        out.setChunked(true);
+                    }
+                    return in.pipeTo(out);
+                });
+    }
+
+    /** The client's headers as they go to {@code provider}, with the provider credential the auth mode calls for. */
+    private MultiMap upstreamHeaders(HttpServerRequest request, String provider, VirtualKey key) {
+        MultiMap headers = Headers.upstream(request.headers());
+        credentials.authorize(headers, provider, key);
+        return headers;
+    }
+
     private Future<Void> forward(Exchange x) {
         ProviderConfig p = provider(x);
-        MultiMap headers = Headers.upstream(x.request.headers());
-        if ("anthropic".equals(x.shape.provider())) {
-            if (headers.get("x-api-key") == null) {
-                headers.set("x-api-key", p.apiKey());
-            }
-        } else if (headers.get("authorization") == null) {
-            headers.set("authorization", "Bearer " + p.apiKey());
-        }
+        MultiMap headers = upstreamHeaders(x.request, x.shape.provider(), x.key);
         Buffer body = x.body;
+        JsonObject json = x.json;
+        if (config.estimation().capOutputToReservation() && x.spec.maxOutputTokens() == null && x.spec.billsOutput()) {
+            Rewrites.Rewritten capped = Rewrites.capOutput(x.shape, body, json, x.estimate.outputCeiling() / Math.max(1, x.spec.choices()));
+            if (capped != null) {
+                body = capped.body();
+                json = capped.json();
+            }
+        }
         boolean injected = false;
         if (x.spec.stream()) {
-            Buffer rewritten = x.shape.withStreamUsage(x.body, x.json);
+            Buffer rewritten = x.shape.withStreamUsage(body, json);
             if (rewritten != null) {
                 body = rewritten;
                 injected = true;
@@ -218,6 +302,9 @@ public final class Pipeline {
         if (x.decision != null) {
             decisionHeaders.set("X-SpendGuard-Decision-Id", x.decision.decisionId())
                     .set("X-SpendGuard-Reserved-Usd-Micros", Long.toString(x.decision.reservedMicros()));
+            if (x.decision.mutation() != null) {
+                decisionHeaders.set("X-SpendGuard-Degraded", x.decision.mutation().describe());
+            }
         }
         x.state = Exchange.State.FORWARDED;
         boolean dropUsage = injected;
@@ -237,19 +324,15 @@ public final class Pipeline {
     }
 
     private ProviderConfig provider(Exchange x) {
-        return "anthropic".equals(x.shape.provider()) ? config.anthropic() : config.openai();
+        return provider(x.shape.provider());
+    }
+
+    private ProviderConfig provider(String name) {
+        return "anthropic".equals(name) ? config.anthropic() : config.openai();
     }
 
     private String budgetId(Exchange x) {
-        String id = x.request.getHeader("X-SpendGuard-Budget-Id");
-        if (id == null) {
-            return null;
-        }
-        if (!config.auth().trustBudgetHeader()) {
-            throw ProxyError.BUDGET_HEADER_NOT_TRUSTED.exception(
-                    "X-SpendGuard-Budget-Id is not accepted here (auth.trust_budget_header is false).");
-        }
-        return id;
+        return credentials.budgetId(x.key, x.request.getHeader("X-SpendGuard-Budget-Id"));
     }
 
     private static String decisionId(Exchange x) {

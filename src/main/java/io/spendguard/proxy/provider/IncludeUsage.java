@@ -25,7 +25,7 @@ final class IncludeUsage {
     /** The body to send so the stream reports usage, or null when the client already asked for it. */
     static Buffer request(Buffer original, JsonObject body) {
         if (!body.containsKey("stream_options")) {
-            return insertAfterOpeningBrace(original, OPTION);
+            return Rewrites.insertAfterOpeningBrace(original, OPTION);
         }
         JsonObject options = body.getJsonObject("stream_options");
         if (options != null && Boolean.TRUE.equals(options.getValue("include_usage"))) {
@@ -34,19 +34,5 @@ final class IncludeUsage {
         JsonObject copy = body.copy();
         copy.put("stream_options", (options == null ? new JsonObject() : options.copy()).put("include_usage", true));
         return copy.toBuffer();
-    }
-
-    /**
-     * Inserts {@code member} right after the body's opening brace, leaving every other byte as sent.
-     * The body is a parsed JSON object, so its first {@code {} byte is that brace (after any BOM or whitespace).
-     */
-    static Buffer insertAfterOpeningBrace(Buffer original, byte[] member) {
-        int i = 0;
-        while (i < original.length() && original.getByte(i) != '{') {
-            i++;
-        }
-        Buffer out = Buffer.buffer(original.length() + member.length);
-        out.appendBuffer(original, 0, i + 1).appendBytes(member).appendBuffer(original, i + 1, original.length() - i - 1);
-        return out;
     }
 }

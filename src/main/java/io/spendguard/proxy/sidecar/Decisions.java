@@ -108,13 +108,26 @@ final class Decisions {
         String decisionId = request.getIds().getDecisionId().isEmpty() ? "dec_" + UUID.randomUUID() : request.getIds().getDecisionId();
         String key = request.getIdempotency().getKey();
         String model = request.getInputs().getClaimEstimate().getModel();
-        return engine.decide(new io.spendguard.proxy.engine.DecisionRequest(decisionId,
-                        claim.getBudgetId().isEmpty() ? null : claim.getBudgetId(), amount, model.isEmpty() ? null : model,
-                        HexFormat.of().formatHex(fingerprint), request.getIds().getRunId(), null, key.isEmpty() ? null : key,
-                        request.getInputs().getClaimEstimate().getInputTokens(),
-                        request.getInputs().getClaimEstimate().getPredictedATokens(), "", false))
+        var call = new io.spendguard.proxy.engine.DecisionRequest(decisionId,
+                claim.getBudgetId().isEmpty() ? null : claim.getBudgetId(), amount, model.isEmpty() ? null : model,
+                HexFormat.of().formatHex(fingerprint), request.getIds().getRunId(), null, key.isEmpty() ? null : key,
+                request.getInputs().getClaimEstimate().getInputTokens(),
+                request.getInputs().getClaimEstimate().getPredictedATokens(), "", false);
+        return engine.decide(call)
+                .compose(d -> d.isProposal() ? reserveDegraded(call, d) : Future.succeededFuture(d))
                 .recover(e -> unknownBudget(e, claim.getBudgetId()))
                 .map(this::respond);
+    }
+
+    /**
+     * A DEGRADE proposal, in protocol terms: the caller cannot re-estimate here (the request body stays
+     * with the proxy), so the original claim is held and the answer is DEGRADE with the mutation as
+     * {@code mutation_patch_json}.
+     */
+    private Future<Decision> reserveDegraded(io.spendguard.proxy.engine.DecisionRequest call, Decision proposal) {
+        return engine.decide(call.mutated(proposal.mutation().model() != null ? proposal.mutation().model() : call.model(),
+                        call.claimMicros(), call.inputTokens(), call.outputTokens()))
+                .map(d -> d.outcome().admits() ? d.degraded(proposal.mutation()) : d);
     }
 
     /** Records a decision (the hold, metrics) and answers it in the protocol's terms. */

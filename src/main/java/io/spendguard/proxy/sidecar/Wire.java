@@ -90,6 +90,9 @@ final class Wire {
                 .addAllReasonCodes(d.reasonCodes());
         if (d.outcome().admits()) {
             b.addReservationIds(d.reservationId()).setTtlExpiresAt(timestamp(holdExpiresAt));
+            if (d.mutation() != null) {
+                b.setMutationPatchJson(d.mutation().toPatch());
+            }
         } else if (d.outcome() == Decision.Outcome.REQUIRE_APPROVAL) {
             b.setApprovalRequestId(d.approvalId());
             if (approvalExpiresAt != null) {

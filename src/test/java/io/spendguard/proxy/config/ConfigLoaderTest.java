@@ -89,8 +89,8 @@ class ConfigLoaderTest {
         assertThat(c.auth().mode()).isEqualTo("passthrough");
         assertThat(c.auth().trustBudgetHeader()).isTrue();
         assertThat(c.budgets()).containsExactly(
-                new BudgetConfig("default", 10_000_000L, "monthly", "UTC", 1_000_000L, true),
-                new BudgetConfig("team", 30_000L, "daily", "Europe/Paris", null, false));
+                new BudgetConfig("default", 10_000_000L, "monthly", "UTC", 1_000_000L, true, null),
+                new BudgetConfig("team", 30_000L, "daily", "Europe/Paris", null, false, null));
         assertThat(c.estimation().defaultMaxOutputTokens()).isEqualTo(2048);
         assertThat(c.estimation().capOutputToReservation()).isTrue();
         assertThat(c.limits().maxBodyBytes()).isEqualTo(1_048_576L);
@@ -264,11 +264,6 @@ class ConfigLoaderTest {
                 .isEqualTo(500);
         assertThat(errorOf("gate: { sidecar: { handshake_timeout_ms: 0 } }"))
                 .contains("gate.sidecar.handshake_timeout_ms").contains(">= 1");
-    }
-
-    @Test
-    void virtualKeysAuthModeIsAClearError() {
-        assertThat(errorOf("auth: { mode: virtual_keys }")).contains("auth.mode").contains("not available");
     }
 
     @Test

@@ -9,12 +9,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spendguard.proto.adapter.v1.DecisionResponse;
 import io.spendguard.proto.adapter.v1.HandshakeRequest;
+import io.spendguard.proto.adapter.v1.LlmCallPostPayload;
 import io.spendguard.proto.adapter.v1.ResumeAfterApprovalDenied;
 import io.spendguard.proto.adapter.v1.ResumeAfterApprovalResponse;
 import io.spendguard.proto.common.v1.Error;
 import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.engine.Decision.Outcome;
 import io.spendguard.proxy.engine.DecisionRequest;
+import io.spendguard.proxy.engine.Mutation;
 import io.spendguard.proxy.error.ProxyError;
 import io.spendguard.proxy.error.ProxyException;
 import io.vertx.core.Promise;
@@ -214,6 +216,39 @@ class SidecarGateTest {
         Throwable e = failure(gate.decide(resume(original, "d-2", "apr-1", original.requestHash())));
         assertThat(e).isInstanceOf(ProxyException.class);
         return ((ProxyException) e).error();
+    }
+
+    @Test
+    void degradeCarriesTheMutationFromThePatch() throws Exception {
+        connected();
+        fake.decide = r -> DecisionResponse.newBuilder().setDecision(DecisionResponse.Decision.DEGRADE)
+                .addReservationIds("res-" + r.getIds().getDecisionId())
+                .setMutationPatchJson("[{\"op\":\"replace\",\"path\":\"/model\",\"value\":\"gpt-4o-mini\"},"
+                        + "{\"op\":\"add\",\"path\":\"/max_output_tokens\",\"value\":256}]")
+                .build();
+
+        Decision d = await(gate.decide(request("d-1", 1_500)));
+
+        assertThat(d.outcome()).isEqualTo(Outcome.DEGRADE);
+        assertThat(d.reservationId()).isEqualTo("res-d-1");
+        assertThat(d.isProposal()).isFalse();
+        assertThat(d.mutation()).isEqualTo(new Mutation("gpt-4o-mini", 256, null));
+    }
+
+    @Test
+    void aDegradeWhosePatchCannotBeAppliedIsA503AndItsHoldIsReleased() throws Exception {
+        connected();
+        fake.decide = r -> DecisionResponse.newBuilder().setDecision(DecisionResponse.Decision.DEGRADE)
+                .addReservationIds("res-" + r.getIds().getDecisionId())
+                .setMutationPatchJson("[{\"op\":\"remove\",\"path\":\"/messages\"}]")
+                .build();
+
+        Throwable e = failure(gate.decide(request("d-1", 1_500)));
+
+        assertThat(((ProxyException) e).error()).isEqualTo(ProxyError.GATE_UNAVAILABLE);
+        assertThat(peer.count("spendguard.sidecar.failures", "reason", "unusable_degrade")).isEqualTo(1);
+        eventually("the hold released", () -> fake.events.stream().anyMatch(ev -> ev.getLlmCallPost().getReservationId().equals("res-d-1")
+                && ev.getLlmCallPost().getOutcome() != LlmCallPostPayload.Outcome.SUCCESS));
     }
 
     @Test

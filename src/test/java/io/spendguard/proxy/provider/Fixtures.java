@@ -13,26 +13,27 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The wire-format fixtures in src/test/resources/fixtures/openai (see token-counts.md there), and shape test helpers. */
+/** Reads the wire-format fixtures under src/test/resources/fixtures, and checks how a shape refuses a body. */
 final class Fixtures {
     private Fixtures() { }
 
-    static String text(String name) {
-        try (InputStream in = Fixtures.class.getClassLoader().getResourceAsStream("fixtures/openai/" + name)) {
-            assertThat(in).as("fixture %s", name).isNotNull();
+    /** The text of {@code fixtures/<provider>/<name>}. */
+    static String read(String provider, String name) {
+        try (InputStream in = Fixtures.class.getClassLoader().getResourceAsStream("fixtures/" + provider + "/" + name)) {
+            assertThat(in).as("fixture %s/%s", provider, name).isNotNull();
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new AssertionError(e);
         }
     }
 
-    static JsonObject json(String name) {
-        return new JsonObject(text(name));
+    /** The JSON object of {@code fixtures/openai/<name>}. */
+    static JsonObject openAiJson(String name) {
+        return new JsonObject(read("openai", name));
     }
 
-    /** Splits an SSE fixture on blank lines, keeping each event's bytes and terminator. */
-    static List<Buffer> events(String name) {
-        String sse = text(name);
+    /** Splits an SSE body on blank lines, keeping each event's bytes and terminator. */
+    static List<Buffer> events(String sse) {
         List<Buffer> out = new ArrayList<>();
         int start = 0;
         int end;
@@ -44,9 +45,9 @@ final class Fixtures {
         return out;
     }
 
-    /** Feeds every event of an SSE fixture to {@code scanner}; returns which ones it kept. */
-    static List<Boolean> feed(StreamScanner scanner, String name) {
-        return events(name).stream().map(scanner::onEvent).toList();
+    /** Feeds every event of the SSE fixture {@code fixtures/openai/<name>} to {@code scanner}; returns which it kept. */
+    static List<Boolean> feedOpenAi(StreamScanner scanner, String name) {
+        return events(read("openai", name)).stream().map(scanner::onEvent).toList();
     }
 
     /** Parses {@code json} with {@code shape}, expecting a 400; returns the field it names. */

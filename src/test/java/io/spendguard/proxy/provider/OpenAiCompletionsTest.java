@@ -30,8 +30,8 @@ class OpenAiCompletionsTest {
 
     @Test
     void referenceExampleCountsTheSamePromptTokensAsOpenAi() {
-        CallSpec s = completions.parse(Fixtures.json("completions-request.json"));
-        Usage billed = completions.usage(Fixtures.json("completions-response.json"));
+        CallSpec s = completions.parse(Fixtures.openAiJson("completions-request.json"));
+        Usage billed = completions.usage(Fixtures.openAiJson("completions-response.json"));
 
         assertThat(s.texts()).containsExactly("Say this is a test");
         assertThat(s.framingTokens()).as("a prompt has no message framing").isZero();
@@ -114,7 +114,7 @@ class OpenAiCompletionsTest {
 
     @Test
     void usageIsReadLikeChatWithCachedTokens() {
-        assertThat(completions.usage(Fixtures.json("completions-response.json"))).isEqualTo(new Usage(5, 0, 0, 7));
+        assertThat(completions.usage(Fixtures.openAiJson("completions-response.json"))).isEqualTo(new Usage(5, 0, 0, 7));
         assertThat(completions.usage(new JsonObject("{\"usage\":{\"prompt_tokens\":2048,\"completion_tokens\":16,"
                 + "\"prompt_tokens_details\":{\"cached_tokens\":1024}}}"))).isEqualTo(new Usage(1024, 1024, 0, 16));
         assertThat(completions.usage(new JsonObject("{\"choices\":[]}"))).isNull();
@@ -125,8 +125,8 @@ class OpenAiCompletionsTest {
         StreamScanner dropping = completions.scanner(TOKENS, "cl100k_base", true);
         StreamScanner keeping = completions.scanner(TOKENS, "cl100k_base", false);
 
-        List<Boolean> dropped = Fixtures.feed(dropping, "completions-stream-with-usage.sse");
-        List<Boolean> kept = Fixtures.feed(keeping, "completions-stream-with-usage.sse");
+        List<Boolean> dropped = Fixtures.feedOpenAi(dropping, "completions-stream-with-usage.sse");
+        List<Boolean> kept = Fixtures.feedOpenAi(keeping, "completions-stream-with-usage.sse");
 
         assertThat(dropped).containsExactly(true, true, true, true, true, true, true, false, true);
         assertThat(kept).containsOnly(true);

@@ -28,8 +28,8 @@ class OpenAiEmbeddingsTest {
 
     @Test
     void referenceExampleCountsTheSameTokensAsOpenAiAndBillsNoOutput() {
-        CallSpec s = embeddings.parse(Fixtures.json("embeddings-request.json"));
-        Usage billed = embeddings.usage(Fixtures.json("embeddings-response.json"));
+        CallSpec s = embeddings.parse(Fixtures.openAiJson("embeddings-request.json"));
+        Usage billed = embeddings.usage(Fixtures.openAiJson("embeddings-response.json"));
 
         assertThat(s.texts()).containsExactly("The food was delicious and the waiter...");
         assertThat(TOKENS.count("cl100k_base", s.texts().get(0))).isEqualTo(billed.totalInput()).isEqualTo(8);
@@ -41,7 +41,7 @@ class OpenAiEmbeddingsTest {
 
     @Test
     void tokenArraysBillTheirLength() {
-        CallSpec s = embeddings.parse(Fixtures.json("embeddings-request-token-arrays.json"));
+        CallSpec s = embeddings.parse(Fixtures.openAiJson("embeddings-request-token-arrays.json"));
 
         assertThat(s.texts()).isEmpty();
         assertThat(s.framingTokens()).isEqualTo(8 + 2);

@@ -8,6 +8,7 @@ import io.spendguard.proxy.estimate.Usage;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** OpenAiChat against the wire-format fixtures in src/test/resources/fixtures/openai (see token-counts.md there). */
@@ -15,9 +16,17 @@ class OpenAiFixturesTest {
     private static final TokenCounter TOKENS = new TokenCounter();
     private final OpenAiChat chat = new OpenAiChat();
 
+    private static String fixture(String name) {
+        return Fixtures.read("openai", name);
+    }
+
+    private static List<Buffer> events(String sse) {
+        return Fixtures.events(sse);
+    }
+
     @Test
     void multimodalFixtureCountsOneLowAndOneDefaultImage() {
-        CallSpec s = chat.parse(new JsonObject(Fixtures.text("chat-request-multimodal.json")));
+        CallSpec s = chat.parse(new JsonObject(fixture("chat-request-multimodal.json")));
 
         assertThat(s.imageTokens()).isEqualTo(85 + 765);
         assertThat(s.texts()).containsExactly("user", "What are the differences between these two images?");
@@ -25,7 +34,7 @@ class OpenAiFixturesTest {
 
     @Test
     void toolsFixtureCountsDefinitionsCallsAndResults() {
-        CallSpec s = chat.parse(new JsonObject(Fixtures.text("chat-request-tools.json")));
+        CallSpec s = chat.parse(new JsonObject(fixture("chat-request-tools.json")));
 
         assertThat(s.maxOutputTokens()).isEqualTo(512);
         assertThat(s.framingTokens()).isEqualTo(4 * 3 + 3);
@@ -37,7 +46,7 @@ class OpenAiFixturesTest {
 
     @Test
     void responseFixtureUsageSplitsCachedPrompt() {
-        Usage u = chat.usage(new JsonObject(Fixtures.text("chat-response.json")));
+        Usage u = chat.usage(new JsonObject(fixture("chat-response.json")));
 
         assertThat(u).isEqualTo(new Usage(1843 - 1664, 1664, 0, 52));
         assertThat(u.totalInput()).isEqualTo(1843);
@@ -47,7 +56,7 @@ class OpenAiFixturesTest {
     void streamFixtureReportsUsageAndCountsDeltas() {
         StreamScanner scanner = chat.scanner(TOKENS, "o200k_base", false);
 
-        var kept = Fixtures.feed(scanner, "chat-stream-with-usage.sse");
+        List<Boolean> kept = events(fixture("chat-stream-with-usage.sse")).stream().map(scanner::onEvent).toList();
 
         assertThat(kept).hasSize(7).containsOnly(true);
         assertThat(scanner.usage()).isEqualTo(new Usage(43, 0, 0, 3));
@@ -58,7 +67,7 @@ class OpenAiFixturesTest {
     void streamFixtureUsageChunkIsDroppedOnlyWhenAsked() {
         StreamScanner scanner = chat.scanner(TOKENS, "o200k_base", true);
 
-        var kept = Fixtures.feed(scanner, "chat-stream-with-usage.sse");
+        List<Boolean> kept = events(fixture("chat-stream-with-usage.sse")).stream().map(scanner::onEvent).toList();
 
         assertThat(kept).containsExactly(true, true, true, true, true, false, true);
         assertThat(scanner.usage()).isEqualTo(new Usage(43, 0, 0, 3));
@@ -66,7 +75,7 @@ class OpenAiFixturesTest {
 
     @Test
     void basicFixtureGetsUsageOptionInsertedByteForByte() {
-        String original = Fixtures.text("chat-request-basic.json");
+        String original = fixture("chat-request-basic.json");
         Buffer in = Buffer.buffer(original, "UTF-8");
 
         Buffer out = chat.withStreamUsage(in, new JsonObject(in));

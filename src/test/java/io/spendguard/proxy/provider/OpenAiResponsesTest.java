@@ -53,7 +53,7 @@ class OpenAiResponsesTest {
 
     @Test
     void itemsFixtureBillsEveryItemKind() {
-        CallSpec s = responses.parse(Fixtures.json("responses-request-items.json"));
+        CallSpec s = responses.parse(Fixtures.openAiJson("responses-request-items.json"));
 
         assertThat(s.stream()).isTrue();
         assertThat(s.maxOutputTokens()).isEqualTo(800);
@@ -199,7 +199,7 @@ class OpenAiResponsesTest {
 
     @Test
     void usageSplitsCachedInputAndKeepsReasoningInOutput() {
-        Usage u = responses.usage(Fixtures.json("responses-response.json"));
+        Usage u = responses.usage(Fixtures.openAiJson("responses-response.json"));
 
         assertThat(u).isEqualTo(new Usage(2210 - 1920, 1920, 0, 468));
     }
@@ -216,7 +216,7 @@ class OpenAiResponsesTest {
     void completedStreamReportsUsageAndCountsTextDeltas() {
         StreamScanner scanner = responses.scanner(TOKENS, "o200k_base", true);
 
-        List<Boolean> kept = Fixtures.feed(scanner, "responses-stream.sse");
+        List<Boolean> kept = Fixtures.feedOpenAi(scanner, "responses-stream.sse");
 
         assertThat(kept).hasSize(11).containsOnly(true);
         assertThat(scanner.usage()).isEqualTo(new Usage(14, 0, 0, 3));
@@ -228,7 +228,7 @@ class OpenAiResponsesTest {
     void toolCallStreamCountsReasoningSummaryAndArgumentDeltas() {
         StreamScanner scanner = responses.scanner(TOKENS, "o200k_base", false);
 
-        Fixtures.feed(scanner, "responses-stream-tool-call.sse");
+        Fixtures.feedOpenAi(scanner, "responses-stream-tool-call.sse");
 
         assertThat(scanner.usage()).isEqualTo(new Usage(1312 - 1152, 1152, 0, 218));
         long summary = o200k("**Checking", " the weather", "**\n\nI'll", " call get_weather", " for Paris", ".");
@@ -240,7 +240,7 @@ class OpenAiResponsesTest {
     void errorEventWithoutUsageMarksTheStreamFailed() {
         StreamScanner scanner = responses.scanner(TOKENS, "o200k_base", false);
 
-        List<Boolean> kept = Fixtures.feed(scanner, "responses-stream-error.sse");
+        List<Boolean> kept = Fixtures.feedOpenAi(scanner, "responses-stream-error.sse");
 
         assertThat(kept).containsOnly(true);
         assertThat(scanner.usage()).isNull();
@@ -252,7 +252,7 @@ class OpenAiResponsesTest {
     void incompleteResponseStillBillsItsUsage() {
         StreamScanner scanner = responses.scanner(TOKENS, "o200k_base", false);
 
-        Fixtures.feed(scanner, "responses-stream-incomplete.sse");
+        Fixtures.feedOpenAi(scanner, "responses-stream-incomplete.sse");
 
         assertThat(scanner.usage()).isEqualTo(new Usage(19, 0, 0, 16));
         assertThat(scanner.failed()).isFalse();
@@ -279,7 +279,7 @@ class OpenAiResponsesTest {
     @Test
     void eventsBeforeTheEndCarryNoUsageAndOddEventsAreIgnored() {
         StreamScanner scanner = responses.scanner(TOKENS, "o200k_base", false);
-        List<Buffer> events = Fixtures.events("responses-stream.sse");
+        List<Buffer> events = Fixtures.events(Fixtures.read("openai", "responses-stream.sse"));
 
         events.subList(0, 5).forEach(scanner::onEvent);
         scanner.onEvent(Buffer.buffer(": keep-alive\n\n"));

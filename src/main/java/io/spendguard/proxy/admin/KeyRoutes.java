@@ -1,0 +1,105 @@
+package io.spendguard.proxy.admin;
+
+import io.spendguard.proxy.auth.VirtualKey;
+import io.spendguard.proxy.auth.VirtualKeys;
+import io.spendguard.proxy.config.ProxyConfig.KeyConfig;
+import io.spendguard.proxy.engine.Engine;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * The virtual-key routes of the admin API: {@code POST /v1/keys} makes a key and shows it once;
+ * {@code GET /v1/keys}, {@code GET /v1/keys/{id}} list them without the key or its hash;
+ * {@code DELETE /v1/keys/{id}} revokes one at once. With {@code auth.mode: passthrough} there are no
+ * keys and these routes answer 404.
+ */
+final class KeyRoutes {
+    private final VirtualKeys keys;
+    private final Engine engine;
+
+    /** {@code engine} checks that a new key's budget exists; null when budgets live in the sidecar. */
+    KeyRoutes(VirtualKeys keys, Engine engine) {
+        this.keys = keys;
+        this.engine = engine;
+    }
+
+    void mount(Router r) {
+        if (keys == null) {
+            r.route("/v1/keys*").handler(ctx -> AdminApi.error(ctx, 404,
+                    "virtual keys are off on this proxy (auth.mode: passthrough)"));
+            return;
+        }
+        r.post("/v1/keys").handler(this::create);
+        r.get("/v1/keys").handler(ctx -> AdminApi.reply(ctx, keys.list().map(list ->
+                new JsonObject().put("data", new JsonArray(list.stream().map(VirtualKey::toJson).toList()))), 200));
+        r.get("/v1/keys/:id").handler(ctx -> found(ctx, keys.get(ctx.pathParam("id"))));
+        r.delete("/v1/keys/:id").handler(ctx -> found(ctx, keys.revoke(ctx.pathParam("id"))));
+    }
+
+    private void create(RoutingContext ctx) {
+        JsonObject body = AdminApi.body(ctx);
+        if (body == null) {
+            return;
+        }
+        KeyConfig draft;
+        try {
+            draft = draft(body);
+        } catch (IllegalArgumentException e) {
+            AdminApi.error(ctx, 400, e.getMessage());
+            return;
+        }
+        Future<Void> budget = engine == null ? Future.succeededFuture() : engine.ledger().budget(draft.budgetId()).mapEmpty();
+        budget.onComplete(b -> {
+            if (b.failed()) {
+                AdminApi.error(ctx, 400, "budget_id: no budget " + draft.budgetId() + " (create it with POST /v1/budgets first)");
+                return;
+            }
+            String secret = VirtualKey.newSecret();
+            KeyConfig definition = new KeyConfig(draft.id(), draft.name(), draft.tenant(), draft.budgetId(),
+                    draft.allowBudgetHeader(), KeyConfig.sha256(secret), KeyConfig.prefix(secret));
+            keys.add(definition, VirtualKeys.ADMIN)
+                    // The only time the key is ever shown.
+                    .onSuccess(k -> AdminApi.json(ctx, 201, k.toJson().put("key", secret)))
+                    .onFailure(e -> AdminApi.error(ctx, e instanceof IllegalStateException ? 409 : 500,
+                            e instanceof IllegalStateException ? e.getMessage() : "internal error"));
+        });
+    }
+
+    /** The requested key, without its secret yet; throws naming the field at fault. */
+    private static KeyConfig draft(JsonObject body) {
+        String id = AdminApi.string(body, "id", "");
+        if (id.isEmpty()) {
+            id = VirtualKey.newId();
+        } else if (!KeyConfig.validId(id)) {
+            throw new IllegalArgumentException("id: " + id + " (expected: letters, digits, '.', '_', ':' or '-', at most 128)");
+        }
+        String budgetId = AdminApi.string(body, "budget_id", null);
+        if (budgetId.isBlank()) {
+            throw new IllegalArgumentException("budget_id: empty (expected: a budget id)");
+        }
+        String tenant = AdminApi.string(body, "tenant", "default");
+        if (tenant.isBlank()) {
+            throw new IllegalArgumentException("tenant: empty (expected: a tenant name, or leave it out)");
+        }
+        Object allow = body.getValue("allow_budget_header");
+        if (allow != null && !(allow instanceof Boolean)) {
+            throw new IllegalArgumentException("allow_budget_header: " + allow + " (expected: true or false)");
+        }
+        String name = AdminApi.string(body, "name", "");
+        return new KeyConfig(id, name.isEmpty() ? null : name, tenant, budgetId, Boolean.TRUE.equals(allow), null, null);
+    }
+
+    /** Answers with the key, or 404 when there is none. */
+    private static void found(RoutingContext ctx, Future<VirtualKey> key) {
+        key.onComplete(ar -> {
+            if (ar.succeeded() && ar.result() == null) {
+                AdminApi.error(ctx, 404, "unknown key " + ctx.pathParam("id"));
+            } else {
+                AdminApi.reply(ctx, key.map(VirtualKey::toJson), 200);
+            }
+        });
+    }
+}

@@ -1,0 +1,130 @@
+package io.spendguard.proxy.auth;
+
+import io.spendguard.proxy.config.ProxyConfig.AuthConfig;
+import io.spendguard.proxy.config.ProxyConfig.KeyConfig;
+import io.spendguard.proxy.config.ProxyConfig.ProviderConfig;
+import io.spendguard.proxy.error.ProxyError;
+import io.vertx.core.MultiMap;
+import java.util.List;
+import java.util.logging.Logger;
+
+/**
+ * Who a call is made for, and what credential goes to the provider.
+ * <ul>
+ * <li>{@code passthrough}: the client's provider key is forwarded; the configured key fills in when
+ * the client sends none.</li>
+ * <li>{@code virtual_keys}: the client sends a SpendGuard key ({@code Authorization: Bearer sg-…},
+ * or {@code x-api-key: sg-…} on Anthropic routes). It is looked up by its SHA-256, its budget is
+ * charged, and it is replaced by the configured provider key, so clients never hold a provider key
+ * and cannot bypass the proxy's accounting with one.</li>
+ * </ul>
+ * No message or log line here ever contains a key.
+ */
+public final class Credentials {
+    private static final Logger LOG = Logger.getLogger(Credentials.class.getName());
+    private static final String AUTHORIZATION = "authorization";
+    private static final String X_API_KEY = "x-api-key";
+
+    private final AuthConfig auth;
+    private final ProviderConfig openai;
+    private final ProviderConfig anthropic;
+    private final VirtualKeys keys;
+
+    public Credentials(AuthConfig auth, ProviderConfig openai, ProviderConfig anthropic, VirtualKeys keys) {
+        this.auth = auth;
+        this.openai = openai;
+        this.anthropic = anthropic;
+        this.keys = keys;
+        for (ProviderConfig p : List.of(openai, anthropic)) {
+            if (auth.virtualKeys() && !p.hasApiKey()) {
+                LOG.warning("auth.mode is virtual_keys but providers." + p.name() + ".api_key is not set: calls to "
+                        + p.name() + " routes will be refused");
+            }
+        }
+    }
+
+    /**
+     * Checks the caller's credential for a call to {@code provider}: the virtual key it sent, or null
+     * in passthrough mode. Refuses with 401 for a missing, unknown or revoked key.
+     */
+    public VirtualKey authenticate(MultiMap headers, String provider) {
+        ProviderConfig p = provider(provider);
+        boolean anthropicShape = isAnthropic(provider);
+        if (!auth.virtualKeys()) {
+            if (headers.get(anthropicShape ? X_API_KEY : AUTHORIZATION) == null && !p.hasApiKey()) {
+                throw ProxyError.UNAUTHENTICATED.exception("No API key: send your provider key in the "
+                        + (anthropicShape ? "x-api-key header." : "Authorization header (Bearer)."));
+            }
+            return null;
+        }
+        String presented = presented(headers, anthropicShape);
+        if (presented == null) {
+            throw ProxyError.UNAUTHENTICATED.exception("No API key: send your SpendGuard key (sg-…) in the "
+                    + (anthropicShape ? "x-api-key header." : "Authorization header (Bearer)."));
+        }
+        VirtualKey key = presented.startsWith(KeyConfig.KEY_PREFIX) ? keys.find(KeyConfig.sha256(presented)) : null;
+        if (key == null) {
+            throw ProxyError.UNAUTHENTICATED.exception(
+                    "Invalid API key: this proxy accepts SpendGuard keys (sg-…) only, and this one is unknown or revoked.");
+        }
+        if (!p.hasApiKey()) {
+            throw ProxyError.INTERNAL.exception("This proxy cannot call " + p.name() + ": providers." + p.name()
+                    + ".api_key is not configured.");
+        }
+        return key;
+    }
+
+    /**
+     * The budget to charge, or null for the default budget. {@code X-SpendGuard-Budget-Id} is honoured
+     * only with {@code auth.trust_budget_header} or a key allowed to choose; otherwise a virtual key's
+     * own budget applies.
+     */
+    public String budgetId(VirtualKey key, String header) {
+        if (header == null) {
+            return key == null ? null : key.budgetId();
+        }
+        if (auth.trustBudgetHeader() || (key != null && key.allowBudgetHeader())) {
+            return header;
+        }
+        throw ProxyError.BUDGET_HEADER_NOT_TRUSTED.exception(key == null
+                ? "X-SpendGuard-Budget-Id is not accepted here (auth.trust_budget_header is false)."
+                : "X-SpendGuard-Budget-Id is not accepted for this key: its own budget applies.");
+    }
+
+    /**
+     * Sets the provider credential on the headers going upstream. With a virtual key every client
+     * credential is removed and the configured provider key put in its place.
+     */
+    public void authorize(MultiMap upstream, String provider, VirtualKey key) {
+        ProviderConfig p = provider(provider);
+        String header = isAnthropic(provider) ? X_API_KEY : AUTHORIZATION;
+        if (key != null) {
+            upstream.remove(AUTHORIZATION).remove(X_API_KEY);
+        } else if (upstream.get(header) != null) {
+            return;
+        }
+        upstream.set(header, isAnthropic(provider) ? p.apiKey() : "Bearer " + p.apiKey());
+    }
+
+    /** The key the client sent: a Bearer token, or on Anthropic routes {@code x-api-key} first. */
+    private static String presented(MultiMap headers, boolean anthropicShape) {
+        String apiKey = anthropicShape ? headers.get(X_API_KEY) : null;
+        if (apiKey != null && !apiKey.isBlank()) {
+            return apiKey.trim();
+        }
+        String authorization = headers.get(AUTHORIZATION);
+        if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return null;
+        }
+        String token = authorization.substring(7).trim();
+        return token.isEmpty() ? null : token;
+    }
+
+    private ProviderConfig provider(String provider) {
+        return isAnthropic(provider) ? anthropic : openai;
+    }
+
+    private static boolean isAnthropic(String provider) {
+        return "anthropic".equals(provider);
+    }
+}

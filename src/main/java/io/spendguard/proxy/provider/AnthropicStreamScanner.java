@@ -1,0 +1,101 @@
+package io.spendguard.proxy.provider;
+
+import io.spendguard.proxy.estimate.TokenCounter;
+import io.spendguard.proxy.estimate.Usage;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Reads an Anthropic Messages stream. {@code message_start} carries the input (uncached, cache reads,
+ * cache writes); {@code message_delta} carries the cumulative output and, in newer API versions, the
+ * input again (which then wins). Usage is known once a {@code message_delta} with usage has arrived and
+ * some input count has been seen: a stream cut before that is billed from what was seen. An
+ * {@code error} event ({@code overloaded_error} and the like) before the final usage marks the call
+ * failed, so it is billed as cut short. Text, tool-input JSON and thinking deltas count as output seen.
+ */
+final class AnthropicStreamScanner implements StreamScanner {
+    private final TokenCounter tokens;
+    private final String encoding;
+    private Long uncached;
+    private long cacheRead;
+    private long cacheWrite;
+    private Long output;
+    private boolean error;
+    private long seen;
+
+    AnthropicStreamScanner(TokenCounter tokens, String encoding) {
+        this.tokens = tokens;
+        this.encoding = encoding;
+    }
+
+    @Override
+    public boolean onEvent(Buffer event) {
+        JsonObject e = SseEvents.json(event);
+        if (e == null) {
+            return true;
+        }
+        switch (String.valueOf(e.getValue("type"))) {
+            case "message_start" -> {
+                if (e.getValue("message") instanceof JsonObject m && m.getValue("usage") instanceof JsonObject u) {
+                    input(u);
+                }
+            }
+            case "message_delta" -> {
+                if (e.getValue("usage") instanceof JsonObject u) {
+                    input(u);
+                    output = Fields.count(u, "output_tokens");
+                }
+            }
+            case "content_block_start" -> {
+                if (e.getValue("content_block") instanceof JsonObject block) {
+                    count(block.getValue("text"));
+                    count(block.getValue("name"));
+                }
+            }
+            case "content_block_delta" -> {
+                if (e.getValue("delta") instanceof JsonObject delta) {
+                    count(delta.getValue("text"));
+                    count(delta.getValue("partial_json"));
+                    count(delta.getValue("thinking"));
+                }
+            }
+            case "error" -> error = true;
+            default -> { }
+        }
+        return true;
+    }
+
+    /** Takes each input count the usage block carries, keeping earlier ones it leaves out. */
+    private void input(JsonObject u) {
+        if (u.getValue("input_tokens") instanceof Number) {
+            uncached = Fields.count(u, "input_tokens");
+        }
+        if (u.getValue("cache_read_input_tokens") instanceof Number) {
+            cacheRead = Fields.count(u, "cache_read_input_tokens");
+        }
+        if (u.getValue("cache_creation_input_tokens") instanceof Number) {
+            cacheWrite = Fields.count(u, "cache_creation_input_tokens");
+        }
+    }
+
+    private void count(Object text) {
+        if (text instanceof String s) {
+            seen += tokens.count(encoding, s);
+        }
+    }
+
+    @Override
+    public Usage usage() {
+        return output == null || uncached == null ? null : new Usage(uncached, cacheRead, cacheWrite, output);
+    }
+
+    @Override
+    public long outputTokensSeen() {
+        return seen;
+    }
+
+    @Override
+    public boolean failed() {
+        return error && usage() == null;
+    }
+}
