@@ -7,12 +7,10 @@ import io.spendguard.proxy.auth.Credentials;
 import io.spendguard.proxy.auth.MemoryVirtualKeys;
 import io.spendguard.proxy.auth.VirtualKeys;
 import io.spendguard.proxy.config.ProxyConfig;
-import io.spendguard.proxy.config.ProxyConfig.BudgetConfig;
 import io.spendguard.proxy.config.ProxyConfig.KeyConfig;
-import io.spendguard.proxy.engine.Approvals;
-import io.spendguard.proxy.engine.BudgetSpec;
 import io.spendguard.proxy.engine.Engine;
-import io.spendguard.proxy.engine.MemoryLedger;
+import io.spendguard.proxy.engine.IdempotencyStore;
+import io.spendguard.proxy.engine.MemoryIdempotency;
 import io.spendguard.proxy.estimate.Estimator;
 import io.spendguard.proxy.estimate.PriceTable;
 import io.spendguard.proxy.estimate.TokenCounter;
@@ -52,9 +50,10 @@ import java.util.logging.Logger;
  */
 public final class ProxyServer {
     private static final Logger LOG = Logger.getLogger(ProxyServer.class.getName());
+    private static final Duration IDEMPOTENCY_TTL = Duration.ofMinutes(10);
 
     private final Vertx vertx;
-    private final Engine engine;
+    private final Engines.Running engine;
     private final Upstream upstream;
     private final Gate gate;
     private final List<String> deployments = new ArrayList<>();
@@ -62,7 +61,7 @@ public final class ProxyServer {
     private int port;
     private volatile boolean draining;
 
-    private ProxyServer(Vertx vertx, Engine engine, Upstream upstream, Gate gate) {
+    private ProxyServer(Vertx vertx, Engines.Running engine, Upstream upstream, Gate gate) {
         this.vertx = vertx;
         this.engine = engine;
         this.upstream = upstream;
@@ -98,20 +97,23 @@ public final class ProxyServer {
     static Future<ProxyServer> start(Vertx vertx, ProxyConfig config, PriceTable prices, Clock clock,
                                      PrometheusMeterRegistry registry, int instances, Function<Engine, Gate> gates) {
         ProxyMetrics metrics = new ProxyMetrics(registry);
-        Engine engine = new Engine(new MemoryLedger(clock), new Approvals(clock, Duration.ofHours(24)), clock,
-                Duration.ofMillis(Math.max(config.openai().timeoutMs(), config.anthropic().timeoutMs())).plusMinutes(5));
-        Future<Gate> gate = "sidecar".equals(config.gate().mode())
-                ? SidecarGate.connect(vertx, config, metrics).map(g -> g)
-                : Future.succeededFuture(gates.apply(engine));
-        VirtualKeys keys = config.auth().virtualKeys() ? new MemoryVirtualKeys(clock) : null;
-        return gate.compose(g -> assemble(vertx, config, prices, registry, instances, metrics, engine, g, keys));
+        // With gate.mode: sidecar the sidecar owns budgets and approvals: no local engine or ledger.
+        if ("sidecar".equals(config.gate().mode())) {
+            return SidecarGate.connect(vertx, config, metrics).compose(g -> assemble(vertx, config, prices, registry, instances, metrics,
+                    null, g, new MemoryIdempotency(IDEMPOTENCY_TTL, 64L * 1024 * 1024), clock));
+        }
+        return Engines.start(vertx, config, clock, false, metrics).compose(running -> assemble(vertx, config, prices, registry,
+                instances, metrics, running, gates.apply(running.engine()), running.engine().ledger().idempotency(), clock)
+                .recover(e -> running.close().transform(x -> Future.failedFuture(e))));
     }
 
     private static Future<ProxyServer> assemble(Vertx vertx, ProxyConfig config, PriceTable prices, PrometheusMeterRegistry registry,
-                                                int instances, ProxyMetrics metrics, Engine engine, Gate gate, VirtualKeys keys) {
+                                                int instances, ProxyMetrics metrics, Engines.Running engine, Gate gate,
+                                                IdempotencyStore idempotency, Clock clock) {
         Upstream upstream = new Upstream(vertx);
+        VirtualKeys keys = config.auth().virtualKeys() ? new MemoryVirtualKeys(clock) : null;
         Pipeline pipeline = new Pipeline(vertx, config, new Estimator(prices, new TokenCounter(), config.estimation()), gate, upstream,
-                new Idempotency(Duration.ofMinutes(10), 64L * 1024 * 1024), metrics,
+                new Idempotency(idempotency, clock, IDEMPOTENCY_TTL), metrics,
                 new Credentials(config.auth(), config.openai(), config.anthropic(), keys));
         DataPlane dataPlane = new DataPlane(Map.of(
                 "/v1/chat/completions", new OpenAiChat(),
@@ -120,19 +122,12 @@ public final class ProxyServer {
                 "/v1/embeddings", new OpenAiEmbeddings(),
                 "/v1/messages", new AnthropicMessages()), pipeline, metrics, config.limits().maxBodyBytes());
         ProxyServer server = new ProxyServer(vertx, engine, upstream, gate);
-        // With gate.mode: sidecar the sidecar owns budgets and approvals; the local engine stays unused.
-        boolean ownsBudgets = !"sidecar".equals(config.gate().mode());
-        AdminApi adminApi = new AdminApi(ownsBudgets ? engine : null, gate, metrics, registry, config.admin().token(),
+        AdminApi adminApi = new AdminApi(engine == null ? null : engine.engine(), gate, metrics, registry, config.admin().token(),
                 () -> server.draining, keys);
 
-        Future<Void> budgets = Future.succeededFuture();
+        Future<Void> ready = Future.succeededFuture();
         for (KeyConfig k : keys == null ? List.<KeyConfig>of() : config.auth().keys()) {
-            budgets = budgets.compose(v -> keys.add(k, VirtualKeys.CONFIG).mapEmpty());
-        }
-        for (BudgetConfig b : ownsBudgets ? config.budgets() : List.<BudgetConfig>of()) {
-            BudgetSpec spec = b.toSpec();
-            budgets = budgets.compose(v -> engine.putBudget(spec)
-                    .onSuccess(s -> metrics.budget(s.spec().id(), s.spec().limitMicros(), s.remainingMicros())).mapEmpty());
+            ready = ready.compose(v -> keys.add(k, VirtualKeys.CONFIG).mapEmpty());
         }
         HttpServerOptions options = new HttpServerOptions()
                 .setHost(config.listen().host())
@@ -140,7 +135,7 @@ public final class ProxyServer {
                 .setHandle100ContinueAutomatically(true)
                 .setMaxInitialLineLength(16 * 1024)
                 .setMaxHeaderSize(64 * 1024);
-        return budgets
+        return ready
                 .compose(v -> server.deploy(dataPlane, options, config.listen().port(), 1))
                 .compose(v -> instances > 1 ? server.deploy(dataPlane, options, server.port, instances - 1) : Future.succeededFuture())
                 .compose(v -> vertx.createHttpServer().requestHandler(adminApi.router(vertx))
@@ -186,8 +181,9 @@ public final class ProxyServer {
         return admin.actualPort();
     }
 
+    /** The embedded engine; null with {@code gate.mode: sidecar}. */
     public Engine engine() {
-        return engine;
+        return engine == null ? null : engine.engine();
     }
 
     /** Stops taking new connections, then closes everything. */
@@ -198,6 +194,7 @@ public final class ProxyServer {
             all = all.compose(v -> vertx.undeploy(id));
         }
         return all.compose(v -> admin.close()).compose(v -> upstream.close())
-                .compose(v -> gate instanceof SidecarGate sidecar ? sidecar.close() : Future.succeededFuture());
+                .compose(v -> gate instanceof SidecarGate sidecar ? sidecar.close() : Future.succeededFuture())
+                .compose(v -> engine == null ? Future.succeededFuture() : engine.close());
     }
 }

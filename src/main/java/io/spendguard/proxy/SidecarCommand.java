@@ -6,10 +6,7 @@ import io.spendguard.proxy.config.ConfigException;
 import io.spendguard.proxy.config.ConfigLoader;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.config.ProxyConfig.BudgetConfig;
-import io.spendguard.proxy.engine.Approvals;
-import io.spendguard.proxy.engine.BudgetSpec;
 import io.spendguard.proxy.engine.Engine;
-import io.spendguard.proxy.engine.MemoryLedger;
 import io.spendguard.proxy.gate.LocalGate;
 import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.spendguard.proxy.sidecar.SidecarServer;
@@ -32,10 +29,14 @@ import java.util.concurrent.TimeUnit;
 public final class SidecarCommand {
 
     /** A started sidecar and its admin listener. */
-    public record Running(Engine engine, SidecarServer sidecar, HttpServer admin) {
-        /** Drains, then closes the socket and the admin port. */
+    public record Running(Engines.Running engines, SidecarServer sidecar, HttpServer admin) {
+        public Engine engine() {
+            return engines.engine();
+        }
+
+        /** Drains, then closes the socket, the admin port and the ledger. */
         public Future<Void> stop() {
-            return sidecar.drain().eventually(sidecar::close).eventually(admin::close);
+            return sidecar.drain().eventually(sidecar::close).eventually(admin::close).eventually(engines::close);
         }
     }
 
@@ -71,26 +72,21 @@ public final class SidecarCommand {
     }
 
     /**
-     * Builds the engine as {@link ProxyServer} does (memory ledger, approvals held 24 h, the config's
-     * budgets), serves it on the socket and the admin API on {@code admin.port}.
+     * Builds the engine as {@link ProxyServer} does (the configured ledger, the config's budgets, the
+     * sweeper), except that every hold counts as forwarded once granted (the protocol does not
+     * report forwarding); serves it on the socket and the admin API on {@code admin.port}.
      */
     public static Future<Running> start(Vertx vertx, ProxyConfig config, SidecarServer.Options options, PrometheusMeterRegistry registry) {
-        Clock clock = options.clock();
-        Engine engine = new Engine(new MemoryLedger(clock), new Approvals(clock, Duration.ofHours(24)), clock,
-                Duration.ofMillis(Math.max(config.openai().timeoutMs(), config.anthropic().timeoutMs())).plusMinutes(5));
         ProxyMetrics metrics = options.metrics();
-        Future<Void> budgets = Future.succeededFuture();
-        for (BudgetConfig b : config.budgets()) {
-            BudgetSpec spec = b.toSpec();
-            budgets = budgets.compose(v -> engine.putBudget(spec)
-                    .onSuccess(s -> metrics.budget(s.spec().id(), s.spec().limitMicros(), s.remainingMicros())).mapEmpty());
-        }
-        return budgets.compose(v -> SidecarServer.start(vertx, engine, options)).compose(sidecar -> {
-            AdminApi admin = new AdminApi(engine, new LocalGate(engine), metrics, registry, config.admin().token(), sidecar::draining);
-            return vertx.createHttpServer().requestHandler(admin.router(vertx))
-                    .listen(config.admin().endpoint().port(), config.admin().endpoint().host())
-                    .recover(e -> sidecar.close().transform(x -> Future.failedFuture(e)))
-                    .map(adminServer -> new Running(engine, sidecar, adminServer));
+        return Engines.start(vertx, config, options.clock(), true, metrics).compose(engines -> {
+            Engine engine = engines.engine();
+            return SidecarServer.start(vertx, engine, options).compose(sidecar -> {
+                AdminApi admin = new AdminApi(engine, new LocalGate(engine), metrics, registry, config.admin().token(), sidecar::draining);
+                return vertx.createHttpServer().requestHandler(admin.router(vertx))
+                        .listen(config.admin().endpoint().port(), config.admin().endpoint().host())
+                        .recover(e -> sidecar.close().transform(x -> Future.failedFuture(e)))
+                        .map(adminServer -> new Running(engines, sidecar, adminServer));
+            }).recover(e -> engines.close().transform(x -> Future.failedFuture(e)));
         });
     }
 

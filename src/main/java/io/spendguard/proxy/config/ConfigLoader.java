@@ -96,12 +96,14 @@ public final class ConfigLoader {
     }
 
     private static LedgerConfig ledger(ConfigNode n) {
-        n.only("kind", "path", "url");
-        String kind = n.choice("kind", "memory", "memory", "sqlite", "postgres");
-        if (!kind.equals("memory")) {
-            throw new ConfigException(n.path("kind") + ": " + kind + " (not available in this build; expected: memory)");
+        n.only("kind", "path", "url", "pool_size", "reservation_ttl_ms", "sweep_interval_ms");
+        String kind = n.choice("kind", "sqlite", "memory", "sqlite", "postgres");
+        String url = n.string("url", "");
+        if (kind.equals("postgres") && url.isBlank()) {
+            throw new ConfigException(n.path("url") + ": missing (expected: postgresql://user:password@host:5432/db when kind is postgres)");
         }
-        return new LedgerConfig(kind, n.string("path", "data/spendguard.db"), n.string("url", ""));
+        return new LedgerConfig(kind, n.string("path", "data/spendguard.db"), url, n.intAtLeast("pool_size", 8, 1),
+                n.longAtLeast("reservation_ttl_ms", 0, 0), n.longAtLeast("sweep_interval_ms", 5000, 10));
     }
 
     private static ProviderConfig provider(ConfigNode n, String name, String defaultUrl) {

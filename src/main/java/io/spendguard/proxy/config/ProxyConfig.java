@@ -112,8 +112,17 @@ public record ProxyConfig(
         }
     }
 
-    /** The ledger backend. */
-    public record LedgerConfig(String kind, String path, String url) { }
+    /**
+     * The ledger backend ({@code memory | sqlite | postgres}): the SQLite file, the PostgreSQL URL
+     * and pool size, how long an unsettled hold lives (0: the longest provider timeout plus five
+     * minutes) and how often expired holds are swept.
+     */
+    public record LedgerConfig(String kind, String path, String url, int poolSize, long reservationTtlMs, long sweepIntervalMs) {
+        @Override
+        public String toString() {
+            return "LedgerConfig[" + kind + (kind.equals("sqlite") ? ", " + path : "") + "]";
+        }
+    }
 
     /**
      * One upstream provider: base URL, its key (in passthrough mode injected when the client sends

@@ -1,5 +1,7 @@
 package io.spendguard.proxy.engine;
 
+import io.vertx.core.json.JsonObject;
+
 /**
  * A budget's definition: its limit in µUSD, spend window ({@code none | daily | weekly | monthly} in
  * {@code timezone}), the single-claim size above which a human must approve (null: never), and
@@ -29,6 +31,22 @@ public record BudgetSpec(String id, long limitMicros, String window, String time
     /** A budget that never degrades. */
     public BudgetSpec(String id, long limitMicros, String window, String timezone, Long approvalAboveMicros, boolean isDefault) {
         this(id, limitMicros, window, timezone, approvalAboveMicros, isDefault, null);
+    }
+
+    /** The definition as a durable ledger stores it. */
+    public JsonObject toJson() {
+        return new JsonObject().put("id", id).put("limit_usd_micros", limitMicros).put("window", window).put("timezone", timezone)
+                .put("approval_above_usd_micros", approvalAboveMicros).put("default", isDefault)
+                .put("degrade_to", degradeTo == null ? null
+                        : new JsonObject().put("model", degradeTo.model()).put("below_remaining_usd_micros", degradeTo.belowRemainingMicros()));
+    }
+
+    /** Reads back what {@link #toJson} wrote. */
+    public static BudgetSpec fromJson(JsonObject j) {
+        JsonObject d = j.getJsonObject("degrade_to");
+        return new BudgetSpec(j.getString("id"), j.getLong("limit_usd_micros"), j.getString("window"), j.getString("timezone"),
+                j.getLong("approval_above_usd_micros"), j.getBoolean("default", false),
+                d == null ? null : new DegradeTo(d.getString("model"), d.getLong("below_remaining_usd_micros")));
     }
 
     public BudgetSpec {

@@ -7,7 +7,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.UUID;
 
 /**
  * The budget engine: decides each call against its budget and holds the claim in the ledger.
@@ -27,13 +26,33 @@ public final class Engine {
     private final Approvals approvals;
     private final Clock clock;
     private final Duration reservationTtl;
+    private final boolean forwardedOnGrant;
     private volatile String defaultBudgetId;
 
+    /** An engine whose caller reports forwarding ({@link #forwarded}) before it sends each admitted call. */
     public Engine(Ledger ledger, Approvals approvals, Clock clock, Duration reservationTtl) {
+        this(ledger, approvals, clock, reservationTtl, false);
+    }
+
+    /**
+     * {@code forwardedOnGrant}: every hold counts as forwarded from the moment it is granted, for
+     * callers that cannot report forwarding (the sidecar protocol), so an unsettled hold is committed
+     * at its TTL rather than released.
+     */
+    public Engine(Ledger ledger, Approvals approvals, Clock clock, Duration reservationTtl, boolean forwardedOnGrant) {
         this.ledger = ledger;
         this.approvals = approvals;
         this.clock = clock;
         this.reservationTtl = reservationTtl;
+        this.forwardedOnGrant = forwardedOnGrant;
+    }
+
+    /** Picks up the default budget a durable ledger already knows (before the file's budgets are applied). */
+    public Future<Void> init() {
+        return ledger.budgets().map(list -> {
+            list.stream().filter(s -> s.spec().isDefault()).findFirst().ifPresent(s -> defaultBudgetId = s.spec().id());
+            return null;
+        });
     }
 
     /** Creates or updates a budget; a budget marked default becomes the one unnamed calls use. */
@@ -107,9 +126,11 @@ public final class Engine {
     }
 
     private Future<Decision> reserve(DecisionRequest request, String budgetId) {
-        String reservationId = "res_" + UUID.randomUUID();
+        // Derived from the decision id, so a retried decision (same ids) finds its hold instead of taking another.
+        String reservationId = "res_" + request.decisionId();
         Instant expires = clock.instant().plus(reservationTtl);
-        return ledger.reserve(budgetId, reservationId, request.claimMicros(), expires).map(hold -> hold.granted()
+        return ledger.reserve(new Ledger.Reservation(reservationId, budgetId, request.claimMicros(), expires, forwardedOnGrant))
+                .map(hold -> hold.granted()
                 ? new Decision(Outcome.CONTINUE, request.decisionId(), budgetId, reservationId, request.claimMicros(),
                         request.claimMicros(), hold.budget().remainingMicros(), List.of(), request.approvalId(), null, null)
                 : stop(request, hold.budget()));
@@ -132,6 +153,11 @@ public final class Engine {
 
     public Future<Ledger.Settled> release(String reservationId) {
         return ledger.release(reservationId);
+    }
+
+    /** The admitted call is about to be sent: if it never settles, its hold is committed at its TTL. */
+    public Future<Void> forwarded(String reservationId) {
+        return forwardedOnGrant ? Future.succeededFuture() : ledger.forwarded(reservationId);
     }
 
     public Ledger ledger() {

@@ -5,10 +5,12 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * Where holds and spend live. Every mutation is atomic in the backend itself: {@link #reserve}
- * grants a hold only if {@code committed + reserved + amount <= limit}, with no read-then-write race
- * between callers. A reservation is settled once: a second commit or release fails with
- * {@link LedgerException.Kind#RESERVATION_STATE_CONFLICT}.
+ * Where holds and spend live ({@code ledger.kind}: memory, sqlite, postgres). Every mutation is
+ * atomic in the backend itself: {@link #reserve} grants a hold only if
+ * {@code committed + reserved + amount <= limit}, with no read-then-write race between callers, in
+ * one process or many. A reservation is settled once: a second commit or release fails with
+ * {@link LedgerException.Kind#RESERVATION_STATE_CONFLICT}. Durable backends acknowledge a change
+ * only once it is on disk.
  */
 public interface Ledger {
 
@@ -20,14 +22,51 @@ public interface Ledger {
 
     Future<List<BudgetState>> budgets();
 
-    /** Holds {@code amount} against the budget if it fits; the result says whether it was granted. */
-    Future<Hold> reserve(String budgetId, String reservationId, long amount, Instant expiresAt);
+    /**
+     * Holds the reservation's amount against its budget if it fits; the result says whether it was
+     * granted. Asking again for a reservation id that is still held with the same budget and amount
+     * (a retried decision) returns that hold instead of taking a second one; any other reuse of an
+     * id fails with {@link LedgerException.Kind#DUPLICATE_RESERVATION}.
+     */
+    Future<Hold> reserve(Reservation reservation);
+
+    /**
+     * Records that the held call is about to be sent to the provider, so that if it is never
+     * settled the sweeper commits it (the provider may bill it) rather than releasing it.
+     */
+    Future<Void> forwarded(String reservationId);
 
     /** Commits {@code amount} (which may exceed the hold: the excess is an overrun) and frees the hold. */
     Future<Settled> commit(String reservationId, long amount);
 
     /** Frees the hold without spending. */
     Future<Settled> release(String reservationId);
+
+    /**
+     * Settles every hold whose TTL has passed by {@code now}: committed at the held amount when the
+     * call was forwarded (it may have reached the provider), released when it never was. Also drops
+     * expired idempotency records. Safe to run from several processes at once.
+     */
+    Future<List<Expired>> sweep(Instant now);
+
+    /** The idempotency records kept beside the ledger (durable where the ledger is). */
+    IdempotencyStore idempotency();
+
+    /** Closes connections; pending operations finish first. */
+    Future<Void> close();
+
+    /**
+     * One hold to take: its id, budget, amount in µUSD, when it expires if never settled, and whether
+     * the call counts as forwarded from the start (a caller that cannot see forwarding, such as the
+     * sidecar protocol, says true).
+     */
+    record Reservation(String id, String budgetId, long amountMicros, Instant expiresAt, boolean forwarded) {
+        public Reservation {
+            if (amountMicros < 0) {
+                throw new IllegalArgumentException("amount: " + amountMicros + " (expected: >= 0)");
+            }
+        }
+    }
 
     /** The outcome of a reservation attempt and the budget after it. */
     record Hold(boolean granted, BudgetState budget) { }
@@ -41,4 +80,7 @@ public interface Ledger {
             return Math.max(0, heldMicros - committedMicros);
         }
     }
+
+    /** A hold the sweeper settled after its TTL: committed at the held amount if it was forwarded, else released. */
+    record Expired(String reservationId, String budgetId, long heldMicros, boolean committed) { }
 }

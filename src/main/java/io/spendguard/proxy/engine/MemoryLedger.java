@@ -1,10 +1,14 @@
 package io.spendguard.proxy.engine;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.vertx.core.Future;
 import java.time.Clock;
 import java.time.Instant;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -16,7 +20,8 @@ import java.util.Map;
 public final class MemoryLedger implements Ledger {
     private final Clock clock;
     private final Map<String, Account> accounts = new HashMap<>();
-    private final Map<String, Reservation> reservations = new HashMap<>();
+    private final Map<String, Held> holds = new HashMap<>();
+    private final IdempotencyStore idempotency = new MemoryIdempotency(Duration.ofMinutes(10), 64L * 1024 * 1024);
 
     public MemoryLedger(Clock clock) {
         this.clock = clock;
@@ -34,7 +39,18 @@ public final class MemoryLedger implements Ledger {
         }
     }
 
-    private record Reservation(String budgetId, long amount, Instant expiresAt) { }
+    private static final class Held {
+        final Reservation reservation;
+        boolean forwarded;
+
+        Held(Reservation reservation) {
+            this.reservation = reservation;
+            this.forwarded = reservation.forwarded();
+        }
+    }
+
+    /** Recently settled reservation ids (bounded), so that reusing one is refused as the durable ledgers refuse it. */
+    private final Cache<String, Boolean> settled = Caffeine.newBuilder().maximumSize(100_000).build();
 
     @Override
     public synchronized Future<BudgetState> putBudget(BudgetSpec spec) {
@@ -70,21 +86,37 @@ public final class MemoryLedger implements Ledger {
     }
 
     @Override
-    public synchronized Future<Hold> reserve(String budgetId, String reservationId, long amount, Instant expiresAt) {
-        Account a = accounts.get(budgetId);
+    public synchronized Future<Hold> reserve(Reservation r) {
+        Account a = accounts.get(r.budgetId());
         if (a == null) {
-            return Future.failedFuture(new LedgerException(LedgerException.Kind.UNKNOWN_BUDGET, "unknown budget " + budgetId));
+            return Future.failedFuture(new LedgerException(LedgerException.Kind.UNKNOWN_BUDGET, "unknown budget " + r.budgetId()));
         }
-        if (reservations.containsKey(reservationId)) {
-            return Future.failedFuture(new LedgerException(LedgerException.Kind.DUPLICATE_RESERVATION, "reservation exists: " + reservationId));
+        Held existing = holds.get(r.id());
+        if (existing != null && existing.reservation.budgetId().equals(r.budgetId())
+                && existing.reservation.amountMicros() == r.amountMicros()) {
+            return Future.succeededFuture(new Hold(true, state(a)));
+        }
+        if (existing != null || settled.getIfPresent(r.id()) != null) {
+            return Future.failedFuture(new LedgerException(LedgerException.Kind.DUPLICATE_RESERVATION, "reservation exists: " + r.id()));
         }
         roll(a);
-        if (a.committed + a.reserved + amount > a.spec.limitMicros()) {
+        if (a.committed + a.reserved + r.amountMicros() > a.spec.limitMicros()) {
             return Future.succeededFuture(new Hold(false, state(a)));
         }
-        a.reserved += amount;
-        reservations.put(reservationId, new Reservation(budgetId, amount, expiresAt));
+        a.reserved += r.amountMicros();
+        holds.put(r.id(), new Held(r));
         return Future.succeededFuture(new Hold(true, state(a)));
+    }
+
+    @Override
+    public synchronized Future<Void> forwarded(String reservationId) {
+        Held h = holds.get(reservationId);
+        if (h == null) {
+            return Future.failedFuture(new LedgerException(LedgerException.Kind.RESERVATION_STATE_CONFLICT,
+                    "reservation " + reservationId + " is not held (already settled or unknown)"));
+        }
+        h.forwarded = true;
+        return Future.succeededFuture();
     }
 
     @Override
@@ -98,16 +130,49 @@ public final class MemoryLedger implements Ledger {
     }
 
     private Future<Settled> settle(String reservationId, long spend) {
-        Reservation r = reservations.remove(reservationId);
-        if (r == null) {
+        Held h = holds.remove(reservationId);
+        if (h == null) {
             return Future.failedFuture(new LedgerException(LedgerException.Kind.RESERVATION_STATE_CONFLICT,
                     "reservation " + reservationId + " is not held (already settled or unknown)"));
         }
-        Account a = accounts.get(r.budgetId());
+        settled.put(reservationId, true);
+        long amount = h.reservation.amountMicros();
+        Account a = accounts.get(h.reservation.budgetId());
         roll(a);
-        a.reserved -= r.amount();
+        a.reserved -= amount;
         a.committed += spend;
-        return Future.succeededFuture(new Settled(reservationId, r.amount(), spend, Math.max(0, spend - r.amount()), state(a)));
+        return Future.succeededFuture(new Settled(reservationId, amount, spend, Math.max(0, spend - amount), state(a)));
+    }
+
+    @Override
+    public synchronized Future<List<Expired>> sweep(Instant now) {
+        List<Expired> out = new ArrayList<>();
+        for (Iterator<Map.Entry<String, Held>> it = holds.entrySet().iterator(); it.hasNext(); ) {
+            Held h = it.next().getValue();
+            if (now.isBefore(h.reservation.expiresAt())) {
+                continue;
+            }
+            it.remove();
+            settled.put(h.reservation.id(), true);
+            Account a = accounts.get(h.reservation.budgetId());
+            roll(a);
+            a.reserved -= h.reservation.amountMicros();
+            if (h.forwarded) {
+                a.committed += h.reservation.amountMicros();
+            }
+            out.add(new Expired(h.reservation.id(), h.reservation.budgetId(), h.reservation.amountMicros(), h.forwarded));
+        }
+        return Future.succeededFuture(out);
+    }
+
+    @Override
+    public IdempotencyStore idempotency() {
+        return idempotency;
+    }
+
+    @Override
+    public Future<Void> close() {
+        return Future.succeededFuture();
     }
 
     /** Starts a new window's spend when the clock has crossed the current window's end. */

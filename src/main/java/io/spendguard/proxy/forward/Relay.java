@@ -15,6 +15,7 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -34,13 +35,19 @@ public final class Relay {
     private final ApiShape shape;
     private final MultiMap decisionHeaders;
     private final ProxyMetrics metrics;
+    private final Function<Reply, Future<Void>> beforeEnd;
     private final Promise<Reply> done = Promise.promise();
     private StreamScanner scanner;
     private boolean clientGone;
     private boolean streaming;
 
+    /**
+     * {@code beforeEnd} (null: none) sees a settled 2xx JSON reply before it is sent, and the reply
+     * waits for it (the idempotent-replay store).
+     */
     public Relay(HttpServerResponse out, Upstream.Call call, Settlement settlement, ApiShape shape,
-                 Supplier<StreamScanner> scanners, MultiMap decisionHeaders, ProxyMetrics metrics) {
+                 Supplier<StreamScanner> scanners, MultiMap decisionHeaders, ProxyMetrics metrics,
+                 Function<Reply, Future<Void>> beforeEnd) {
         this.out = out;
         this.call = call;
         this.settlement = settlement;
@@ -48,6 +55,7 @@ public final class Relay {
         this.scanners = scanners;
         this.decisionHeaders = decisionHeaders;
         this.metrics = metrics;
+        this.beforeEnd = beforeEnd;
     }
 
     public Future<Reply> run() {
@@ -148,9 +156,14 @@ public final class Relay {
                 if (s.succeeded() && s.result() != null && s.result().budget() != null) {
                     out.putHeader("X-SpendGuard-Budget-Remaining-Usd-Micros", Long.toString(s.result().budget().remainingMicros()));
                 }
-                MultiMap sent = MultiMap.caseInsensitiveMultiMap().addAll(out.headers());
-                out.end(body);
-                done.tryComplete(new Reply(in.statusCode(), "ok", sent, body));
+                Reply reply = new Reply(in.statusCode(), "ok", MultiMap.caseInsensitiveMultiMap().addAll(out.headers()), body);
+                Future<Void> kept = beforeEnd == null ? Future.succeededFuture() : beforeEnd.apply(reply);
+                kept.onComplete(k -> {
+                    if (!clientGone) {
+                        out.end(body);
+                        done.tryComplete(reply);
+                    }
+                });
             });
         });
     }

@@ -17,6 +17,12 @@ public interface Gate {
     /** Decides one call; an admitting decision holds its claim until {@link #commit} or {@link #release}. */
     Future<Decision> decide(DecisionRequest request);
 
+    /**
+     * Records that an admitted call is about to be sent to the provider (a hold that is then never
+     * settled is committed at its TTL, not released); the call is sent only once this succeeds.
+     */
+    Future<Void> forwarding(Decision admitted);
+
     /** Spends {@code actualMicros} of an admitted call's reservation (more than the hold is an overrun). */
     Future<Settled> commit(Decision admitted, long actualMicros);
 

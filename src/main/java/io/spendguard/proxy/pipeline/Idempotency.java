@@ -1,70 +1,65 @@
 package io.spendguard.proxy.pipeline;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
+import io.spendguard.proxy.engine.IdempotencyStore;
+import io.spendguard.proxy.engine.IdempotencyStore.Reply;
 import io.spendguard.proxy.error.ProxyError;
-import io.vertx.core.MultiMap;
-import io.vertx.core.buffer.Buffer;
+import io.vertx.core.Future;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.logging.Logger;
 
 /**
- * Per-key deduplication ({@code Idempotency-Key}). The first request with a key runs; the same key
- * and body while it is in flight is told to retry; once it completed with a 2xx JSON reply that reply
- * is replayed (bounded cache, 10 minutes) and nothing is reserved, forwarded or charged again; a
- * refused or released first call frees the key; a different body under the same key is a conflict.
+ * Per-key deduplication ({@code Idempotency-Key}) over the ledger's {@link IdempotencyStore}. The
+ * first request with a key runs; the same key and body while it is in flight is told to retry; once
+ * it completed with a 2xx JSON reply that reply is replayed (for the TTL, 10 minutes) and nothing is
+ * reserved, forwarded or charged again; a refused or released first call frees the key; a different
+ * body under the same key is a conflict. With a durable ledger this holds across restarts.
  */
 public final class Idempotency {
-    /** A stored 2xx reply. */
-    public record Replay(int status, MultiMap headers, Buffer body) { }
+    private static final Logger LOG = Logger.getLogger(Idempotency.class.getName());
 
-    private static final class Entry {
-        final String requestHash;
-        volatile Replay replay;
+    /** What {@link #begin} decided: run under {@code attempt}, or replay {@code replay}. */
+    public record Claimed(String attempt, Reply replay) { }
 
-        Entry(String requestHash) {
-            this.requestHash = requestHash;
-        }
+    private final IdempotencyStore store;
+    private final Clock clock;
+    private final Duration ttl;
+
+    public Idempotency(IdempotencyStore store, Clock clock, Duration ttl) {
+        this.store = store;
+        this.clock = clock;
+        this.ttl = ttl;
     }
 
-    private final Cache<String, Entry> entries;
-
-    public Idempotency(Duration ttl, long maxBytes) {
-        this.entries = Caffeine.newBuilder()
-                .expireAfterWrite(ttl)
-                .maximumWeight(maxBytes)
-                .weigher((String k, Entry e) -> 256 + k.length() + (e.replay == null ? 0 : e.replay.body().length()))
-                .build();
+    /** Claims the key for this request; fails with 409 when it is in flight or was used for another body. */
+    public Future<Claimed> begin(String key, String requestHash) {
+        var now = clock.instant();
+        return store.begin(key, requestHash, now, now.plus(ttl)).map(claim -> switch (claim.outcome()) {
+            case GO -> new Claimed(claim.attempt(), null);
+            case REPLAY -> new Claimed(claim.attempt(), claim.reply());
+            case CONFLICT -> throw ProxyError.IDEMPOTENCY_CONFLICT.exception(
+                    "Idempotency key '" + shown(key) + "' was used for a different request.");
+            case IN_FLIGHT -> throw ProxyError.IDEMPOTENCY_IN_FLIGHT.exception(
+                    "A request with idempotency key '" + shown(key) + "' is still in flight.").header("Retry-After", "1");
+        });
     }
 
-    /** Claims the key for this request; returns a reply to replay, or null to go ahead. */
-    public Replay begin(String key, String requestHash) {
-        Entry mine = new Entry(requestHash);
-        Entry existing = entries.asMap().putIfAbsent(key, mine);
-        if (existing == null) {
-            return null;
-        }
-        if (!existing.requestHash.equals(requestHash)) {
-            throw ProxyError.IDEMPOTENCY_CONFLICT.exception("Idempotency key '" + key + "' was used for a different request.");
-        }
-        Replay replay = existing.replay;
-        if (replay == null) {
-            throw ProxyError.IDEMPOTENCY_IN_FLIGHT.exception("A request with idempotency key '" + key + "' is still in flight.")
-                    .header("Retry-After", "1");
-        }
-        return replay;
-    }
-
-    /** Stores the 2xx reply for replay. */
-    public void complete(String key, Replay replay) {
-        Entry e = entries.getIfPresent(key);
-        if (e != null) {
-            e.replay = replay;
-            entries.put(key, e);
-        }
+    /** Stores the attempt's 2xx reply for replay; a store that fails only costs the replay, never the reply. */
+    public Future<Void> complete(String key, String attempt, Reply reply) {
+        return store.complete(key, attempt, reply, clock.instant().plus(ttl))
+                .recover(e -> {
+                    LOG.warning("idempotency: could not store the reply for replay: " + e.getMessage());
+                    return Future.succeededFuture();
+                });
     }
 
     /** Frees the key: the call was refused, released or cut, so a retry is a new call. */
-    public void forget(String key) {
-        entries.invalidate(key);
+    public void forget(String key, String attempt) {
+        store.forget(key, attempt).onFailure(e -> LOG.warning("idempotency: could not free a key: " + e.getMessage()));
+    }
+
+    /** The client's key without the route prefix the pipeline adds. */
+    private static String shown(String key) {
+        return key.substring(key.indexOf(':') + 1);
     }
 }

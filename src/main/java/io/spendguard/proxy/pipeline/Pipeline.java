@@ -6,6 +6,7 @@ import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.config.ProxyConfig.ProviderConfig;
 import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.engine.DecisionRequest;
+import io.spendguard.proxy.engine.IdempotencyStore.Reply;
 import io.spendguard.proxy.engine.Mutation;
 import io.spendguard.proxy.error.ProxyError;
 import io.spendguard.proxy.error.ProxyException;
@@ -82,19 +83,13 @@ public final class Pipeline {
     }
 
     private Future<Void> admitAndForward(Exchange x) {
-        Idempotency.Replay replay = deduplicate(x);
-        if (replay != null) {
-            return replay(x, replay);
-        }
-        return decide(x)
-                .compose(v -> forward(x))
-                .andThen(ar -> {
-                    if (x.idempotencyKey != null && (ar.failed() || x.replay == null)) {
-                        idempotency.forget(x.idempotencyKey);
-                    } else if (x.idempotencyKey != null) {
-                        idempotency.complete(x.idempotencyKey, x.replay);
+        return deduplicate(x).compose(replay -> replay != null
+                ? replay(x, replay)
+                : decide(x).compose(v -> forward(x)).andThen(ar -> {
+                    if (x.idempotencyKey != null && !x.replayKept) {
+                        idempotency.forget(x.idempotencyKey, x.attempt);
                     }
-                });
+                }));
     }
 
     private void parse(Exchange x) {
@@ -120,26 +115,30 @@ public final class Pipeline {
         return credentials.authenticate(request.headers(), provider);
     }
 
-    private Idempotency.Replay deduplicate(Exchange x) {
+    /** Claims the call's idempotency key, if it has one; completes with a reply to replay, or null to go ahead. */
+    private Future<Reply> deduplicate(Exchange x) {
         String key = x.request.getHeader("Idempotency-Key");
         if (key == null) {
             key = x.request.getHeader("X-SpendGuard-Idempotency-Key");
         }
         if (key == null || key.isBlank()) {
-            return null;
+            return Future.succeededFuture();
         }
         if (key.length() > 256) {
-            throw ProxyError.INVALID_REQUEST.exception("The idempotency key is longer than 256 characters.");
+            return Future.failedFuture(ProxyError.INVALID_REQUEST.exception("The idempotency key is longer than 256 characters."));
         }
-        x.idempotencyKey = x.shape.route() + ":" + key;
-        Idempotency.Replay replay = idempotency.begin(x.idempotencyKey, x.requestHash);
-        if (replay != null) {
-            x.idempotencyKey = null;
-        }
-        return replay;
+        String scoped = x.shape.route() + ":" + key;
+        return idempotency.begin(scoped, x.requestHash).map(claimed -> {
+            if (claimed.replay() != null) {
+                return claimed.replay();
+            }
+            x.idempotencyKey = scoped;
+            x.attempt = claimed.attempt();
+            return null;
+        });
     }
 
-    private Future<Void> replay(Exchange x, Idempotency.Replay replay) {
+    private Future<Void> replay(Exchange x, Reply replay) {
         x.outcome = "replayed";
         x.state = Exchange.State.DONE;
         var out = x.request.response();
@@ -309,18 +308,43 @@ public final class Pipeline {
         x.state = Exchange.State.FORWARDED;
         boolean dropUsage = injected;
         String encoding = x.estimate.price().encoding();
-        Upstream.Call call = upstream.call(p, HttpMethod.POST, x.request.uri(), headers, body);
-        return new Relay(x.request.response(), call, x.settlement, x.shape,
-                () -> x.shape.scanner(estimator.tokens(), encoding, dropUsage), decisionHeaders, metrics)
-                .run()
+        Buffer sent = body;
+        return forwarding(x).compose(v -> new Relay(x.request.response(),
+                        upstream.call(p, HttpMethod.POST, x.request.uri(), headers, sent), x.settlement, x.shape,
+                        () -> x.shape.scanner(estimator.tokens(), encoding, dropUsage), decisionHeaders, metrics,
+                        x.idempotencyKey == null ? null : reply -> keepForReplay(x, reply))
+                .run())
                 .map(reply -> {
                     x.outcome = reply.outcome();
                     x.state = Exchange.State.DONE;
-                    if (reply.body() != null && reply.status() / 100 == 2) {
-                        x.replay = new Idempotency.Replay(reply.status(), reply.headers(), reply.body());
-                    }
                     return null;
                 });
+    }
+
+    /**
+     * Tells the gate the admitted call is about to leave, so a hold that is never settled (a crash)
+     * is committed at its TTL, not released. If that cannot be recorded the call is not sent.
+     */
+    private Future<Void> forwarding(Exchange x) {
+        if (x.decision == null) {
+            return Future.succeededFuture();
+        }
+        return gate.forwarding(x.decision).recover(e -> {
+            metrics.gateFailure("error");
+            LOG.warning("gate could not record forwarding (" + e.getMessage() + "): refusing with 503");
+            x.settlement.release("not_forwarded");
+            return Future.failedFuture(ProxyError.GATE_UNAVAILABLE.exception("The budget gate is unavailable; the call was not sent.")
+                    .header("Retry-After", "1"));
+        });
+    }
+
+    /** Stores a 2xx JSON reply for idempotent replay before the client sees it. */
+    private Future<Void> keepForReplay(Exchange x, Relay.Reply reply) {
+        if (reply.status() / 100 != 2) {
+            return Future.succeededFuture();
+        }
+        x.replayKept = true;
+        return idempotency.complete(x.idempotencyKey, x.attempt, new Reply(reply.status(), reply.headers(), reply.body()));
     }
 
     private ProviderConfig provider(Exchange x) {
@@ -335,10 +359,12 @@ public final class Pipeline {
         return credentials.budgetId(x.key, x.request.getHeader("X-SpendGuard-Budget-Id"));
     }
 
+    /** Random, or derived from the idempotency key and attempt so that a taken-over attempt asks with the same ids. */
     private static String decisionId(Exchange x) {
         return x.idempotencyKey == null
                 ? UUID.randomUUID().toString()
-                : UUID.nameUUIDFromBytes(("spendguard:decision:" + x.idempotencyKey).getBytes(StandardCharsets.UTF_8)).toString();
+                : UUID.nameUUIDFromBytes(("spendguard:decision:" + x.idempotencyKey + ":" + x.attempt)
+                        .getBytes(StandardCharsets.UTF_8)).toString();
     }
 
     static String sha256(String route, Buffer body) {

@@ -225,12 +225,17 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void sqliteLedgerIsAClearNotAvailableError() {
-        assertThat(errorOf("ledger: { kind: sqlite }"))
-                .contains("ledger.kind")
-                .contains("sqlite")
-                .contains("not available")
-                .contains("expected: memory");
+    void ledgerDefaultsToASqliteFile() {
+        ProxyConfig c = parse("");
+        assertThat(c.ledger().kind()).isEqualTo("sqlite");
+        assertThat(c.ledger().path()).isEqualTo("data/spendguard.db");
+        assertThat(c.ledger().sweepIntervalMs()).isEqualTo(5000);
+    }
+
+    @Test
+    void postgresLedgerNeedsAUrl() {
+        assertThat(errorOf("ledger: { kind: postgres }")).contains("ledger.url").contains("missing");
+        assertThat(parse("ledger: { kind: postgres, url: \"postgresql://u@h/db\", pool_size: 4 }").ledger().poolSize()).isEqualTo(4);
     }
 
     @Test

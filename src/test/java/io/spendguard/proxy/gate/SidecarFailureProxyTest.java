@@ -9,6 +9,7 @@ import io.spendguard.proxy.engine.Approvals;
 import io.spendguard.proxy.engine.BudgetSpec;
 import io.spendguard.proxy.engine.BudgetState;
 import io.spendguard.proxy.engine.Engine;
+import io.spendguard.proxy.engine.IdempotencyStore;
 import io.spendguard.proxy.engine.Ledger;
 import io.spendguard.proxy.engine.MemoryLedger;
 import io.spendguard.proxy.sidecar.SidecarServer;
@@ -61,14 +62,33 @@ class SidecarFailureProxyTest {
         }
 
         @Override
-        public Future<Hold> reserve(String budgetId, String reservationId, long amount, Instant expiresAt) {
+        public Future<Hold> reserve(Reservation r) {
             if (delayMs == 0) {
-                return inner.reserve(budgetId, reservationId, amount, expiresAt).onSuccess(h -> reserved.incrementAndGet());
+                return inner.reserve(r).onSuccess(h -> reserved.incrementAndGet());
             }
             Promise<Hold> late = Promise.promise();
-            vertx.setTimer(delayMs, t -> inner.reserve(budgetId, reservationId, amount, expiresAt)
-                    .onSuccess(h -> reserved.incrementAndGet()).onComplete(late));
+            vertx.setTimer(delayMs, t -> inner.reserve(r).onSuccess(h -> reserved.incrementAndGet()).onComplete(late));
             return late.future();
+        }
+
+        @Override
+        public Future<Void> forwarded(String reservationId) {
+            return inner.forwarded(reservationId);
+        }
+
+        @Override
+        public Future<List<Expired>> sweep(Instant now) {
+            return inner.sweep(now);
+        }
+
+        @Override
+        public IdempotencyStore idempotency() {
+            return inner.idempotency();
+        }
+
+        @Override
+        public Future<Void> close() {
+            return inner.close();
         }
 
         @Override

@@ -96,6 +96,7 @@ final class SidecarPeer {
         return """
                 listen: { host: 127.0.0.1, port: 0 }
                 admin: { host: 127.0.0.1, port: 0 }
+                ledger: { kind: memory }
                 gate: { mode: sidecar, timeout_ms: %d, sidecar: { socket: "%s", tenant_id: t-1, handshake_timeout_ms: 5000 } }
                 providers:
                   openai: { base_url: "MOCK_URL", api_key: "", timeout_ms: 2000 }

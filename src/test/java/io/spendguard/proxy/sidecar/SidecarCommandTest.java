@@ -36,6 +36,7 @@ class SidecarCommandTest {
     void servesTheConfiguredBudgetsOnTheSocketAndTheAdminApi() throws Exception {
         ProxyConfig config = ConfigLoader.parse("""
                 admin: { host: 127.0.0.1, port: 0 }
+                ledger: { kind: memory }
                 gate: { mode: embedded, sidecar: { tenant_id: acme } }
                 budgets:
                   - { id: team, limit_usd: 1.00, window: daily, default: true }

@@ -1,0 +1,335 @@
+package io.spendguard.proxy.engine;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * The durable single-machine ledger ({@code ledger.kind: sqlite}): one file in WAL mode with
+ * {@code synchronous=FULL}, created on first start. Every change goes through one writer thread
+ * with group commit ({@link SqliteThread}), so a hold is on disk before its future completes and
+ * one fsync covers every change waiting at that moment; reads that only inform a decision use a
+ * second connection so they never wait behind a commit. Reservation is a conditional update of the
+ * budget row ({@code committed + reserved + amount <= limit}), so it is atomic even when several
+ * processes share the file.
+ */
+public final class SqliteLedger implements Ledger {
+    private static final String[] SCHEMA = {
+        """
+        CREATE TABLE IF NOT EXISTS budgets (
+          id TEXT PRIMARY KEY, spec TEXT NOT NULL, limit_micros INTEGER NOT NULL,
+          window_start INTEGER, window_end INTEGER,
+          reserved INTEGER NOT NULL DEFAULT 0, committed INTEGER NOT NULL DEFAULT 0)""",
+        """
+        CREATE TABLE IF NOT EXISTS reservations (
+          id TEXT PRIMARY KEY, budget_id TEXT NOT NULL, amount INTEGER NOT NULL, state TEXT NOT NULL,
+          forwarded INTEGER NOT NULL, expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL,
+          spent INTEGER, settled_at INTEGER)""",
+        "CREATE INDEX IF NOT EXISTS reservations_held ON reservations (expires_at) WHERE state = 'held'",
+        """
+        CREATE TABLE IF NOT EXISTS idempotency (
+          key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, attempt TEXT NOT NULL, owner TEXT NOT NULL,
+          status INTEGER, headers TEXT, body BLOB, expires_at INTEGER NOT NULL)""",
+        "CREATE TABLE IF NOT EXISTS instances (id TEXT PRIMARY KEY, heartbeat_at INTEGER NOT NULL)",
+    };
+    private static final String BUDGET = "SELECT spec, reserved, committed, window_start, window_end FROM budgets WHERE id = ?";
+
+    private final Clock clock;
+    private final SqliteThread writer;
+    private final SqliteThread reader;
+    private final SqliteIdempotency idempotency;
+    private final Vertx vertx;
+    private long heartbeat = -1;
+
+    private SqliteLedger(Vertx vertx, Clock clock, SqliteThread writer, SqliteThread reader) {
+        this.vertx = vertx;
+        this.clock = clock;
+        this.writer = writer;
+        this.reader = reader;
+        this.idempotency = new SqliteIdempotency(writer, "ins_" + UUID.randomUUID());
+    }
+
+    /** Opens (creating if needed) the ledger file and registers this process as a live instance. */
+    public static Future<SqliteLedger> open(Vertx vertx, Path file, Clock clock) {
+        return vertx.<SqliteLedger>executeBlocking(() -> {
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            Connection w = connect(file, false);
+            try (Statement st = w.createStatement()) {
+                for (String ddl : SCHEMA) {
+                    st.execute(ddl);
+                }
+            }
+            return new SqliteLedger(vertx, clock, new SqliteThread(vertx, w, "spendguard-sqlite-writer", true),
+                    new SqliteThread(vertx, connect(file, true), "spendguard-sqlite-reader", false));
+        }, false).compose(ledger -> ledger.idempotency.heartbeat(clock.instant()).map(v -> {
+            ledger.heartbeat = vertx.setPeriodic(SqliteIdempotency.HEARTBEAT.toMillis(),
+                    id -> ledger.idempotency.heartbeat(clock.instant()));
+            return ledger;
+        }));
+    }
+
+    private static Connection connect(Path file, boolean readOnly) throws SQLException {
+        SQLiteConfig config = new SQLiteConfig();
+        config.setBusyTimeout(10_000);
+        if (readOnly) {
+            config.setReadOnly(true);
+        } else {
+            config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+            config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+        }
+        return DriverManager.getConnection("jdbc:sqlite:" + file, config.toProperties());
+    }
+
+    /** A budget row as stored, before any window roll. */
+    private record Row(BudgetSpec spec, long reserved, long committed, BudgetWindow window) {
+        /** The state at {@code now}: a window that has ended reads as the new one with no spend. */
+        BudgetState at(Instant now) {
+            if (window.end() != null && !now.isBefore(window.end())) {
+                return new BudgetState(spec, reserved, 0, BudgetWindow.of(spec.window(), spec.timezone(), now));
+            }
+            return new BudgetState(spec, reserved, committed, window);
+        }
+    }
+
+    private static Row row(SqliteThread db, String id) throws SQLException {
+        PreparedStatement ps = db.statement(BUDGET);
+        ps.setString(1, id);
+        try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+                return null;
+            }
+            return new Row(BudgetSpec.fromJson(new JsonObject(rs.getString(1))), rs.getLong(2), rs.getLong(3),
+                    new BudgetWindow(instant(rs, 4), instant(rs, 5)));
+        }
+    }
+
+    private static Instant instant(ResultSet rs, int column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : Instant.ofEpochMilli(v);
+    }
+
+    private static Row existing(SqliteThread db, String id) throws SQLException {
+        Row r = row(db, id);
+        if (r == null) {
+            throw new LedgerException(LedgerException.Kind.UNKNOWN_BUDGET, "unknown budget " + id);
+        }
+        return r;
+    }
+
+    /** Moves the stored row to the current window (spend back to zero) when the old one has ended. */
+    private BudgetState rolled(SqliteThread db, String id) throws SQLException {
+        Row r = existing(db, id);
+        BudgetState now = r.at(clock.instant());
+        if (now.window().equals(r.window())) {
+            return now;
+        }
+        PreparedStatement ps = db.statement(
+                "UPDATE budgets SET committed = 0, window_start = ?, window_end = ? WHERE id = ? AND window_end = ?");
+        setInstant(ps, 1, now.window().start());
+        setInstant(ps, 2, now.window().end());
+        ps.setString(3, id);
+        ps.setLong(4, r.window().end().toEpochMilli());
+        ps.executeUpdate();
+        return existing(db, id).at(clock.instant());
+    }
+
+    private static void setInstant(PreparedStatement ps, int i, Instant v) throws SQLException {
+        if (v == null) {
+            ps.setNull(i, java.sql.Types.INTEGER);
+        } else {
+            ps.setLong(i, v.toEpochMilli());
+        }
+    }
+
+    @Override
+    public Future<BudgetState> putBudget(BudgetSpec spec) {
+        return writer.submit(db -> {
+            Row old = row(db, spec.id());
+            boolean windowChanged = old == null || !old.spec().window().equals(spec.window())
+                    || !old.spec().timezone().equals(spec.timezone());
+            BudgetWindow window = windowChanged ? BudgetWindow.of(spec.window(), spec.timezone(), clock.instant()) : old.window();
+            PreparedStatement ps = db.statement("""
+                    INSERT INTO budgets (id, spec, limit_micros, window_start, window_end) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET spec = excluded.spec, limit_micros = excluded.limit_micros,
+                      window_start = excluded.window_start, window_end = excluded.window_end""");
+            ps.setString(1, spec.id());
+            ps.setString(2, spec.toJson().encode());
+            ps.setLong(3, spec.limitMicros());
+            setInstant(ps, 4, window.start());
+            setInstant(ps, 5, window.end());
+            ps.executeUpdate();
+            return rolled(db, spec.id());
+        });
+    }
+
+    @Override
+    public Future<BudgetState> budget(String id) {
+        return reader.submit(db -> existing(db, id).at(clock.instant()));
+    }
+
+    @Override
+    public Future<List<BudgetState>> budgets() {
+        return reader.submit(db -> {
+            List<BudgetState> out = new ArrayList<>();
+            try (ResultSet rs = db.statement("SELECT id FROM budgets ORDER BY id").executeQuery()) {
+                List<String> ids = new ArrayList<>();
+                while (rs.next()) {
+                    ids.add(rs.getString(1));
+                }
+                for (String id : ids) {
+                    out.add(existing(db, id).at(clock.instant()));
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public Future<Hold> reserve(Reservation r) {
+        return writer.submit(db -> {
+            PreparedStatement held = db.statement("SELECT budget_id, amount, state FROM reservations WHERE id = ?");
+            held.setString(1, r.id());
+            try (ResultSet rs = held.executeQuery()) {
+                if (rs.next()) {
+                    if (rs.getString(1).equals(r.budgetId()) && rs.getLong(2) == r.amountMicros() && rs.getString(3).equals("held")) {
+                        return new Hold(true, existing(db, r.budgetId()).at(clock.instant()));
+                    }
+                    throw new LedgerException(LedgerException.Kind.DUPLICATE_RESERVATION, "reservation exists: " + r.id());
+                }
+            }
+            rolled(db, r.budgetId());
+            PreparedStatement take = db.statement(
+                    "UPDATE budgets SET reserved = reserved + ? WHERE id = ? AND committed + reserved + ? <= limit_micros");
+            take.setLong(1, r.amountMicros());
+            take.setString(2, r.budgetId());
+            take.setLong(3, r.amountMicros());
+            if (take.executeUpdate() == 0) {
+                return new Hold(false, existing(db, r.budgetId()).at(clock.instant()));
+            }
+            PreparedStatement insert = db.statement("""
+                    INSERT INTO reservations (id, budget_id, amount, state, forwarded, expires_at, created_at)
+                    VALUES (?, ?, ?, 'held', ?, ?, ?)""");
+            insert.setString(1, r.id());
+            insert.setString(2, r.budgetId());
+            insert.setLong(3, r.amountMicros());
+            insert.setInt(4, r.forwarded() ? 1 : 0);
+            insert.setLong(5, r.expiresAt().toEpochMilli());
+            insert.setLong(6, clock.millis());
+            insert.executeUpdate();
+            return new Hold(true, existing(db, r.budgetId()).at(clock.instant()));
+        });
+    }
+
+    @Override
+    public Future<Void> forwarded(String reservationId) {
+        return writer.submit(db -> {
+            PreparedStatement ps = db.statement("UPDATE reservations SET forwarded = 1 WHERE id = ? AND state = 'held'");
+            ps.setString(1, reservationId);
+            if (ps.executeUpdate() == 0) {
+                throw notHeld(reservationId);
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public Future<Settled> commit(String reservationId, long amount) {
+        return settle(reservationId, Math.max(0, amount), "committed");
+    }
+
+    @Override
+    public Future<Settled> release(String reservationId) {
+        return settle(reservationId, 0, "released");
+    }
+
+    private Future<Settled> settle(String reservationId, long spend, String state) {
+        return writer.submit(db -> {
+            PreparedStatement find = db.statement("SELECT budget_id, amount FROM reservations WHERE id = ? AND state = 'held'");
+            find.setString(1, reservationId);
+            String budgetId;
+            long held;
+            try (ResultSet rs = find.executeQuery()) {
+                if (!rs.next()) {
+                    throw notHeld(reservationId);
+                }
+                budgetId = rs.getString(1);
+                held = rs.getLong(2);
+            }
+            close(db, reservationId, budgetId, held, spend, state);
+            return new Settled(reservationId, held, spend, Math.max(0, spend - held), existing(db, budgetId).at(clock.instant()));
+        });
+    }
+
+    /** Marks a held reservation settled and moves its hold into spend (or back to the budget). */
+    private void close(SqliteThread db, String reservationId, String budgetId, long held, long spend, String state) throws SQLException {
+        rolled(db, budgetId);
+        PreparedStatement mark = db.statement(
+                "UPDATE reservations SET state = ?, spent = ?, settled_at = ? WHERE id = ? AND state = 'held'");
+        mark.setString(1, state);
+        mark.setLong(2, spend);
+        mark.setLong(3, clock.millis());
+        mark.setString(4, reservationId);
+        mark.executeUpdate();
+        PreparedStatement move = db.statement("UPDATE budgets SET reserved = reserved - ?, committed = committed + ? WHERE id = ?");
+        move.setLong(1, held);
+        move.setLong(2, spend);
+        move.setString(3, budgetId);
+        move.executeUpdate();
+    }
+
+    private static LedgerException notHeld(String reservationId) {
+        return new LedgerException(LedgerException.Kind.RESERVATION_STATE_CONFLICT,
+                "reservation " + reservationId + " is not held (already settled or unknown)");
+    }
+
+    @Override
+    public Future<List<Expired>> sweep(Instant now) {
+        return writer.submit(db -> {
+            PreparedStatement find = db.statement(
+                    "SELECT id, budget_id, amount, forwarded FROM reservations WHERE state = 'held' AND expires_at <= ? LIMIT 1000");
+            find.setLong(1, now.toEpochMilli());
+            List<Expired> out = new ArrayList<>();
+            try (ResultSet rs = find.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Expired(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getInt(4) == 1));
+                }
+            }
+            for (Expired e : out) {
+                close(db, e.reservationId(), e.budgetId(), e.heldMicros(), e.committed() ? e.heldMicros() : 0,
+                        e.committed() ? "expired_committed" : "expired_released");
+            }
+            idempotency.prune(db, now);
+            return out;
+        });
+    }
+
+    @Override
+    public IdempotencyStore idempotency() {
+        return idempotency;
+    }
+
+    @Override
+    public Future<Void> close() {
+        if (heartbeat >= 0) {
+            vertx.cancelTimer(heartbeat);
+        }
+        return idempotency.leave().transform(v -> writer.close()).compose(v -> reader.close());
+    }
+}

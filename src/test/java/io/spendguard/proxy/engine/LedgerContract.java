@@ -1,0 +1,471 @@
+package io.spendguard.proxy.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+
+import io.spendguard.proxy.engine.Ledger.Expired;
+import io.spendguard.proxy.engine.Ledger.Hold;
+import io.spendguard.proxy.engine.Ledger.Settled;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.buffer.Buffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.time.Duration;
+import java.time.Instant;
+import io.spendguard.proxy.engine.Ledger.Reservation;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The {@link Ledger} contract, run unchanged against every backend: each subclass opens its own
+ * ledger on the injected clock.
+ */
+abstract class LedgerContract {
+    private static final Instant NOON = Instant.parse("2024-03-15T12:00:00Z");
+    private static final Instant EXPIRES = NOON.plusSeconds(600);
+
+    protected MutableClock clock;
+    protected Ledger ledger;
+
+    /** A fresh, empty ledger of the backend under test, reading time from {@code clock}. */
+    abstract Ledger open(MutableClock clock) throws Exception;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        clock = new MutableClock(NOON);
+        ledger = open(clock);
+    }
+
+    @AfterEach
+    void closeLedger() throws Exception {
+        if (ledger != null) {
+            await(ledger.close());
+        }
+        closed();
+    }
+
+    /** Runs after the ledger is closed: what the backend's test set up around it goes here. */
+    void closed() throws Exception {
+    }
+
+    static <T> T await(Future<T> f) {
+        try {
+            return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new AssertionError("ledger call failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException | TimeoutException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    protected BudgetState put(String id, long limit, String window) {
+        return await(ledger.putBudget(new BudgetSpec(id, limit, window, "UTC", null, false)));
+    }
+
+    protected Future<Hold> reserveAsync(String budget, String reservation, long amount) {
+        return ledger.reserve(new Reservation(reservation, budget, amount, EXPIRES, false));
+    }
+
+    protected Hold reserve(String budget, String reservation, long amount) {
+        return await(reserveAsync(budget, reservation, amount));
+    }
+
+    static LedgerException.Kind failureKind(Future<?> f) {
+        try {
+            f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            assertThat(e.getCause()).isInstanceOf(LedgerException.class);
+            return ((LedgerException) e.getCause()).kind();
+        } catch (InterruptedException | TimeoutException e) {
+            throw new AssertionError(e);
+        }
+        throw new AssertionError("expected the ledger to refuse");
+    }
+
+    @Test
+    void newBudgetStartsEmptyInItsCurrentWindow() {
+        BudgetState s = put("b", 1000, "daily");
+
+        assertThat(s.reservedMicros()).isZero();
+        assertThat(s.committedMicros()).isZero();
+        assertThat(s.remainingMicros()).isEqualTo(1000);
+        assertThat(s.window().start()).isEqualTo(Instant.parse("2024-03-15T00:00:00Z"));
+        assertThat(s.window().end()).isEqualTo(Instant.parse("2024-03-16T00:00:00Z"));
+    }
+
+    @Test
+    void reserveSucceedsWhileTotalStaysWithinLimit() {
+        put("b", 1000, "none");
+
+        Hold first = reserve("b", "r1", 600);
+        Hold exact = reserve("b", "r2", 400);
+
+        assertThat(first.granted()).isTrue();
+        assertThat(first.budget().reservedMicros()).isEqualTo(600);
+        assertThat(exact.granted()).as("committed+reserved+amount == limit fits").isTrue();
+        assertThat(exact.budget().reservedMicros()).isEqualTo(1000);
+        assertThat(exact.budget().remainingMicros()).isZero();
+    }
+
+    @Test
+    void reserveIsRefusedWhenOneMicroOverLimit() {
+        put("b", 1000, "none");
+        reserve("b", "r1", 600);
+
+        Hold refused = reserve("b", "r2", 401);
+
+        assertThat(refused.granted()).isFalse();
+        assertThat(refused.budget().reservedMicros()).as("a refused hold takes nothing").isEqualTo(600);
+        assertThat(reserve("b", "r3", 400).granted()).isTrue();
+    }
+
+    @Test
+    void committedSpendCountsAgainstLaterReservations() {
+        put("b", 1000, "none");
+        reserve("b", "r1", 500);
+        await(ledger.commit("r1", 700));
+
+        assertThat(reserve("b", "r2", 301).granted()).isFalse();
+        assertThat(reserve("b", "r3", 300).granted()).isTrue();
+    }
+
+    @Test
+    void refusedReservationIsNotHeld() {
+        put("b", 10, "none");
+        reserve("b", "r1", 11);
+
+        assertThat(failureKind(ledger.commit("r1", 5))).isEqualTo(LedgerException.Kind.RESERVATION_STATE_CONFLICT);
+    }
+
+    @Test
+    void commitBelowHoldSpendsAmountAndReleasesTheRest() {
+        put("b", 1000, "none");
+        reserve("b", "r1", 400);
+
+        Settled s = await(ledger.commit("r1", 150));
+
+        assertThat(s.reservationId()).isEqualTo("r1");
+        assertThat(s.heldMicros()).isEqualTo(400);
+        assertThat(s.committedMicros()).isEqualTo(150);
+        assertThat(s.overrunMicros()).isZero();
+        assertThat(s.releasedMicros()).isEqualTo(250);
+        assertThat(s.budget().reservedMicros()).isZero();
+        assertThat(s.budget().committedMicros()).isEqualTo(150);
+        assertThat(s.budget().remainingMicros()).isEqualTo(850);
+    }
+
+    @Test
+    void commitAboveHoldRecordsOverrun() {
+        put("b", 1000, "none");
+        reserve("b", "r1", 100);
+
+        Settled s = await(ledger.commit("r1", 160));
+
+        assertThat(s.committedMicros()).isEqualTo(160);
+        assertThat(s.overrunMicros()).isEqualTo(60);
+        assertThat(s.releasedMicros()).isZero();
+        assertThat(s.budget().committedMicros()).isEqualTo(160);
+        assertThat(s.budget().reservedMicros()).isZero();
+    }
+
+    @Test
+    void overrunMayPushSpendPastLimitAndRemainingFloorsAtZero() {
+        put("b", 100, "none");
+        reserve("b", "r1", 100);
+
+        Settled s = await(ledger.commit("r1", 250));
+
+        assertThat(s.budget().committedMicros()).isEqualTo(250);
+        assertThat(s.budget().remainingMicros()).isZero();
+        assertThat(reserve("b", "r2", 0).granted()).as("even a zero hold is refused once over the limit").isFalse();
+    }
+
+    @Test
+    void negativeCommitIsTreatedAsZero() {
+        put("b", 1000, "none");
+        reserve("b", "r1", 100);
+
+        Settled s = await(ledger.commit("r1", -5));
+
+        assertThat(s.committedMicros()).isZero();
+        assertThat(s.budget().committedMicros()).isZero();
+    }
+
+    @Test
+    void releaseFreesHoldWithoutSpending() {
+        put("b", 1000, "none");
+        reserve("b", "r1", 700);
+
+        Settled s = await(ledger.release("r1"));
+
+        assertThat(s.heldMicros()).isEqualTo(700);
+        assertThat(s.committedMicros()).isZero();
+        assertThat(s.releasedMicros()).isEqualTo(700);
+        assertThat(s.budget().reservedMicros()).isZero();
+        assertThat(s.budget().committedMicros()).isZero();
+        assertThat(reserve("b", "r2", 1000).granted()).isTrue();
+    }
+
+    @Test
+    void secondCommitOfSameReservationConflicts() {
+        put("b", 1000, "none");
+        reserve("b", "r1", 100);
+        await(ledger.commit("r1", 100));
+
+        Future<Settled> again = ledger.commit("r1", 100);
+
+        assertThat(failureKind(again)).isEqualTo(LedgerException.Kind.RESERVATION_STATE_CONFLICT);
+        assertThat(await(ledger.budget("b")).committedMicros()).as("not charged twice").isEqualTo(100);
+    }
+
+    @Test
+    void releaseAfterCommitConflicts() {
+        put("b", 1000, "none");
+        reserve("b", "r1", 100);
+        await(ledger.commit("r1", 80));
+
+        assertThat(failureKind(ledger.release("r1"))).isEqualTo(LedgerException.Kind.RESERVATION_STATE_CONFLICT);
+        assertThat(await(ledger.budget("b")).committedMicros()).isEqualTo(80);
+    }
+
+    @Test
+    void secondReleaseAndCommitAfterReleaseConflict() {
+        put("b", 1000, "none");
+        reserve("b", "r1", 100);
+        await(ledger.release("r1"));
+
+        assertThat(failureKind(ledger.release("r1"))).isEqualTo(LedgerException.Kind.RESERVATION_STATE_CONFLICT);
+        assertThat(failureKind(ledger.commit("r1", 10))).isEqualTo(LedgerException.Kind.RESERVATION_STATE_CONFLICT);
+        assertThat(await(ledger.budget("b")).committedMicros()).isZero();
+    }
+
+    @Test
+    void unknownReservationConflicts() {
+        assertThat(failureKind(ledger.commit("never", 1))).isEqualTo(LedgerException.Kind.RESERVATION_STATE_CONFLICT);
+    }
+
+    @Test
+    void reservingAgainstUnknownBudgetFails() {
+        assertThat(failureKind(reserveAsync("ghost", "r1", 1))).isEqualTo(LedgerException.Kind.UNKNOWN_BUDGET);
+        assertThat(failureKind(ledger.budget("ghost"))).isEqualTo(LedgerException.Kind.UNKNOWN_BUDGET);
+    }
+
+    @Test
+    void reusingAHeldIdForAnotherAmountOrASettledIdFails() {
+        put("b", 1000, "none");
+        reserve("b", "r1", 100);
+
+        assertThat(failureKind(reserveAsync("b", "r1", 200))).isEqualTo(LedgerException.Kind.DUPLICATE_RESERVATION);
+        assertThat(await(ledger.budget("b")).reservedMicros()).isEqualTo(100);
+        await(ledger.commit("r1", 100));
+        assertThat(failureKind(reserveAsync("b", "r1", 100))).isEqualTo(LedgerException.Kind.DUPLICATE_RESERVATION);
+        assertThat(await(ledger.budget("b")).committedMicros()).isEqualTo(100);
+    }
+
+    @Test
+    void retriedReservationFindsItsHoldInsteadOfTakingASecond() {
+        put("b", 1000, "none");
+        Hold first = reserve("b", "r1", 600);
+
+        Hold again = reserve("b", "r1", 600);
+
+        assertThat(first.granted()).isTrue();
+        assertThat(again.granted()).isTrue();
+        assertThat(again.budget().reservedMicros()).as("one hold, not two").isEqualTo(600);
+        await(ledger.commit("r1", 100));
+        assertThat(await(ledger.budget("b")).committedMicros()).isEqualTo(100);
+    }
+
+    @Test
+    void spendResetsWhenClockCrossesWindowEnd() {
+        put("b", 1000, "daily");
+        reserve("b", "r1", 800);
+        await(ledger.commit("r1", 800));
+        assertThat(reserve("b", "r2", 300).granted()).isFalse();
+
+        clock.set(Instant.parse("2024-03-15T23:59:59.999Z"));
+        assertThat(await(ledger.budget("b")).committedMicros()).as("still the same day").isEqualTo(800);
+
+        clock.set(Instant.parse("2024-03-16T00:00:00Z"));
+        BudgetState next = await(ledger.budget("b"));
+        assertThat(next.committedMicros()).isZero();
+        assertThat(next.window().start()).isEqualTo(Instant.parse("2024-03-16T00:00:00Z"));
+        assertThat(next.window().end()).isEqualTo(Instant.parse("2024-03-17T00:00:00Z"));
+        assertThat(reserve("b", "r3", 1000).granted()).isTrue();
+    }
+
+    @Test
+    void reserveRollsTheWindowItself() {
+        put("b", 1000, "monthly");
+        reserve("b", "r1", 1000);
+        await(ledger.commit("r1", 1000));
+
+        clock.advance(Duration.ofDays(30)); // 2024-04-14
+
+        assertThat(reserve("b", "r2", 1000).granted()).isTrue();
+    }
+
+    @Test
+    void openHoldsSurviveTheWindowRollover() {
+        put("b", 1000, "daily");
+        reserve("b", "r1", 300);
+
+        clock.advance(Duration.ofDays(1));
+
+        assertThat(await(ledger.budget("b")).reservedMicros()).isEqualTo(300);
+        Settled s = await(ledger.commit("r1", 200));
+        assertThat(s.budget().reservedMicros()).isZero();
+        assertThat(s.budget().committedMicros()).isEqualTo(200);
+    }
+
+    @Test
+    void windowNoneNeverResets() {
+        put("b", 1000, "none");
+        reserve("b", "r1", 500);
+        await(ledger.commit("r1", 500));
+
+        clock.advance(Duration.ofDays(400));
+
+        assertThat(await(ledger.budget("b")).committedMicros()).isEqualTo(500);
+    }
+
+    @Test
+    void windowFollowsBudgetTimezone() {
+        // 20:00Z on the 15th is already the 16th in Tokyo (UTC+9), where the day ends at 15:00Z on the 16th
+        clock.set(Instant.parse("2024-03-15T20:00:00Z"));
+        await(ledger.putBudget(new BudgetSpec("tokyo", 1000, "daily", "Asia/Tokyo", null, false)));
+        reserve("tokyo", "r1", 1000);
+        await(ledger.commit("r1", 1000));
+
+        clock.set(Instant.parse("2024-03-16T14:59:59Z"));
+        assertThat(await(ledger.budget("tokyo")).committedMicros()).isEqualTo(1000);
+        clock.set(Instant.parse("2024-03-16T15:00:00Z"));
+        assertThat(await(ledger.budget("tokyo")).committedMicros()).isZero();
+    }
+
+    @Test
+    void putBudgetReplacesDefinitionAndKeepsSpend() {
+        put("b", 1000, "daily");
+        reserve("b", "r1", 400);
+        await(ledger.commit("r1", 400));
+
+        BudgetState raised = put("b", 5000, "daily");
+
+        assertThat(raised.spec().limitMicros()).isEqualTo(5000);
+        assertThat(raised.committedMicros()).isEqualTo(400);
+        assertThat(raised.remainingMicros()).isEqualTo(4600);
+    }
+
+    @Test
+    void budgetsAreListedById() {
+        put("zeta", 1, "none");
+        put("alpha", 1, "none");
+        put("mid", 1, "none");
+
+        assertThat(await(ledger.budgets())).extracting(s -> s.spec().id()).containsExactly("alpha", "mid", "zeta");
+    }
+
+    @Test
+    void sweeperCommitsExpiredForwardedHoldsAndReleasesOnesNeverForwarded() {
+        put("b", 1000, "none");
+        reserve("b", "sent", 300);
+        reserve("b", "never-sent", 200);
+        await(ledger.reserve(new Reservation("later", "b", 100, EXPIRES.plusSeconds(60), false)));
+        await(ledger.forwarded("sent"));
+
+        assertThat(await(ledger.sweep(EXPIRES.minusMillis(1)))).as("nothing has expired yet").isEmpty();
+        List<Expired> expired = await(ledger.sweep(EXPIRES));
+
+        assertThat(expired).extracting(Expired::reservationId, Expired::heldMicros, Expired::committed)
+                .containsExactlyInAnyOrder(tuple("sent", 300L, true), tuple("never-sent", 200L, false));
+        BudgetState after = await(ledger.budget("b"));
+        assertThat(after.committedMicros()).as("the forwarded call may have been billed: its hold is spent").isEqualTo(300);
+        assertThat(after.reservedMicros()).as("only the hold that has not expired is left").isEqualTo(100);
+        assertThat(await(ledger.sweep(EXPIRES))).as("a second pass settles nothing twice").isEmpty();
+        assertThat(failureKind(ledger.commit("sent", 10))).isEqualTo(LedgerException.Kind.RESERVATION_STATE_CONFLICT);
+        assertThat(await(ledger.budget("b")).committedMicros()).isEqualTo(300);
+    }
+
+    @Test
+    void holdMarkedForwardedAtGrantIsCommittedWhenItExpires() {
+        put("b", 1000, "none");
+        await(ledger.reserve(new Reservation("r1", "b", 250, EXPIRES, true)));
+
+        assertThat(await(ledger.sweep(EXPIRES.plusSeconds(1)))).singleElement().extracting(Expired::committed).isEqualTo(true);
+        assertThat(await(ledger.budget("b")).committedMicros()).isEqualTo(250);
+    }
+
+    @Test
+    void forwardingASettledHoldConflicts() {
+        put("b", 1000, "none");
+        reserve("b", "r1", 100);
+        await(ledger.release("r1"));
+
+        assertThat(failureKind(ledger.forwarded("r1"))).isEqualTo(LedgerException.Kind.RESERVATION_STATE_CONFLICT);
+    }
+
+    @Test
+    void concurrentReservationsNeverOverspend() throws Exception {
+        put("b", 1000, "none");
+        int callers = 200;
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<java.util.concurrent.Future<Future<Hold>>> asks = new ArrayList<>();
+            for (int i = 0; i < callers; i++) {
+                String id = "r" + i;
+                asks.add(pool.submit(() -> reserveAsync("b", id, 30)));
+            }
+            long granted = 0;
+            for (var ask : asks) {
+                granted += await(ask.get()).granted() ? 1 : 0;
+            }
+            assertThat(granted).as("1000 / 30 fits 33 holds").isEqualTo(33);
+            assertThat(await(ledger.budget("b")).reservedMicros()).isEqualTo(990);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void idempotencyRecordGoesInFlightThenReplaysItsReply() {
+        IdempotencyStore store = ledger.idempotency();
+        Instant until = NOON.plusSeconds(600);
+
+        IdempotencyStore.Claim first = await(store.begin("k", "hash-a", NOON, until));
+        assertThat(first.outcome()).isEqualTo(IdempotencyStore.Outcome.GO);
+        assertThat(await(store.begin("k", "hash-a", NOON, until)).outcome()).isEqualTo(IdempotencyStore.Outcome.IN_FLIGHT);
+        assertThat(await(store.begin("k", "hash-b", NOON, until)).outcome()).isEqualTo(IdempotencyStore.Outcome.CONFLICT);
+
+        MultiMap headers = MultiMap.caseInsensitiveMultiMap().add("content-type", "application/json").add("X-Cost", "42");
+        await(store.complete("k", first.attempt(), new IdempotencyStore.Reply(200, headers, Buffer.buffer("{\"ok\":true}")), until));
+        IdempotencyStore.Claim replay = await(store.begin("k", "hash-a", NOON, until));
+
+        assertThat(replay.outcome()).isEqualTo(IdempotencyStore.Outcome.REPLAY);
+        assertThat(replay.reply().status()).isEqualTo(200);
+        assertThat(replay.reply().headers().get("x-cost")).isEqualTo("42");
+        assertThat(replay.reply().body().toString()).isEqualTo("{\"ok\":true}");
+    }
+
+    @Test
+    void forgottenIdempotencyKeyStartsANewAttempt() {
+        IdempotencyStore store = ledger.idempotency();
+        Instant until = NOON.plusSeconds(600);
+        IdempotencyStore.Claim first = await(store.begin("k", "hash-a", NOON, until));
+
+        await(store.forget("k", "not-the-attempt"));
+        assertThat(await(store.begin("k", "hash-a", NOON, until)).outcome()).as("only its own attempt frees a key")
+                .isEqualTo(IdempotencyStore.Outcome.IN_FLIGHT);
+        await(store.forget("k", first.attempt()));
+        IdempotencyStore.Claim second = await(store.begin("k", "hash-b", NOON, until));
+
+        assertThat(second.outcome()).isEqualTo(IdempotencyStore.Outcome.GO);
+        assertThat(second.attempt()).isNotEqualTo(first.attempt());
+    }
+}
