@@ -15,7 +15,9 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import org.sqlite.SQLiteConfig;
 
 /**
@@ -53,6 +55,7 @@ public final class SqliteLedger implements Ledger {
     private final SqliteThread reader;
     private final SqliteIdempotency idempotency;
     private final Vertx vertx;
+    private final Map<String, BudgetSpec> specs = new ConcurrentHashMap<>();
     private long heartbeat = -1;
 
     private SqliteLedger(Vertx vertx, Clock clock, SqliteThread writer, SqliteThread reader) {
@@ -108,16 +111,23 @@ public final class SqliteLedger implements Ledger {
         }
     }
 
-    private static Row row(SqliteThread db, String id) throws SQLException {
+    private Row row(SqliteThread db, String id) throws SQLException {
         PreparedStatement ps = db.statement(BUDGET);
         ps.setString(1, id);
         try (ResultSet rs = ps.executeQuery()) {
             if (!rs.next()) {
                 return null;
             }
-            return new Row(BudgetSpec.fromJson(new JsonObject(rs.getString(1))), rs.getLong(2), rs.getLong(3),
-                    new BudgetWindow(instant(rs, 4), instant(rs, 5)));
+            return new Row(spec(rs.getString(1)), rs.getLong(2), rs.getLong(3), new BudgetWindow(instant(rs, 4), instant(rs, 5)));
         }
+    }
+
+    /** Parsed definitions by their stored text: a budget is read on every call, its definition rarely changes. */
+    private BudgetSpec spec(String stored) {
+        if (specs.size() > 10_000) {
+            specs.clear();
+        }
+        return specs.computeIfAbsent(stored, text -> BudgetSpec.fromJson(new JsonObject(text)));
     }
 
     private static Instant instant(ResultSet rs, int column) throws SQLException {
@@ -125,7 +135,7 @@ public final class SqliteLedger implements Ledger {
         return rs.wasNull() ? null : Instant.ofEpochMilli(v);
     }
 
-    private static Row existing(SqliteThread db, String id) throws SQLException {
+    private Row existing(SqliteThread db, String id) throws SQLException {
         Row r = row(db, id);
         if (r == null) {
             throw new LedgerException(LedgerException.Kind.UNKNOWN_BUDGET, "unknown budget " + id);
@@ -147,7 +157,7 @@ public final class SqliteLedger implements Ledger {
         ps.setString(3, id);
         ps.setLong(4, r.window().end().toEpochMilli());
         ps.executeUpdate();
-        return existing(db, id).at(clock.instant());
+        return now;
     }
 
     private static void setInstant(PreparedStatement ps, int i, Instant v) throws SQLException {
@@ -214,14 +224,14 @@ public final class SqliteLedger implements Ledger {
                     throw new LedgerException(LedgerException.Kind.DUPLICATE_RESERVATION, "reservation exists: " + r.id());
                 }
             }
-            rolled(db, r.budgetId());
+            BudgetState before = rolled(db, r.budgetId());
             PreparedStatement take = db.statement(
                     "UPDATE budgets SET reserved = reserved + ? WHERE id = ? AND committed + reserved + ? <= limit_micros");
             take.setLong(1, r.amountMicros());
             take.setString(2, r.budgetId());
             take.setLong(3, r.amountMicros());
             if (take.executeUpdate() == 0) {
-                return new Hold(false, existing(db, r.budgetId()).at(clock.instant()));
+                return new Hold(false, before);
             }
             PreparedStatement insert = db.statement("""
                     INSERT INTO reservations (id, budget_id, amount, state, forwarded, expires_at, created_at)
@@ -233,7 +243,9 @@ public final class SqliteLedger implements Ledger {
             insert.setLong(5, r.expiresAt().toEpochMilli());
             insert.setLong(6, clock.millis());
             insert.executeUpdate();
-            return new Hold(true, existing(db, r.budgetId()).at(clock.instant()));
+            // The write lock is ours for the whole batch: the row is exactly what we read plus this hold.
+            return new Hold(true, new BudgetState(before.spec(), before.reservedMicros() + r.amountMicros(),
+                    before.committedMicros(), before.window()));
         });
     }
 
@@ -272,14 +284,15 @@ public final class SqliteLedger implements Ledger {
                 budgetId = rs.getString(1);
                 held = rs.getLong(2);
             }
-            close(db, reservationId, budgetId, held, spend, state);
-            return new Settled(reservationId, held, spend, Math.max(0, spend - held), existing(db, budgetId).at(clock.instant()));
+            BudgetState after = close(db, reservationId, budgetId, held, spend, state);
+            return new Settled(reservationId, held, spend, Math.max(0, spend - held), after);
         });
     }
 
-    /** Marks a held reservation settled and moves its hold into spend (or back to the budget). */
-    private void close(SqliteThread db, String reservationId, String budgetId, long held, long spend, String state) throws SQLException {
-        rolled(db, budgetId);
+    /** Marks a held reservation settled and moves its hold into spend (or back to the budget); the budget after. */
+    private BudgetState close(SqliteThread db, String reservationId, String budgetId, long held, long spend, String state)
+            throws SQLException {
+        BudgetState before = rolled(db, budgetId);
         PreparedStatement mark = db.statement(
                 "UPDATE reservations SET state = ?, spent = ?, settled_at = ? WHERE id = ? AND state = 'held'");
         mark.setString(1, state);
@@ -292,6 +305,7 @@ public final class SqliteLedger implements Ledger {
         move.setLong(2, spend);
         move.setString(3, budgetId);
         move.executeUpdate();
+        return new BudgetState(before.spec(), before.reservedMicros() - held, before.committedMicros() + spend, before.window());
     }
 
     private static LedgerException notHeld(String reservationId) {
