@@ -97,22 +97,24 @@ public final class ProxyServer {
     static Future<ProxyServer> start(Vertx vertx, ProxyConfig config, PriceTable prices, Clock clock,
                                      PrometheusMeterRegistry registry, int instances, Function<Engine, Gate> gates) {
         ProxyMetrics metrics = new ProxyMetrics(registry);
+        // Loading the tokenizers takes seconds: here, on the caller's thread, never on an event loop.
+        Estimator estimator = new Estimator(prices, new TokenCounter(), config.estimation());
         // With gate.mode: sidecar the sidecar owns budgets and approvals: no local engine or ledger.
         if ("sidecar".equals(config.gate().mode())) {
-            return SidecarGate.connect(vertx, config, metrics).compose(g -> assemble(vertx, config, prices, registry, instances, metrics,
-                    null, g, new MemoryIdempotency(IDEMPOTENCY_TTL, 64L * 1024 * 1024), clock));
+            return SidecarGate.connect(vertx, config, metrics).compose(g -> assemble(vertx, config, estimator, registry, instances,
+                    metrics, null, g, new MemoryIdempotency(IDEMPOTENCY_TTL, 64L * 1024 * 1024), clock));
         }
-        return Engines.start(vertx, config, clock, false, metrics).compose(running -> assemble(vertx, config, prices, registry,
+        return Engines.start(vertx, config, clock, false, metrics).compose(running -> assemble(vertx, config, estimator, registry,
                 instances, metrics, running, gates.apply(running.engine()), running.engine().ledger().idempotency(), clock)
                 .recover(e -> running.close().transform(x -> Future.failedFuture(e))));
     }
 
-    private static Future<ProxyServer> assemble(Vertx vertx, ProxyConfig config, PriceTable prices, PrometheusMeterRegistry registry,
-                                                int instances, ProxyMetrics metrics, Engines.Running engine, Gate gate,
-                                                IdempotencyStore idempotency, Clock clock) {
+    private static Future<ProxyServer> assemble(Vertx vertx, ProxyConfig config, Estimator estimator,
+                                                PrometheusMeterRegistry registry, int instances, ProxyMetrics metrics,
+                                                Engines.Running engine, Gate gate, IdempotencyStore idempotency, Clock clock) {
         Upstream upstream = new Upstream(vertx);
         VirtualKeys keys = config.auth().virtualKeys() ? new MemoryVirtualKeys(clock) : null;
-        Pipeline pipeline = new Pipeline(vertx, config, new Estimator(prices, new TokenCounter(), config.estimation()), gate, upstream,
+        Pipeline pipeline = new Pipeline(vertx, config, estimator, gate, upstream,
                 new Idempotency(idempotency, clock, IDEMPOTENCY_TTL), metrics,
                 new Credentials(config.auth(), config.openai(), config.anthropic(), keys));
         DataPlane dataPlane = new DataPlane(Map.of(
@@ -137,7 +139,9 @@ public final class ProxyServer {
                 .setMaxHeaderSize(64 * 1024);
         return ready
                 .compose(v -> server.deploy(dataPlane, options, config.listen().port(), 1))
-                .compose(v -> instances > 1 ? server.deploy(dataPlane, options, server.port, instances - 1) : Future.succeededFuture())
+                // More listeners share the bound port; on a random port (0, tests) one listener serves alone.
+                .compose(v -> instances > 1 && config.listen().port() != 0
+                        ? server.deploy(dataPlane, options, server.port, instances - 1) : Future.succeededFuture())
                 .compose(v -> vertx.createHttpServer().requestHandler(adminApi.router(vertx))
                         .listen(config.admin().endpoint().port(), config.admin().endpoint().host()))
                 .map(adminServer -> {
