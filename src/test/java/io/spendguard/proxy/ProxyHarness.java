@@ -117,14 +117,23 @@ public final class ProxyHarness implements AutoCloseable {
         return new ProxyHarness(vertx, registry, mock, server, sidecar);
     }
 
+    /** Starts with the embedded engine reading time from {@code clock}. */
+    public static ProxyHarness start(String yaml, Clock clock) throws Exception {
+        return start(yaml, (vertx, engine) -> new LocalGate(engine), clock);
+    }
+
     /** Starts with a gate built around the engine by {@code gates}. */
     public static ProxyHarness start(String yaml, BiFunction<Vertx, Engine, Gate> gates) throws Exception {
+        return start(yaml, gates, Clock.systemUTC());
+    }
+
+    private static ProxyHarness start(String yaml, BiFunction<Vertx, Engine, Gate> gates, Clock clock) throws Exception {
         PrometheusMeterRegistry registry = ProxyServer.newRegistry();
         Vertx vertx = ProxyServer.newVertx(registry);
         MockProvider mock = new MockProvider(vertx, MockProvider.Options.DEFAULT).listen("127.0.0.1", 0).await(10, TimeUnit.SECONDS);
         String text = yaml.replace("MOCK_URL", "http://127.0.0.1:" + mock.port());
         ProxyConfig config = ConfigLoader.parse(text, name -> null, "test");
-        ProxyServer server = ProxyServer.start(vertx, config, PRICES, Clock.systemUTC(), registry, 1,
+        ProxyServer server = ProxyServer.start(vertx, config, PRICES, clock, registry, 1,
                 engine -> gates.apply(vertx, engine)).await(10, TimeUnit.SECONDS);
         return new ProxyHarness(vertx, registry, mock, server, null);
     }
