@@ -158,7 +158,7 @@ public final class Pipeline {
     private DecisionRequest decisionRequest(Exchange x, boolean mutated) {
         return new DecisionRequest(decisionId(x), x.budgetId, x.estimate.claimMicros(), x.spec.model(),
                 x.requestHash, x.request.getHeader("X-SpendGuard-Run-Id"), x.request.getHeader("X-SpendGuard-Approval-Id"),
-                x.idempotencyKey, x.estimate.inputTokens(), x.estimate.outputCeiling(), x.estimate.pricingVersion(), mutated);
+                attemptKey(x), x.estimate.inputTokens(), x.estimate.outputCeiling(), x.estimate.pricingVersion(), mutated);
     }
 
     private Future<Decision> ask(DecisionRequest request) {
@@ -357,6 +357,14 @@ public final class Pipeline {
 
     private String budgetId(Exchange x) {
         return credentials.budgetId(x.key, x.request.getHeader("X-SpendGuard-Budget-Id"));
+    }
+
+    /**
+     * The key the gate deduplicates on: one per attempt, so a new attempt after a refused or
+     * released one is a new decision, while a taken-over attempt repeats its own.
+     */
+    private static String attemptKey(Exchange x) {
+        return x.idempotencyKey == null ? null : x.idempotencyKey + "#" + x.attempt;
     }
 
     /** Random, or derived from the idempotency key and attempt so that a taken-over attempt asks with the same ids. */
