@@ -231,7 +231,12 @@ public final class ProxyHarness implements AutoCloseable {
 
     /** Waits (polling, bounded) until {@code condition} holds; fails with {@code what} otherwise. */
     public static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        await(what, 10, condition);
+    }
+
+    /** Polls {@code condition} until it holds, failing after {@code seconds}. */
+    public static void await(String what, long seconds, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("timed out waiting for: " + what);

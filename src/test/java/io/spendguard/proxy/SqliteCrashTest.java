@@ -137,7 +137,7 @@ class SqliteCrashTest {
                 }
             }));
         }
-        ProxyHarness.await("traffic under way", () -> replied.size() > 100);
+        ProxyHarness.await("traffic under way", 60, () -> replied.size() > 40);
         first.kill();
         killed.set(true);
         CompletableFuture.allOf(clients.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
@@ -162,7 +162,7 @@ class SqliteCrashTest {
             assertThat(again.headers().firstValue("X-SpendGuard-Idempotent-Replay")).hasValue("true");
             assertThat(again.body()).isEqualTo(kept.body());
 
-            ProxyHarness.await("the holds of calls cut by the kill are swept after their TTL", () -> reserved(second) == 0);
+            ProxyHarness.await("the holds of calls cut by the kill are swept after their TTL", 60, () -> reserved(second) == 0);
             Map<String, Object[]> swept = reservations();
             assertThat(swept.values()).as("no hold outlives its TTL").noneMatch(r -> r[0].equals("held"));
             assertThat(budget(second).getLong("committed_usd_micros"))
