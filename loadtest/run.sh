@@ -9,7 +9,8 @@
 # memory proxy's saturation); stream TTFB / per-chunk latency against a paced stub; heap with HOLD_STREAMS
 # open streams. Bounded: about 12 minutes with the defaults. Needs root only to apt-get nginx and wrk.
 #   bash loadtest/run.sh                     (env: SAT_SECONDS WARM_SECONDS FIXED_SECONDS LOW_RATE HOLD_STREAMS
-#                                             CONNS THREADS PROXY_JVM ONLY="direct nginx memory sidecar sqlite")
+#                                             CONNS THREADS PROXY_JVM ONLY="direct nginx memory sidecar sqlite"
+#                                             KEEP_DIR=dir: keep logs and configs, e.g. with a JFR recording in PROXY_JVM)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -37,6 +38,7 @@ PIDS=()
 cleanup() {
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
+  if [ -n "${KEEP_DIR:-}" ]; then mkdir -p "$KEEP_DIR" && cp -r "$DIR"/. "$KEEP_DIR"/; fi
   rm -rf "$DIR"
 }
 trap cleanup EXIT
