@@ -195,6 +195,20 @@ active() { # configurations that are running, in order
 pid_of() { case $1 in direct|nginx) echo "$NGINX_PID" ;; *) echo "${PID[$1]}" ;; esac; }
 
 declare -A R RSS CMD
+TICK=$(getconf CLK_TCK)
+cpu_ticks() { # user + system CPU of the process(es) serving a configuration: proxy (+ sidecar), or all nginx processes
+  local pids
+  case $1 in
+    direct|nginx) pids=$(pgrep -P "$NGINX_PID" | tr '\n' ' ') ;;
+    sidecar) pids="${PID[sidecar]} ${SIDECAR_PID:-}" ;;
+    *) pids=${PID[$1]} ;;
+  esac
+  local t=0 p
+  for p in $pids; do t=$(( t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0) )); done
+  echo $t
+}
+# CPU µs per request of the serving process(es) during one run
+cpu_us() { awk -v t="$(field "$1" cpu_ticks)" -v n="$(field "$1" requests)" -v hz="$TICK" 'BEGIN { if (n > 0) printf "%d", t * 1e6 / hz / n; else print "–" }'; }
 # wrk_run key config kind(json|sse) seconds rate → R[key] = RESULT line
 wrk_run() {
   local key=$1 cfg=$2 kind=$3 secs=$4 rate=$5 body=loadtest/payloads/chat-2k.json stub=""
@@ -203,15 +217,16 @@ wrk_run() {
   CMD[$key]=$cmd
   WRK_BODY=$body WRK_STUB=$stub WRK_RATE=$rate WRK_THREADS=$THREADS \
     wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 5s -s loadtest/post.lua "$(url "$cfg")/v1/chat/completions" > "$DIR/wrk.out" 2>&1 &
-  local w=$! peak=0 pid rss
+  local w=$! peak=0 pid rss cpu0
   pid=$(pid_of "$cfg")
+  cpu0=$(cpu_ticks "$cfg")
   while kill -0 $w 2>/dev/null; do
     rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
     [ "${rss:-0}" -gt "$peak" ] && peak=$rss
     sleep 1
   done
   wait $w || true
-  R[$key]=$(grep '^RESULT' "$DIR/wrk.out" || echo "RESULT failed=1")
+  R[$key]="$(grep '^RESULT' "$DIR/wrk.out" || echo "RESULT failed=1") cpu_ticks=$(( $(cpu_ticks "$cfg") - cpu0 ))"
   RSS[$key]=$((peak / 1024))
   log "$key: ${R[$key]}"
 }
@@ -312,15 +327,19 @@ requests_2xx() { # all wrk runs of a config: requests minus non-2xx
   echo
   echo "## Non-streaming chat completions"
   echo
-  echo "| configuration | saturation req/s | ÷ nginx | RSS under load | p50 / p99 / p99.9 at $LOW_RATE req/s (ms) | p50 / p99 / p99.9 at $HALF_RATE req/s (ms) | added p50 / p99 at $HALF_RATE (ms) | errors |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| configuration | saturation req/s | ÷ nginx | CPU µs/req (sat / $LOW_RATE) | RSS under load | p50 / p99 / p99.9 at $LOW_RATE req/s (ms) | p50 / p99 / p99.9 at $HALF_RATE req/s (ms) | added p50 / p99 at $HALF_RATE (ms) | errors |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   NG=$(rps nginx:sat)
   for cfg in $CONFIGS; do
     e=0; for k in sat low half; do e=$((e + $(errors "$cfg:$k"))); done
     rss="${RSS[$cfg:sat]} MiB"
     case $cfg in direct|nginx) rss="–" ;; esac
-    echo "| $cfg | $(rps "$cfg:sat") | $(ratio "$(rps "$cfg:sat")" "$NG") | $rss | $(ms "$cfg:low" p50) / $(ms "$cfg:low" p99) / $(ms "$cfg:low" p999) | $(ms "$cfg:half" p50) / $(ms "$cfg:half" p99) / $(ms "$cfg:half" p999) | $(added "$cfg:half" direct:half p50) / $(added "$cfg:half" direct:half p99) | $e |"
+    echo "| $cfg | $(rps "$cfg:sat") | $(ratio "$(rps "$cfg:sat")" "$NG") | $(cpu_us "$cfg:sat") / $(cpu_us "$cfg:low") | $rss | $(ms "$cfg:low" p50) / $(ms "$cfg:low" p99) / $(ms "$cfg:low" p999) | $(ms "$cfg:half" p50) / $(ms "$cfg:half" p99) / $(ms "$cfg:half" p999) | $(added "$cfg:half" direct:half p50) / $(added "$cfg:half" direct:half p99) | $e |"
   done
+  echo
+  echo "CPU µs/req: user + system CPU of the serving processes over requests served (direct: the stub's nginx workers;"
+  echo "nginx: its workers, which also serve the stub; proxies: the proxy JVM, plus the sidecar JVM for sidecar; never wrk)."
+  echo "It is the figure least disturbed by other load on the machine."
   echo
   echo "Achieved rates (req/s), fixed-rate runs: $(for cfg in $CONFIGS; do printf '%s %s / %s; ' "$cfg" "$(rps "$cfg:low")" "$(rps "$cfg:half")"; done)"
   echo
