@@ -280,12 +280,16 @@ hfield() { sed -nE "s/.* $1=([0-9.]+).*/\1/p" <<<"$HOLD"; }
 
 # ---- settlement check: every 2xx through a proxy was settled once ----
 declare -A SETTLED ADMITTED
-sleep 2
 for cfg in $CONFIGS; do
   case $cfg in direct|nginx) continue ;; esac
-  curl -s "http://127.0.0.1:${ADMIN[$cfg]}/metrics" > "$DIR/$cfg.metrics"
-  SETTLED[$cfg]=$(awk '/^spendguard_settlements_total/ { s += $2 } END { printf "%d", s }' "$DIR/$cfg.metrics")
-  ADMITTED[$cfg]=$(awk '/^spendguard_decisions_total\{decision="(CONTINUE|DEGRADE)"/ { s += $2 } END { printf "%d", s }' "$DIR/$cfg.metrics")
+  # Streams cut at the end (the 5,000 held ones) settle as their disconnects are processed: wait up to 60 s.
+  for _ in $(seq 1 120); do
+    curl -s "http://127.0.0.1:${ADMIN[$cfg]}/metrics" > "$DIR/$cfg.metrics"
+    SETTLED[$cfg]=$(awk '/^spendguard_settlements_total/ { s += $2 } END { printf "%d", s }' "$DIR/$cfg.metrics")
+    ADMITTED[$cfg]=$(awk '/^spendguard_decisions_total\{decision="(CONTINUE|DEGRADE)"/ { s += $2 } END { printf "%d", s }' "$DIR/$cfg.metrics")
+    [ "${SETTLED[$cfg]}" = "${ADMITTED[$cfg]}" ] && break
+    sleep 0.5
+  done
 done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 log "load average at end: $LOAD_END"
