@@ -45,13 +45,21 @@ public class StreamBench {
         Vertx vertx = Vertx.builder().with(new VertxOptions().setPreferNativeTransport(true)).build();
         switch (args[0]) {
             case "stub" -> stub(vertx, Integer.parseInt(arg(a, "--port", "0")));
-            case "latency" -> {
-                latency(vertx, a);
-                System.exit(0);
-            }
-            case "hold" -> {
-                hold(vertx, a);
-                System.exit(0);
+            case "latency", "hold" -> {
+                // Vert.x threads would keep the JVM alive after a failure: always exit.
+                int status = 1;
+                try {
+                    if (args[0].equals("latency")) {
+                        latency(vertx, a);
+                    } else {
+                        hold(vertx, a);
+                    }
+                    status = 0;
+                } catch (Exception e) {
+                    System.err.println(args[0] + " failed: " + e);
+                } finally {
+                    System.exit(status);
+                }
             }
             default -> throw new IllegalArgumentException("stub | latency | hold");
         }
@@ -230,7 +238,12 @@ public class StreamBench {
         for (int w = 0; w < 100; w++) {
             vertx.runOnContext(v -> openNext(client, options, body, streams, started, open, events, failed, responses, allOpen));
         }
-        allOpen.future().await(120, TimeUnit.SECONDS);
+        try {
+            allOpen.future().await(120, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("only " + open.get() + " of " + streams + " streams open after 120 s ("
+                    + failed.get() + " failed)");
+        }
         double openSeconds = (System.nanoTime() - began) / 1e9;
         int eventsAtOpen = events.get();
         Thread.sleep(holdSeconds * 1000L);
