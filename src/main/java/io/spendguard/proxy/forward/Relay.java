@@ -14,6 +14,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -185,12 +187,18 @@ public final class Relay {
         out.setChunked(true);
         SseSplitter splitter = new SseSplitter();
         in.handler(chunk -> {
-            Buffer batch = Buffer.buffer(chunk.length());
+            boolean aligned = splitter.idle();
+            List<Buffer> kept = new ArrayList<>(4);
+            int[] dropped = {0};
             splitter.feed(chunk, event -> {
                 if (scanner.onEvent(event)) {
-                    batch.appendBuffer(event);
+                    kept.add(event);
+                } else {
+                    dropped[0]++;
                 }
             });
+            // A chunk made only of whole events, all kept, goes out as the very buffer that came in.
+            Buffer batch = aligned && dropped[0] == 0 && splitter.idle() ? chunk : join(kept);
             if (batch.length() > 0 && !clientGone) {
                 out.write(batch);
                 if (out.writeQueueFull()) {
@@ -226,6 +234,17 @@ public final class Relay {
             endStream();
             done.tryComplete(new Reply(in.statusCode(), "ok", null, null));
         });
+    }
+
+    private static Buffer join(List<Buffer> events) {
+        if (events.size() == 1) {
+            return events.get(0);
+        }
+        Buffer joined = Buffer.buffer();
+        for (Buffer e : events) {
+            joined.appendBuffer(e);
+        }
+        return joined;
     }
 
     private void endStream() {

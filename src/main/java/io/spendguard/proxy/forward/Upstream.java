@@ -19,6 +19,12 @@ import io.vertx.core.http.RequestOptions;
  * when the client goes away.
  */
 public final class Upstream {
+    /**
+     * Connections per provider endpoint. A stream holds its HTTP/1.1 connection for its whole life, so
+     * this bounds the streams in flight to one provider (thousands of agents streaming at once).
+     */
+    static final int MAX_CONNECTIONS = 16_384;
+
     private final HttpClientAgent client;
 
     public Upstream(Vertx vertx) {
@@ -28,7 +34,7 @@ public final class Upstream {
                         .setDecompressionSupported(false)
                         .setMaxInitialLineLength(16 * 1024)
                         .setMaxHeaderSize(64 * 1024),
-                new PoolOptions().setHttp1MaxSize(512).setHttp2MaxSize(64).setMaxWaitQueueSize(4096));
+                new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS).setHttp2MaxSize(64).setMaxWaitQueueSize(4096));
     }
 
     /** Starts a request to {@code provider}'s base URL + {@code path}. */

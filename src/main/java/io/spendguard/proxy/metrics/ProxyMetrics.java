@@ -8,13 +8,17 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * Every meter the proxy exports, by name, in one place. Labels come from bounded sets only: routes,
  * providers, outcomes and decisions are enums of the code, models are folded to the price table's
- * list, budgets are the operator's own ids.
+ * list, budgets are the operator's own ids. Meters with labels are built once per label set and
+ * cached: a Micrometer builder allocates and searches the registry on every call, which showed up on
+ * the per-request path.
  */
 public final class ProxyMetrics {
     private static final Duration MIN_LATENCY = Duration.ofNanos(20_000);
@@ -30,6 +34,11 @@ public final class ProxyMetrics {
     private final Counter failOpen;
     private final Counter usageInjected;
     private final DistributionSummary estimateRatio;
+    private final Map<Key, Counter> counters = new ConcurrentHashMap<>();
+    private final Map<Key, Timer> timers = new ConcurrentHashMap<>();
+
+    /** A meter name and up to three label values (each name has fixed label keys). */
+    private record Key(String name, String a, String b, String c) { }
 
     public ProxyMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -48,22 +57,24 @@ public final class ProxyMetrics {
     }
 
     public void request(String route, String provider, String outcome, long nanos) {
-        Counter.builder("spendguard.requests").tag("route", route).tag("provider", provider).tag("outcome", outcome)
-                .register(registry).increment();
-        latency("spendguard.request.duration", "route", route).tag("outcome", outcome).register(registry)
-                .record(Duration.ofNanos(nanos));
+        counter(new Key("spendguard.requests", route, provider, outcome), k -> Counter.builder(k.name())
+                .tag("route", k.a()).tag("provider", k.b()).tag("outcome", k.c()).register(registry)).increment();
+        timer(new Key("spendguard.request.duration", route, outcome, null), k -> latency(k.name(), "route", k.a())
+                .tag("outcome", k.b()).register(registry)).record(nanos, TimeUnit.NANOSECONDS);
     }
 
     public void decision(String decision) {
-        Counter.builder("spendguard.decisions").tag("decision", decision).register(registry).increment();
+        counter1("spendguard.decisions", "decision", decision).increment();
     }
 
     public void gateDuration(String mode, long nanos) {
-        latency("spendguard.gate.duration", "mode", mode).register(registry).record(Duration.ofNanos(nanos));
+        timer(new Key("spendguard.gate.duration", mode, null, null), k -> latency(k.name(), "mode", k.a()).register(registry))
+                .record(nanos, TimeUnit.NANOSECONDS);
     }
 
     public void upstreamDuration(String provider, long nanos) {
-        latency("spendguard.upstream.duration", "provider", provider).register(registry).record(Duration.ofNanos(nanos));
+        timer(new Key("spendguard.upstream.duration", provider, null, null), k -> latency(k.name(), "provider", k.a())
+                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
     }
 
     private static Timer.Builder latency(String name, String tag, String value) {
@@ -71,13 +82,31 @@ public final class ProxyMetrics {
                 .minimumExpectedValue(MIN_LATENCY).maximumExpectedValue(MAX_LATENCY);
     }
 
+    private Counter counter(Key key, Function<Key, Counter> create) {
+        Counter c = counters.get(key);
+        return c != null ? c : counters.computeIfAbsent(key, create);
+    }
+
+    /** A counter with one label, {@code tag=value}. */
+    private Counter counter1(String name, String tag, String value) {
+        Key key = new Key(name, value, null, null);
+        Counter c = counters.get(key);
+        return c != null ? c : counters.computeIfAbsent(key, k -> Counter.builder(name).tag(tag, value).register(registry));
+    }
+
+    private Timer timer(Key key, Function<Key, Timer> create) {
+        Timer t = timers.get(key);
+        return t != null ? t : timers.computeIfAbsent(key, create);
+    }
+
     public void reserved(long micros) {
         reserved.increment(micros);
     }
 
     public void committed(String provider, String model, long micros) {
-        Counter.builder("spendguard.committed.usd.micros").description("µUSD spent, from provider usage")
-                .tag("provider", provider).tag("model", model).register(registry).increment(micros);
+        counter(new Key("spendguard.committed.usd.micros", provider, model, null), k -> Counter.builder(k.name())
+                .description("µUSD spent, from provider usage").tag("provider", k.a()).tag("model", k.b()).register(registry))
+                .increment(micros);
     }
 
     public void released(long micros) {
@@ -114,7 +143,7 @@ public final class ProxyMetrics {
     }
 
     public void gateFailure(String reason) {
-        Counter.builder("spendguard.gate.failures").tag("reason", reason).register(registry).increment();
+        counter1("spendguard.gate.failures", "reason", reason).increment();
     }
 
     public void failOpen() {
@@ -127,22 +156,22 @@ public final class ProxyMetrics {
 
     /** A settlement the gate accepted, by kind ({@code commit}, {@code release}). */
     public void settled(String kind) {
-        Counter.builder("spendguard.settlements").tag("kind", kind).register(registry).increment();
+        counter1("spendguard.settlements", "kind", kind).increment();
     }
 
     /** A settlement the gate did not accept (it is logged and retried where the gate supports it). */
     public void settlementFailure(String kind) {
-        Counter.builder("spendguard.settlement.failures").tag("kind", kind).register(registry).increment();
+        counter1("spendguard.settlement.failures", "kind", kind).increment();
     }
 
     /** A relayed reply cut short, by cause ({@code client_disconnect}, {@code upstream_break}). */
     public void interrupted(String cause) {
-        Counter.builder("spendguard.interrupted").tag("cause", cause).register(registry).increment();
+        counter1("spendguard.interrupted", "cause", cause).increment();
     }
 
     /** A settlement the gate sent again after a rejected ack or a broken stream, by kind ({@code commit}, {@code release}). */
     public void settlementRetry(String kind) {
-        Counter.builder("spendguard.settlement.retries").tag("kind", kind).register(registry).increment();
+        counter1("spendguard.settlement.retries", "kind", kind).increment();
     }
 
     /**
@@ -151,7 +180,7 @@ public final class ProxyMetrics {
      * {@code status_<grpc status>}).
      */
     public void sidecarFailure(String reason) {
-        Counter.builder("spendguard.sidecar.failures").tag("reason", reason).register(registry).increment();
+        counter1("spendguard.sidecar.failures", "reason", reason).increment();
     }
 
     /** The connection to the sidecar was lost and a new handshake started. */

@@ -68,4 +68,32 @@ class TokenCounterTest {
         assertThat(TOKENS.count("cl100k_base", "")).isZero();
         assertThat(TOKENS.count("estimate", "")).isZero();
     }
+
+    @Test
+    void cachedCountsOfLongTextsMatchTheEncoderAndStayPerEncoding() {
+        String text = "The duplicate check is not safe across nodes: synchronized guards one JVM only. ".repeat(8)
+                + "お誕生日おめでとう";
+        TokenCounter uncached = new TokenCounter(0);
+        int o200k = uncached.count("o200k_base", text);
+        int cl100k = uncached.count("cl100k_base", text);
+        assertThat(o200k).isNotEqualTo(cl100k);
+
+        TokenCounter cached = new TokenCounter();
+        for (int i = 0; i < 3; i++) {
+            assertThat(cached.count("o200k_base", new String(text))).isEqualTo(o200k);
+            assertThat(cached.count("cl100k_base", new String(text))).isEqualTo(cl100k);
+            assertThat(cached.count("estimate", new String(text))).isEqualTo((int) Math.ceil(o200k * 1.3));
+        }
+        assertThat(cached.count("o200k_base", text + " one more")).isEqualTo(uncached.count("o200k_base", text + " one more"));
+    }
+
+    @Test
+    void aCacheSmallerThanTheTextStillCounts() {
+        String text = "hello world ".repeat(100);
+        TokenCounter tiny = new TokenCounter(10);
+        int expected = new TokenCounter(0).count("o200k_base", text);
+        assertThat(expected).isGreaterThan(100);
+        assertThat(tiny.count("o200k_base", text)).isEqualTo(expected);
+        assertThat(tiny.count("o200k_base", text)).isEqualTo(expected);
+    }
 }

@@ -266,4 +266,37 @@ class SseSplitterTest {
 
         assertThat(chunk.toString()).isEqualTo("data: par");
     }
+
+    @Test
+    void emittedEventsAndFedChunksKeepTheirBytesWhileMoreIsFed() {
+        SseSplitter s = new SseSplitter();
+        List<Buffer> events = new ArrayList<>();
+        Buffer first = Buffer.buffer("data: 1\n\ndata: 2");
+        Buffer second = Buffer.buffer("\n\ndata: 3\n");
+        Buffer third = Buffer.buffer("\ndata: 4\n\n");
+
+        s.feed(first, events::add);
+        assertThat(s.idle()).isFalse();
+        s.feed(second, events::add);
+        s.feed(third, events::add);
+
+        assertThat(events).extracting(Buffer::toString).containsExactly("data: 1\n\n", "data: 2\n\n", "data: 3\n\n", "data: 4\n\n");
+        assertThat(first.toString()).isEqualTo("data: 1\n\ndata: 2");
+        assertThat(second.toString()).isEqualTo("\n\ndata: 3\n");
+        assertThat(third.toString()).isEqualTo("\ndata: 4\n\n");
+        assertThat(s.idle()).isTrue();
+    }
+
+    @Test
+    void aChunkWithoutAnyCompleteEventIsNotAppendedToInPlace() {
+        SseSplitter s = new SseSplitter();
+        List<Buffer> events = new ArrayList<>();
+        Buffer partial = Buffer.buffer("data: {\"a\":");
+
+        s.feed(partial, events::add);
+        s.feed(Buffer.buffer("1}\n\n"), events::add);
+
+        assertThat(partial.toString()).isEqualTo("data: {\"a\":");
+        assertThat(events).extracting(Buffer::toString).containsExactly("data: {\"a\":1}\n\n");
+    }
 }

@@ -1,0 +1,58 @@
+package io.spendguard.proxy.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.junit.jupiter.api.Test;
+
+class ProxyMetricsTest {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final ProxyMetrics metrics = new ProxyMetrics(registry);
+
+    @Test
+    void repeatedLabelSetsAddUpInOneSeriesAndNewLabelSetsGetTheirOwn() {
+        metrics.request("chat", "openai", "ok", 1_000_000);
+        metrics.request("chat", "openai", "ok", 3_000_000);
+        metrics.request("chat", "openai", "budget_exceeded", 2_000_000);
+
+        assertThat(registry.get("spendguard.requests").tags("route", "chat", "provider", "openai", "outcome", "ok").counter().count())
+                .isEqualTo(2.0);
+        assertThat(registry.get("spendguard.requests").tags("outcome", "budget_exceeded").counter().count()).isEqualTo(1.0);
+        assertThat(registry.get("spendguard.request.duration").tags("route", "chat", "outcome", "ok").timer().count()).isEqualTo(2);
+        assertThat(registry.get("spendguard.request.duration").tags("route", "chat", "outcome", "ok").timer()
+                .totalTime(java.util.concurrent.TimeUnit.MILLISECONDS)).isEqualTo(4.0);
+        assertThat(registry.find("spendguard.requests").counters()).hasSize(2);
+    }
+
+    @Test
+    void singleLabelCountersKeepTheirLabelKeyAndValueApart() {
+        metrics.settled("commit");
+        metrics.settled("commit");
+        metrics.settled("release");
+        metrics.settlementFailure("commit");
+        metrics.interrupted("client_disconnect");
+        metrics.decision("CONTINUE");
+        metrics.gateFailure("timeout");
+
+        assertThat(registry.get("spendguard.settlements").tag("kind", "commit").counter().count()).isEqualTo(2.0);
+        assertThat(registry.get("spendguard.settlements").tag("kind", "release").counter().count()).isEqualTo(1.0);
+        assertThat(registry.get("spendguard.settlement.failures").tag("kind", "commit").counter().count()).isEqualTo(1.0);
+        assertThat(registry.get("spendguard.interrupted").tag("cause", "client_disconnect").counter().count()).isEqualTo(1.0);
+        assertThat(registry.get("spendguard.decisions").tag("decision", "CONTINUE").counter().count()).isEqualTo(1.0);
+        assertThat(registry.get("spendguard.gate.failures").tag("reason", "timeout").counter().count()).isEqualTo(1.0);
+    }
+
+    @Test
+    void latencyTimersAndCommittedCostReachThePrometheusScrape() {
+        metrics.gateDuration("embedded", 50_000);
+        metrics.upstreamDuration("openai", 2_000_000);
+        metrics.committed("openai", "gpt-4o-mini", 120);
+        metrics.committed("openai", "gpt-4o-mini", 30);
+
+        String scrape = registry.scrape();
+        assertThat(scrape).contains("spendguard_gate_duration_seconds_count{mode=\"embedded\"} 1")
+                .contains("spendguard_upstream_duration_seconds_count{provider=\"openai\"} 1")
+                .contains("spendguard_committed_usd_micros_total{model=\"gpt-4o-mini\",provider=\"openai\"} 150");
+    }
+}
