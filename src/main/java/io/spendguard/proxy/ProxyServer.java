@@ -6,6 +6,7 @@ import io.spendguard.proxy.admin.AdminApi;
 import io.spendguard.proxy.auth.Credentials;
 import io.spendguard.proxy.auth.MemoryVirtualKeys;
 import io.spendguard.proxy.auth.VirtualKeys;
+import io.spendguard.proxy.config.ContractsWatcher;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.config.ProxyConfig.BudgetConfig;
 import io.spendguard.proxy.config.ProxyConfig.KeyConfig;
@@ -59,6 +60,7 @@ public final class ProxyServer {
     private final Gate gate;
     private final List<String> deployments = new ArrayList<>();
     private HttpServer admin;
+    private ContractsWatcher contracts;
     private int port;
     private volatile boolean draining;
 
@@ -98,13 +100,19 @@ public final class ProxyServer {
     static Future<ProxyServer> start(Vertx vertx, ProxyConfig config, PriceTable prices, Clock clock,
                                      PrometheusMeterRegistry registry, int instances, Function<Engine, Gate> gates) {
         ProxyMetrics metrics = new ProxyMetrics(registry);
-        Engine engine = new Engine(new MemoryLedger(clock), new Approvals(clock, Duration.ofHours(24)), clock,
-                Duration.ofMillis(Math.max(config.openai().timeoutMs(), config.anthropic().timeoutMs())).plusMinutes(5));
-        Future<Gate> gate = "sidecar".equals(config.gate().mode())
+        boolean sidecar = "sidecar".equals(config.gate().mode());
+        // With gate.mode: sidecar the sidecar evaluates the contracts; the local engine stays unused.
+        ContractsWatcher contracts = new ContractsWatcher(vertx, sidecar ? null : config.contracts(), metrics,
+                ContractsWatcher.DEFAULT_POLL_MS);
+        Engine engine = new Engine(new MemoryLedger(clock), new Approvals(clock, config.approvalTtl()), clock,
+                Duration.ofMillis(Math.max(config.openai().timeoutMs(), config.anthropic().timeoutMs())).plusMinutes(5), contracts);
+        Future<Gate> gate = contracts.start().compose(v -> sidecar
                 ? SidecarGate.connect(vertx, config, metrics).map(g -> g)
-                : Future.succeededFuture(gates.apply(engine));
+                : Future.succeededFuture(gates.apply(engine)));
         VirtualKeys keys = config.auth().virtualKeys() ? new MemoryVirtualKeys(clock) : null;
-        return gate.compose(g -> assemble(vertx, config, prices, registry, instances, metrics, engine, g, keys));
+        return gate.compose(g -> assemble(vertx, config, prices, registry, instances, metrics, engine, g, keys))
+                .onSuccess(server -> server.contracts = contracts)
+                .onFailure(e -> contracts.close());
     }
 
     private static Future<ProxyServer> assemble(Vertx vertx, ProxyConfig config, PriceTable prices, PrometheusMeterRegistry registry,
@@ -193,6 +201,7 @@ public final class ProxyServer {
     /** Stops taking new connections, then closes everything. */
     public Future<Void> stop() {
         draining = true;
+        contracts.close();
         Future<Void> all = Future.succeededFuture();
         for (String id : deployments) {
             all = all.compose(v -> vertx.undeploy(id));

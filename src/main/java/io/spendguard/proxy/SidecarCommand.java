@@ -4,6 +4,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.spendguard.proxy.admin.AdminApi;
 import io.spendguard.proxy.config.ConfigException;
 import io.spendguard.proxy.config.ConfigLoader;
+import io.spendguard.proxy.config.ContractsWatcher;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.config.ProxyConfig.BudgetConfig;
 import io.spendguard.proxy.engine.Approvals;
@@ -32,9 +33,10 @@ import java.util.concurrent.TimeUnit;
 public final class SidecarCommand {
 
     /** A started sidecar and its admin listener. */
-    public record Running(Engine engine, SidecarServer sidecar, HttpServer admin) {
+    public record Running(Engine engine, SidecarServer sidecar, HttpServer admin, ContractsWatcher contracts) {
         /** Drains, then closes the socket and the admin port. */
         public Future<Void> stop() {
+            contracts.close();
             return sidecar.drain().eventually(sidecar::close).eventually(admin::close);
         }
     }
@@ -71,15 +73,17 @@ public final class SidecarCommand {
     }
 
     /**
-     * Builds the engine as {@link ProxyServer} does (memory ledger, approvals held 24 h, the config's
-     * budgets), serves it on the socket and the admin API on {@code admin.port}.
+     * Builds the engine as {@link ProxyServer} does (memory ledger, approvals good for
+     * {@code approval_ttl}, the config's budgets and contracts), serves it on the socket and the admin
+     * API on {@code admin.port}.
      */
     public static Future<Running> start(Vertx vertx, ProxyConfig config, SidecarServer.Options options, PrometheusMeterRegistry registry) {
         Clock clock = options.clock();
-        Engine engine = new Engine(new MemoryLedger(clock), new Approvals(clock, Duration.ofHours(24)), clock,
-                Duration.ofMillis(Math.max(config.openai().timeoutMs(), config.anthropic().timeoutMs())).plusMinutes(5));
         ProxyMetrics metrics = options.metrics();
-        Future<Void> budgets = Future.succeededFuture();
+        ContractsWatcher contracts = new ContractsWatcher(vertx, config.contracts(), metrics, ContractsWatcher.DEFAULT_POLL_MS);
+        Engine engine = new Engine(new MemoryLedger(clock), new Approvals(clock, config.approvalTtl()), clock,
+                Duration.ofMillis(Math.max(config.openai().timeoutMs(), config.anthropic().timeoutMs())).plusMinutes(5), contracts);
+        Future<Void> budgets = contracts.start();
         for (BudgetConfig b : config.budgets()) {
             BudgetSpec spec = b.toSpec();
             budgets = budgets.compose(v -> engine.putBudget(spec)
@@ -90,8 +94,8 @@ public final class SidecarCommand {
             return vertx.createHttpServer().requestHandler(admin.router(vertx))
                     .listen(config.admin().endpoint().port(), config.admin().endpoint().host())
                     .recover(e -> sidecar.close().transform(x -> Future.failedFuture(e)))
-                    .map(adminServer -> new Running(engine, sidecar, adminServer));
-        });
+                    .map(adminServer -> new Running(engine, sidecar, adminServer, contracts));
+        }).onFailure(e -> contracts.close());
     }
 
     private static long drainSeconds(String value) {

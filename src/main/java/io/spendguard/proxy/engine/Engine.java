@@ -6,34 +6,49 @@ import io.vertx.core.Future;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Supplier;
 
 /**
  * The budget engine: decides each call against its budget and holds the claim in the ledger.
- * A claim that does not fit the remaining budget STOPs (most restrictive first); one above the
- * budget's approval threshold waits for a human; anything else is reserved, atomically, or STOPs if
- * a concurrent call took the room first. A budget with {@code degrade_to} first proposes the cheaper
- * model when little is left (a DEGRADE without a hold); the caller re-estimates the changed call and
- * asks again with {@link DecisionRequest#mutated()} set, which is then decided as above.
+ * The call's budget rules — a claim that does not fit the remaining budget STOPs, one above the
+ * budget's approval threshold waits for a human, {@code degrade_to} proposes the cheaper model when
+ * little is left — and the contract rules are merged most-restrictive-wins ({@link Contracts}).
+ * CONTINUE is reserved, atomically, or STOPs if a concurrent call took the room first; a DEGRADE is a
+ * proposal without a hold: the caller applies it, re-estimates the changed call and asks again with
+ * {@link DecisionRequest#mutated()} set, which is then decided as above (without degrading again).
  */
 public final class Engine {
     public static final String BUDGET_EXHAUSTED = "BUDGET_EXHAUSTED";
     public static final String NO_BUDGET = "NO_BUDGET";
     public static final String APPROVAL_REQUIRED = "APPROVAL_REQUIRED";
     public static final String DEGRADED_BELOW_REMAINING = "DEGRADED_BELOW_REMAINING";
+    /** Ids of the built-in rules a budget's own settings make, as they appear in {@code matched_rule_ids}. */
+    public static final String RULE_EXHAUSTED = "budget.exhausted";
+    public static final String RULE_APPROVAL_ABOVE = "budget.approval_above";
+    public static final String RULE_DEGRADE_TO = "budget.degrade_to";
 
     private final Ledger ledger;
     private final Approvals approvals;
     private final Clock clock;
     private final Duration reservationTtl;
+    private final Supplier<Contracts> contracts;
     private volatile String defaultBudgetId;
 
+    /** An engine without contract rules. */
     public Engine(Ledger ledger, Approvals approvals, Clock clock, Duration reservationTtl) {
+        this(ledger, approvals, clock, reservationTtl, () -> Contracts.NONE);
+    }
+
+    /** {@code contracts} gives the rules in force at each call (they may be reloaded between calls). */
+    public Engine(Ledger ledger, Approvals approvals, Clock clock, Duration reservationTtl, Supplier<Contracts> contracts) {
         this.ledger = ledger;
         this.approvals = approvals;
         this.clock = clock;
         this.reservationTtl = reservationTtl;
+        this.contracts = contracts;
     }
 
     /** Creates or updates a budget; a budget marked default becomes the one unnamed calls use. */
@@ -42,6 +57,15 @@ public final class Engine {
             if (spec.isDefault()) {
                 defaultBudgetId = spec.id();
             } else if (spec.id().equals(defaultBudgetId)) {
+                defaultBudgetId = null;
+            }
+        });
+    }
+
+    /** Removes a budget that holds nothing (see {@link Ledger#deleteBudget}); the default budget is then unset. */
+    public Future<BudgetState> deleteBudget(String id) {
+        return ledger.deleteBudget(id).onSuccess(state -> {
+            if (id.equals(defaultBudgetId)) {
                 defaultBudgetId = null;
             }
         });
@@ -59,24 +83,51 @@ public final class Engine {
         if (request.approvalId() != null) {
             return budget.compose(state -> resume(request));
         }
-        return budget.compose(state -> {
-            BudgetSpec.DegradeTo degrade = state.spec().degradeTo();
-            if (!request.mutated() && degrade != null && degrade.applies(request.model(), state.remainingMicros())) {
-                return Future.succeededFuture(new Decision(Outcome.DEGRADE, request.decisionId(), budgetId, null,
-                        request.claimMicros(), 0, state.remainingMicros(), List.of(DEGRADED_BELOW_REMAINING), null, null,
-                        new Mutation(degrade.model(), null, null)));
+        return budget.compose(state -> decideByRules(request, state));
+    }
+
+    /** Merges the budget's own rules and the contracts for this call, and acts on the verdict. */
+    private Future<Decision> decideByRules(DecisionRequest request, BudgetState state) {
+        Contracts.Verdict v = Contracts.evaluate(rules(request, state), RuleFacts.of(request, state), request.mutated());
+        String budgetId = state.spec().id();
+        return switch (v.outcome()) {
+            case CONTINUE -> reserve(request, budgetId).map(d -> d.withRules(v.matchedRuleIds(), null, null));
+            case DEGRADE -> Future.succeededFuture(new Decision(Outcome.DEGRADE, request.decisionId(), budgetId, null,
+                    request.claimMicros(), 0, state.remainingMicros(), v.reasonCodes(), null, null, v.mutation(),
+                    v.matchedRuleIds(), null, null));
+            case REQUIRE_APPROVAL -> {
+                Approval a = approvals.request(request.decisionId(), budgetId, request.model(), request.claimMicros(),
+                        request.requestHash(), v.approverRole());
+                yield Future.succeededFuture(refusal(Outcome.REQUIRE_APPROVAL, request, budgetId, state.remainingMicros(),
+                        v.reasonCodes(), a.id(), null).withRules(v.matchedRuleIds(), a.approverRole(), a.expiresAt()));
             }
-            if (request.claimMicros() > state.remainingMicros()) {
-                return Future.succeededFuture(stop(request, state));
-            }
-            Long above = state.spec().approvalAboveMicros();
-            if (above != null && request.claimMicros() > above) {
-                Approval a = approvals.request(request.decisionId(), budgetId, request.model(), request.claimMicros(), request.requestHash());
-                return Future.succeededFuture(refusal(Outcome.REQUIRE_APPROVAL, request, budgetId, state.remainingMicros(),
-                        List.of(APPROVAL_REQUIRED), a.id(), null));
-            }
-            return reserve(request, budgetId);
-        });
+            // only an exhausted budget frees up at the window reset; a rule's refusal does not
+            default -> Future.succeededFuture(refusal(v.outcome(), request, budgetId, state.remainingMicros(), v.reasonCodes(), null,
+                    v.reasonCodes().contains(BUDGET_EXHAUSTED) ? state.window().secondsToReset(clock.instant()) : null)
+                    .withRules(v.matchedRuleIds(), null, null));
+        };
+    }
+
+    /**
+     * The rules for one call, in the order their reasons read: the budget's exhaustion (a budget with
+     * nothing left always STOPs), the contracts, then the budget's approval threshold and degrade_to.
+     */
+    private List<Rule> rules(DecisionRequest request, BudgetState state) {
+        List<Rule> rules = new ArrayList<>();
+        if (request.claimMicros() > state.remainingMicros() || state.remainingMicros() == 0) {
+            rules.add(new Rule(RULE_EXHAUSTED, null, null, null, null, Outcome.STOP, BUDGET_EXHAUSTED, null, null));
+        }
+        rules.addAll(contracts.get().rules());
+        BudgetSpec spec = state.spec();
+        if (spec.approvalAboveMicros() != null) {
+            rules.add(new Rule(RULE_APPROVAL_ABOVE, null, spec.approvalAboveMicros(), null, null, Outcome.REQUIRE_APPROVAL,
+                    APPROVAL_REQUIRED, null, null));
+        }
+        if (spec.degradeTo() != null && spec.degradeTo().applies(request.model(), state.remainingMicros())) {
+            rules.add(new Rule(RULE_DEGRADE_TO, null, null, null, null, Outcome.DEGRADE, DEGRADED_BELOW_REMAINING, null,
+                    new Mutation(spec.degradeTo().model(), null, null)));
+        }
+        return rules;
     }
 
     private Future<Decision> resume(DecisionRequest request) {

@@ -20,6 +20,16 @@ public interface Ledger {
 
     Future<List<BudgetState>> budgets();
 
+    /**
+     * Removes a budget that holds nothing, returning its last state. Fails with
+     * {@link LedgerException.Kind#UNKNOWN_BUDGET}, or {@link IllegalStateException} while reservations
+     * are held against it (they must settle first); a backend that cannot remove budgets fails with
+     * {@link UnsupportedOperationException}.
+     */
+    default Future<BudgetState> deleteBudget(String id) {
+        return Future.failedFuture(new UnsupportedOperationException("this ledger cannot delete budgets"));
+    }
+
     /** Holds {@code amount} against the budget if it fits; the result says whether it was granted. */
     Future<Hold> reserve(String budgetId, String reservationId, long amount, Instant expiresAt);
 

@@ -54,6 +54,12 @@ public final class ProxyMetrics {
                 .record(Duration.ofNanos(nanos));
     }
 
+    /** A contracts file reload: {@code ok} (new rules in force) or {@code error} (old rules kept). */
+    public void contractReload(String result) {
+        Counter.builder("spendguard.contract.reloads").description("contracts file reloads by result")
+                .tag("result", result).register(registry).increment();
+    }
+
     public void decision(String decision) {
         Counter.builder("spendguard.decisions").tag("decision", decision).register(registry).increment();
     }
