@@ -103,7 +103,9 @@ public final class Contracts {
             if (m.mutation() != null) {
                 model = model != null ? model : m.mutation().model();
                 Integer cap = m.mutation().maxOutputTokens();
-                max = cap == null ? max : max == null ? cap : Math.min(max, cap);
+                if (cap != null && (max == null || cap < max)) {
+                    max = cap;
+                }
             }
         }
         Mutation mutation = winner == Outcome.DEGRADE ? new Mutation(model, max, null) : null;

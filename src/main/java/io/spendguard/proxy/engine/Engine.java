@@ -88,7 +88,12 @@ public final class Engine {
 
     /** Merges the budget's own rules and the contracts for this call, and acts on the verdict. */
     private Future<Decision> decideByRules(DecisionRequest request, BudgetState state) {
-        Contracts.Verdict v = Contracts.evaluate(rules(request, state), RuleFacts.of(request, state), request.mutated());
+        RuleFacts facts = RuleFacts.of(request, state);
+        Contracts.Verdict first = Contracts.evaluate(rules(request, state, state.remainingMicros() == 0), facts, request.mutated());
+        // A claim that does not fit may still be degraded to one that does: the changed call is checked again.
+        Contracts.Verdict v = request.claimMicros() > state.remainingMicros() && first.outcome() != Outcome.DEGRADE
+                ? Contracts.evaluate(rules(request, state, true), facts, request.mutated())
+                : first;
         String budgetId = state.spec().id();
         return switch (v.outcome()) {
             case CONTINUE -> reserve(request, budgetId).map(d -> d.withRules(v.matchedRuleIds(), null, null));
@@ -109,12 +114,13 @@ public final class Engine {
     }
 
     /**
-     * The rules for one call, in the order their reasons read: the budget's exhaustion (a budget with
-     * nothing left always STOPs), the contracts, then the budget's approval threshold and degrade_to.
+     * The rules for one call, in the order their reasons read: the budget's exhaustion when
+     * {@code exhausted} (a budget with nothing left always STOPs), the contracts, then the budget's
+     * approval threshold and degrade_to.
      */
-    private List<Rule> rules(DecisionRequest request, BudgetState state) {
+    private List<Rule> rules(DecisionRequest request, BudgetState state, boolean exhausted) {
         List<Rule> rules = new ArrayList<>();
-        if (request.claimMicros() > state.remainingMicros() || state.remainingMicros() == 0) {
+        if (exhausted) {
             rules.add(new Rule(RULE_EXHAUSTED, null, null, null, null, Outcome.STOP, BUDGET_EXHAUSTED, null, null));
         }
         rules.addAll(contracts.get().rules());
