@@ -67,23 +67,15 @@ public final class ProxyHarness implements AutoCloseable {
      * Our sidecar on a temporary Unix socket, with the budgets of the config and its own admin API
      * (where approvals are resolved in this shape) and its own metrics.
      */
-    private record Sidecar(Path dir, Engine engine, SidecarServer server, HttpServer admin) {
+    private record Sidecar(Path dir, Engine engine, SidecarServer server, HttpServer admin, SidecarCommand.Running running) {
+        /** Started as the {@code sidecar} command starts it, with the config's budgets, contracts and admin settings. */
         static Sidecar start(Vertx vertx, ProxyConfig config) throws Exception {
             Path dir = Files.createTempDirectory("sg-sidecar");
-            Clock clock = Clock.systemUTC();
-            Engine engine = new Engine(new MemoryLedger(clock), new Approvals(clock, Duration.ofHours(24)), clock, Duration.ofMinutes(15));
-            for (ProxyConfig.BudgetConfig b : config.budgets()) {
-                engine.putBudget(b.toSpec())
-                        .await(5, TimeUnit.SECONDS);
-            }
             PrometheusMeterRegistry own = ProxyServer.newRegistry();
-            ProxyMetrics metrics = new ProxyMetrics(own);
-            SidecarServer server = SidecarServer.start(vertx, engine, new SidecarServer.Options(dir.resolve("adapter.sock"), "t-test",
-                    "usd_micros", Duration.ofSeconds(2), clock, metrics)).await(10, TimeUnit.SECONDS);
-            HttpServer admin = vertx.createHttpServer()
-                    .requestHandler(new AdminApi(engine, new LocalGate(engine), metrics, own, "", () -> false).router(vertx))
-                    .listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
-            return new Sidecar(dir, engine, server, admin);
+            SidecarCommand.Running running = SidecarCommand.start(vertx, config, new SidecarServer.Options(dir.resolve("adapter.sock"),
+                    "t-test", "usd_micros", Duration.ofSeconds(2), Clock.systemUTC(), new ProxyMetrics(own)), own)
+                    .await(10, TimeUnit.SECONDS);
+            return new Sidecar(dir, running.engine(), running.sidecar(), running.admin(), running);
         }
 
         /** The proxy's config, pointed at this sidecar. */
@@ -93,6 +85,7 @@ public final class ProxyHarness implements AutoCloseable {
         }
 
         void close() throws Exception {
+            running.contracts().close();
             admin.close().await(5, TimeUnit.SECONDS);
             server.close().await(5, TimeUnit.SECONDS);
             Files.deleteIfExists(server.socketPath());
