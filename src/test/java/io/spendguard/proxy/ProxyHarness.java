@@ -199,6 +199,11 @@ public final class ProxyHarness implements AutoCloseable {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    /** The engine that owns the budgets: the proxy's, or in sidecar mode the sidecar's. */
+    public Engine budgets() {
+        return budgets;
+    }
+
     public BudgetState budget(String id) throws Exception {
         return budgets.ledger().budget(id).await(5, TimeUnit.SECONDS);
     }
