@@ -145,7 +145,7 @@ public final class Engine {
         switch (a.state()) {
             case PENDING -> {
                 return Future.succeededFuture(refusal(Outcome.REQUIRE_APPROVAL, request, a.budgetId(), 0,
-                        List.of(APPROVAL_REQUIRED), a.id(), null));
+                        List.of(APPROVAL_REQUIRED), a.id(), null).withRules(List.of(), a.approverRole(), a.expiresAt()));
             }
             case DENIED -> throw ProxyError.APPROVAL_DENIED.exception("Approval '" + a.id() + "' was denied"
                     + (a.reason() == null ? "." : ": " + a.reason()));
