@@ -1,5 +1,6 @@
 package io.spendguard.proxy;
 
+import io.spendguard.proxy.config.ContractsWatcher;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.config.ProxyConfig.BudgetConfig;
 import io.spendguard.proxy.config.ProxyConfig.LedgerConfig;
@@ -25,31 +26,33 @@ final class Engines {
     private Engines() {
     }
 
-    /** A running engine and the sweeper over its ledger. */
-    record Running(Engine engine, Sweeper sweeper) {
+    /** A running engine, the contracts it reads and the sweeper over its ledger. */
+    record Running(Engine engine, ContractsWatcher contracts, Sweeper sweeper) {
         Future<Void> close() {
             sweeper.stop();
+            contracts.close();
             return engine.ledger().close();
         }
     }
 
     static Future<Running> start(Vertx vertx, ProxyConfig config, Clock clock, boolean forwardedOnGrant, ProxyMetrics metrics) {
-        return open(vertx, config.ledger(), clock).compose(ledger -> {
-            Engine engine = new Engine(ledger, new Approvals(clock, Duration.ofHours(24)), clock, reservationTtl(config),
+        ContractsWatcher contracts = new ContractsWatcher(vertx, config.contracts(), metrics, ContractsWatcher.DEFAULT_POLL_MS);
+        return contracts.start().compose(v -> open(vertx, config.ledger(), clock)).compose(ledger -> {
+            Engine engine = new Engine(ledger, new Approvals(clock, config.approvalTtl()), clock, reservationTtl(config), contracts,
                     forwardedOnGrant);
             Future<Void> budgets = engine.init();
             for (BudgetConfig b : config.budgets()) {
                 budgets = budgets.compose(v -> engine.putBudget(b.toSpec())
                         .onSuccess(s -> metrics.budget(s.spec().id(), s.spec().limitMicros(), s.remainingMicros())).mapEmpty());
             }
-            return budgets.map(v -> new Running(engine, new Sweeper(vertx, ledger, clock, expired -> expired.forEach(e -> {
+            return budgets.map(v -> new Running(engine, contracts, new Sweeper(vertx, ledger, clock, expired -> expired.forEach(e -> {
                 metrics.settled(e.committed() ? "expired_commit" : "expired_release");
                 if (!e.committed()) {
                     metrics.released(e.heldMicros());
                 }
             })).start(config.ledger().sweepIntervalMs())))
                     .recover(e -> ledger.close().transform(x -> Future.failedFuture(e)));
-        });
+        }).onFailure(e -> contracts.close());
     }
 
     static Future<Ledger> open(Vertx vertx, LedgerConfig config, Clock clock) {

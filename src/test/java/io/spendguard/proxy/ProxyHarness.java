@@ -6,11 +6,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.spendguard.proxy.config.ConfigLoader;
 import io.spendguard.proxy.config.ProxyConfig;
-import io.spendguard.proxy.admin.AdminApi;
-import io.spendguard.proxy.engine.Approvals;
-import io.spendguard.proxy.engine.BudgetSpec;
 import io.spendguard.proxy.engine.BudgetState;
-import io.spendguard.proxy.engine.MemoryLedger;
 import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.spendguard.proxy.sidecar.SidecarServer;
 import io.vertx.core.http.HttpServer;
@@ -67,23 +63,15 @@ public final class ProxyHarness implements AutoCloseable {
      * Our sidecar on a temporary Unix socket, with the budgets of the config and its own admin API
      * (where approvals are resolved in this shape) and its own metrics.
      */
-    private record Sidecar(Path dir, Engine engine, SidecarServer server, HttpServer admin) {
+    private record Sidecar(Path dir, Engine engine, SidecarServer server, HttpServer admin, SidecarCommand.Running running) {
+        /** Started as the {@code sidecar} command starts it, with the config's budgets, contracts and admin settings. */
         static Sidecar start(Vertx vertx, ProxyConfig config) throws Exception {
             Path dir = Files.createTempDirectory("sg-sidecar");
-            Clock clock = Clock.systemUTC();
-            Engine engine = new Engine(new MemoryLedger(clock), new Approvals(clock, Duration.ofHours(24)), clock, Duration.ofMinutes(15));
-            for (ProxyConfig.BudgetConfig b : config.budgets()) {
-                engine.putBudget(b.toSpec())
-                        .await(5, TimeUnit.SECONDS);
-            }
             PrometheusMeterRegistry own = ProxyServer.newRegistry();
-            ProxyMetrics metrics = new ProxyMetrics(own);
-            SidecarServer server = SidecarServer.start(vertx, engine, new SidecarServer.Options(dir.resolve("adapter.sock"), "t-test",
-                    "usd_micros", Duration.ofSeconds(2), clock, metrics)).await(10, TimeUnit.SECONDS);
-            HttpServer admin = vertx.createHttpServer()
-                    .requestHandler(new AdminApi(engine, new LocalGate(engine), metrics, own, "", () -> false).router(vertx))
-                    .listen(0, "127.0.0.1").await(10, TimeUnit.SECONDS);
-            return new Sidecar(dir, engine, server, admin);
+            SidecarCommand.Running running = SidecarCommand.start(vertx, config, new SidecarServer.Options(dir.resolve("adapter.sock"),
+                    "t-test", "usd_micros", Duration.ofSeconds(2), Clock.systemUTC(), new ProxyMetrics(own)), own)
+                    .await(10, TimeUnit.SECONDS);
+            return new Sidecar(dir, running.engine(), running.sidecar(), running.admin(), running);
         }
 
         /** The proxy's config, pointed at this sidecar. */
@@ -214,6 +202,11 @@ public final class ProxyHarness implements AutoCloseable {
     public HttpResponse<String> adminGet(String path) throws Exception {
         return http.send(HttpRequest.newBuilder(admin(path)).timeout(Duration.ofSeconds(20)).GET().build(),
                 HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The engine that owns the budgets: the proxy's, or in sidecar mode the sidecar's. */
+    public Engine budgets() {
+        return budgets;
     }
 
     public BudgetState budget(String id) throws Exception {

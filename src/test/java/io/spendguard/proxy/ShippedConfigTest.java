@@ -11,6 +11,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import io.spendguard.proxy.config.ContractsLoader;
+import io.spendguard.proxy.engine.Contracts;
+import io.spendguard.proxy.engine.Decision.Outcome;
+import io.spendguard.proxy.engine.Mutation;
+import io.spendguard.proxy.engine.Rule;
+import io.spendguard.proxy.engine.RuleFacts;
 import org.junit.jupiter.api.Test;
 
 /** The files we ship load and validate, and the command line fails fast on a bad one. */
@@ -55,6 +61,41 @@ class ShippedConfigTest {
         assertThat(prices.lookup("gpt-4").encoding()).isEqualTo("cl100k_base");
         assertThat(prices.lookup("claude-sonnet-4-5").encoding()).isEqualTo("estimate");
         assertThat(prices.lookup("llama-3-70b")).isNull();
+    }
+
+    @Test
+    void exampleContractsDoWhatTheirCommentsSay() throws Exception {
+        Contracts c = ContractsLoader.parse(Files.readString(Path.of("config/contract.yaml")), "config/contract.yaml", n -> null);
+        assertThat(c.rules()).extracting(Rule::id).containsExactly("per-call-cap", "approval-above-50c", "mini-below-20-percent",
+                "no-o-series-for-interns", "output-cap-required");
+        // budget "team": $10, $1 spent unless said otherwise; a $0.10 streamed gpt-4o call with an output cap
+        java.util.function.Function<RuleFacts, Contracts.Verdict> eval = f -> Contracts.evaluate(c.rules(), f, false);
+        RuleFacts ok = new RuleFacts("team", 100_000, 9_000_000, 0.1, "gpt-4o", 500, true, "acme");
+        assertThat(eval.apply(ok).outcome()).isEqualTo(Outcome.CONTINUE);
+        assertThat(eval.apply(new RuleFacts("team", 2_500_000, 9_000_000, 0.1, "gpt-4o", 500, true, "acme")).reasonCodes())
+                .containsExactly("PER_CALL_CAP", "LARGE_CALL");
+        Contracts.Verdict ask = eval.apply(new RuleFacts("team", 600_000, 9_000_000, 0.1, "gpt-4o", 500, true, "acme"));
+        assertThat(ask.outcome()).isEqualTo(Outcome.REQUIRE_APPROVAL);
+        assertThat(ask.approverRole()).isEqualTo("finance");
+        Contracts.Verdict low = eval.apply(new RuleFacts("team", 100_000, 1_500_000, 0.85, "gpt-4o", 4000, true, "acme"));
+        assertThat(low.outcome()).isEqualTo(Outcome.DEGRADE);
+        assertThat(low.mutation()).isEqualTo(new Mutation("gpt-4o-mini", 1024, null));
+        assertThat(eval.apply(new RuleFacts("team", 100_000, 9_000_000, 0.1, "o3-mini", 500, true, "interns")).reasonCodes())
+                .containsExactly("MODEL_FAMILY_BLOCKED");
+        assertThat(eval.apply(new RuleFacts("team", 100_000, 9_000_000, 0.1, "o3-mini", 500, true, "acme")).outcome())
+                .isEqualTo(Outcome.CONTINUE);
+        assertThat(eval.apply(new RuleFacts("team", 100_000, 9_000_000, 0.1, "gpt-4o", 0, false, "acme")).reasonCodes())
+                .containsExactly("OUTPUT_CAP_REQUIRED");
+        assertThat(eval.apply(new RuleFacts("team", 100_000, 9_000_000, 0.1, "gpt-4o", 0, true, "acme")).outcome())
+                .isEqualTo(Outcome.CONTINUE);
+    }
+
+    @Test
+    void productionConfigCanTurnOnTheExampleContracts() throws Exception {
+        String yaml = Files.readString(Path.of("config/spendguard.yaml")).replace("# contracts:", "contracts:");
+        ProxyConfig c = ConfigLoader.parse(yaml, name -> null, "spendguard.yaml");
+        assertThat(c.contracts()).isEqualTo(Path.of("config/contract.yaml"));
+        assertThat(c.approvalTtl()).isEqualTo(java.time.Duration.ofHours(1));
     }
 
     @Test

@@ -17,6 +17,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -56,12 +57,10 @@ public final class ConfigLoader {
 
     public static ProxyConfig parse(String yaml, Function<String, String> env, String source) {
         ConfigNode root = ConfigNode.parse(yaml, env, source).only(
-                "listen", "admin", "gate", "ledger", "providers", "pricing", "auth", "budgets", "estimation", "limits");
+                "listen", "admin", "gate", "ledger", "providers", "pricing", "auth", "budgets", "estimation", "limits",
+                "contracts", "approval_ttl");
         ConfigNode admin = root.child("admin").only("host", "port", "token");
         AdminConfig adminConfig = new AdminConfig(endpoint(admin, "127.0.0.1", 8081), admin.string("token", ""));
-        if (!adminConfig.loopbackOnly() && adminConfig.token().isBlank()) {
-            throw new ConfigException("admin.token: missing (expected: a token when admin.host is not loopback)");
-        }
         ConfigNode providers = root.child("providers").only("openai", "anthropic");
         return new ProxyConfig(
                 endpoint(root.child("listen").only("host", "port"), "0.0.0.0", 8080),
@@ -75,7 +74,9 @@ public final class ConfigLoader {
                 budgets(root),
                 estimation(root.child("estimation")),
                 new LimitsConfig(root.child("limits").only("max_body_bytes")
-                        .longAtLeast("max_body_bytes", DEFAULT_MAX_BODY_BYTES, 1024)));
+                        .longAtLeast("max_body_bytes", DEFAULT_MAX_BODY_BYTES, 1024)),
+                root.has("contracts") ? Path.of(root.requiredString("contracts")) : null,
+                root.duration("approval_ttl", Duration.ofHours(1)));
     }
 
     private static Endpoint endpoint(ConfigNode n, String host, int port) {

@@ -3,6 +3,7 @@ package io.spendguard.proxy.config;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -21,6 +22,7 @@ import java.util.regex.Pattern;
  */
 public final class ConfigNode {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,18})(ms|s|m|h|d)");
     private static final Pattern VAR = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?}");
 
     private final String path;
@@ -237,6 +239,41 @@ public final class ConfigNode {
             throw new ConfigException(path(key) + ": " + v + " (expected: <= " + Integer.MAX_VALUE + ")");
         }
         return (int) v;
+    }
+
+    /**
+     * A positive duration written as a whole number and a unit: {@code 250ms}, {@code 30s},
+     * {@code 15m}, {@code 1h}, {@code 2d}.
+     */
+    public Duration duration(String key, Duration def) {
+        String v = string(key, null);
+        if (v == null) {
+            return def;
+        }
+        Matcher m = DURATION.matcher(v.trim());
+        if (!m.matches()) {
+            throw new ConfigException(path(key) + ": " + v + " (expected: a whole number and a unit, e.g. 90s, 30m, 1h, 2d)");
+        }
+        long n;
+        try {
+            n = Long.parseLong(m.group(1));
+        } catch (NumberFormatException e) {
+            throw new ConfigException(path(key) + ": " + v + " (expected: a smaller number)");
+        }
+        if (n <= 0) {
+            throw new ConfigException(path(key) + ": " + v + " (expected: > 0)");
+        }
+        try {
+            return switch (m.group(2)) {
+                case "ms" -> Duration.ofMillis(n);
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                case "h" -> Duration.ofHours(n);
+                default -> Duration.ofDays(n);
+            };
+        } catch (ArithmeticException e) {
+            throw new ConfigException(path(key) + ": " + v + " (expected: a smaller duration)");
+        }
     }
 
     /** A USD amount (e.g. {@code 10.00}) as µUSD; must be >= 0. */

@@ -2,16 +2,21 @@ package io.spendguard.proxy.config;
 
 import io.spendguard.proxy.engine.BudgetSpec;
 import java.nio.charset.StandardCharsets;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.regex.Pattern;
 
 /**
  * The whole configuration, immutable and validated once at start-up. Loaded by {@link ConfigLoader}
- * from {@code config/spendguard.yaml}; see the README's configuration reference.
+ * from {@code config/spendguard.yaml}; see the README's configuration reference. {@code contracts}
+ * is the rules file (null: none), loaded and watched by {@link ContractsWatcher}; {@code approvalTtl}
+ * how long an approval is good for.
  */
 public record ProxyConfig(
         Endpoint listen,
@@ -24,9 +29,14 @@ public record ProxyConfig(
         AuthConfig auth,
         List<BudgetConfig> budgets,
         EstimationConfig estimation,
-        LimitsConfig limits) {
+        LimitsConfig limits,
+        Path contracts,
+        Duration approvalTtl) {
 
     public ProxyConfig {
+        if (approvalTtl == null || approvalTtl.isNegative() || approvalTtl.isZero()) {
+            throw new ConfigException("approval_ttl: " + approvalTtl + " (expected: > 0)");
+        }
         budgets = List.copyOf(budgets);
         long defaults = budgets.stream().filter(BudgetConfig::isDefault).count();
         if (defaults > 1) {
@@ -76,9 +86,39 @@ public record ProxyConfig(
 
     /** The admin listener and its bearer token (required unless bound to loopback). */
     public record AdminConfig(Endpoint endpoint, String token) {
+        public AdminConfig {
+            if (!loopback(endpoint.host()) && (token == null || token.isBlank())) {
+                throw new ConfigException("admin.token: missing while admin.host is " + endpoint.host()
+                        + " (expected: a token, e.g. ${SPENDGUARD_ADMIN_TOKEN}, whenever the admin API listens beyond loopback)");
+            }
+        }
+
         public boolean loopbackOnly() {
-            String h = endpoint.host();
-            return h.equals("127.0.0.1") || h.equals("localhost") || h.equals("::1");
+            return loopback(endpoint.host());
+        }
+
+        /**
+         * True for {@code localhost} and loopback IP literals ({@code 127.0.0.0/8}, {@code ::1}); any
+         * other name counts as reachable from elsewhere (names are not resolved here).
+         */
+        static boolean loopback(String host) {
+            String h = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+            if (h.equalsIgnoreCase("localhost")) {
+                return true;
+            }
+            if (!h.matches("[0-9.]+") && !h.matches("[0-9A-Fa-f:.]+")) {
+                return false;
+            }
+            try {
+                return InetAddress.getByName(h).isLoopbackAddress();
+            } catch (UnknownHostException e) {
+                return false;
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "AdminConfig[" + endpoint + ", token=" + (token == null || token.isEmpty() ? "unset" : "set") + "]";
         }
     }
 

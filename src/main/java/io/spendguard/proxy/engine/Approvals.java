@@ -13,7 +13,8 @@ import java.util.UUID;
 
 /**
  * The approval queue. A repeat of a pending request (same budget and request hash) joins the
- * existing approval instead of paging a human twice; a pending approval past its TTL reads as expired.
+ * existing approval instead of paging a human twice; an approval still pending or approved but unused
+ * past its TTL reads as expired.
  */
 public final class Approvals {
     private final Clock clock;
@@ -25,8 +26,14 @@ public final class Approvals {
         this.ttl = ttl;
     }
 
-    /** The pending approval for this request, or a new one. */
-    public synchronized Approval request(String decisionId, String budgetId, String model, long claimMicros, String requestHash) {
+    /** How long an approval is good for, from the moment it is asked. */
+    public Duration ttl() {
+        return ttl;
+    }
+
+    /** The pending approval for this request, or a new one that {@code approverRole} (null: anyone) may resolve. */
+    public synchronized Approval request(String decisionId, String budgetId, String model, long claimMicros, String requestHash,
+                                         String approverRole) {
         for (Approval a : byId.values()) {
             if (expire(a).state() == Approval.State.PENDING && a.budgetId().equals(budgetId) && a.requestHash().equals(requestHash)) {
                 return a;
@@ -34,7 +41,7 @@ public final class Approvals {
         }
         Instant now = clock.instant();
         Approval a = new Approval("apr_" + UUID.randomUUID().toString().replace("-", ""), decisionId, budgetId, model,
-                claimMicros, requestHash, Approval.State.PENDING, now, now.plus(ttl), null, null);
+                claimMicros, requestHash, Approval.State.PENDING, now, now.plus(ttl), null, null, approverRole);
         byId.put(a.id(), a);
         return a;
     }
@@ -44,11 +51,12 @@ public final class Approvals {
         return a == null ? Optional.empty() : Optional.of(expire(a));
     }
 
-    public synchronized List<Approval> list(Approval.State state) {
+    /** Approvals in {@code state} (null: any) that {@code role} may resolve (null: any role), oldest first. */
+    public synchronized List<Approval> list(Approval.State state, String role) {
         List<Approval> out = new ArrayList<>();
-        for (Approval a : byId.values()) {
+        for (Approval a : List.copyOf(byId.values())) {
             Approval current = expire(a);
-            if (state == null || current.state() == state) {
+            if ((state == null || current.state() == state) && (role == null || role.equals(current.approverRole()))) {
                 out.add(current);
             }
         }
@@ -73,6 +81,7 @@ public final class Approvals {
     /** Moves an approved approval to consumed; false if it was not in the approved state. */
     public synchronized boolean consume(String id) {
         Approval a = byId.get(id);
+        a = a == null ? null : expire(a);
         if (a == null || a.state() != Approval.State.APPROVED) {
             return false;
         }
@@ -89,8 +98,11 @@ public final class Approvals {
     }
 
     private Approval expire(Approval a) {
-        if (a.state() == Approval.State.PENDING && !clock.instant().isBefore(a.expiresAt())) {
-            Approval expired = a.with(Approval.State.EXPIRED, "approval TTL elapsed", a.expiresAt());
+        boolean open = a.state() == Approval.State.PENDING || a.state() == Approval.State.APPROVED;
+        if (open && !clock.instant().isBefore(a.expiresAt())) {
+            Approval expired = a.with(Approval.State.EXPIRED,
+                    a.state() == Approval.State.PENDING ? "approval TTL elapsed" : "approved but not used within the approval TTL",
+                    a.expiresAt());
             byId.put(a.id(), expired);
             return expired;
         }

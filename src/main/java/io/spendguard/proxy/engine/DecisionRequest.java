@@ -7,14 +7,33 @@ package io.spendguard.proxy.engine;
  * none), the idempotency key it was derived from (null when none), and the estimate behind the claim
  * (input tokens, output ceiling, pricing version) for audit. {@code mutated} is true when the request
  * already carries a DEGRADE mutation, so it is reserved as it is and not degraded again.
+ * Contract rules also see whether the call streams, the output limit the request itself sets (null:
+ * none) and the tenant (the virtual key's; null: the gate's own, {@value #DEFAULT_TENANT} embedded).
  */
 public record DecisionRequest(String decisionId, String budgetId, long claimMicros, String model, String requestHash,
                               String runId, String approvalId, String idempotencyKey, long inputTokens,
-                              long outputTokens, String pricingVersion, boolean mutated) {
+                              long outputTokens, String pricingVersion, boolean mutated, boolean stream,
+                              Integer maxOutputTokens, String tenant) {
+    /** The tenant rules see when a call names none. */
+    public static final String DEFAULT_TENANT = "default";
+
+    /** A call with no stream flag, output limit or tenant known (e.g. a resume). */
+    public DecisionRequest(String decisionId, String budgetId, long claimMicros, String model, String requestHash,
+                           String runId, String approvalId, String idempotencyKey, long inputTokens,
+                           long outputTokens, String pricingVersion, boolean mutated) {
+        this(decisionId, budgetId, claimMicros, model, requestHash, runId, approvalId, idempotencyKey, inputTokens, outputTokens,
+                pricingVersion, mutated, false, null, null);
+    }
 
     /** The same call after its DEGRADE mutation was applied, with the claim re-estimated for it. */
     public DecisionRequest mutated(String newModel, long newClaimMicros, long newInputTokens, long newOutputTokens) {
-        return new DecisionRequest(decisionId, budgetId, newClaimMicros, newModel, requestHash, runId, approvalId, idempotencyKey,
-                newInputTokens, newOutputTokens, pricingVersion, true);
+        return mutated(new Mutation(newModel, null, null), newClaimMicros, newInputTokens, newOutputTokens);
+    }
+
+    /** The same call after {@code applied}, with the claim re-estimated for it. */
+    public DecisionRequest mutated(Mutation applied, long newClaimMicros, long newInputTokens, long newOutputTokens) {
+        return new DecisionRequest(decisionId, budgetId, newClaimMicros, applied.model() != null ? applied.model() : model,
+                requestHash, runId, approvalId, idempotencyKey, newInputTokens, newOutputTokens, pricingVersion, true, stream,
+                applied.maxOutputTokens() != null ? applied.maxOutputTokens() : maxOutputTokens, tenant);
     }
 }

@@ -6,32 +6,48 @@ import io.vertx.core.Future;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The budget engine: decides each call against its budget and holds the claim in the ledger.
- * A claim that does not fit the remaining budget STOPs (most restrictive first); one above the
- * budget's approval threshold waits for a human; anything else is reserved, atomically, or STOPs if
- * a concurrent call took the room first. A budget with {@code degrade_to} first proposes the cheaper
- * model when little is left (a DEGRADE without a hold); the caller re-estimates the changed call and
- * asks again with {@link DecisionRequest#mutated()} set, which is then decided as above.
+ * The call's budget rules — a claim that does not fit the remaining budget STOPs, one above the
+ * budget's approval threshold waits for a human, {@code degrade_to} proposes the cheaper model when
+ * little is left — and the contract rules are merged most-restrictive-wins ({@link Contracts}).
+ * CONTINUE is reserved, atomically, or STOPs if a concurrent call took the room first; a DEGRADE is a
+ * proposal without a hold: the caller applies it, re-estimates the changed call and asks again with
+ * {@link DecisionRequest#mutated()} set, which is then decided as above (without degrading again).
  */
 public final class Engine {
     public static final String BUDGET_EXHAUSTED = "BUDGET_EXHAUSTED";
     public static final String NO_BUDGET = "NO_BUDGET";
     public static final String APPROVAL_REQUIRED = "APPROVAL_REQUIRED";
     public static final String DEGRADED_BELOW_REMAINING = "DEGRADED_BELOW_REMAINING";
+    /** Ids of the built-in rules a budget's own settings make, as they appear in {@code matched_rule_ids}. */
+    public static final String RULE_EXHAUSTED = "budget.exhausted";
+    public static final String RULE_APPROVAL_ABOVE = "budget.approval_above";
+    public static final String RULE_DEGRADE_TO = "budget.degrade_to";
 
     private final Ledger ledger;
     private final Approvals approvals;
     private final Clock clock;
     private final Duration reservationTtl;
+    private final Supplier<Contracts> contracts;
     private final boolean forwardedOnGrant;
     private volatile String defaultBudgetId;
 
-    /** An engine whose caller reports forwarding ({@link #forwarded}) before it sends each admitted call. */
+    /** An engine without contract rules. */
     public Engine(Ledger ledger, Approvals approvals, Clock clock, Duration reservationTtl) {
-        this(ledger, approvals, clock, reservationTtl, false);
+        this(ledger, approvals, clock, reservationTtl, () -> Contracts.NONE);
+    }
+
+    /**
+     * {@code contracts} gives the rules in force at each call (they may be reloaded between calls);
+     * the caller reports forwarding ({@link #forwarded}) before it sends each admitted call.
+     */
+    public Engine(Ledger ledger, Approvals approvals, Clock clock, Duration reservationTtl, Supplier<Contracts> contracts) {
+        this(ledger, approvals, clock, reservationTtl, contracts, false);
     }
 
     /**
@@ -39,11 +55,13 @@ public final class Engine {
      * callers that cannot report forwarding (the sidecar protocol), so an unsettled hold is committed
      * at its TTL rather than released.
      */
-    public Engine(Ledger ledger, Approvals approvals, Clock clock, Duration reservationTtl, boolean forwardedOnGrant) {
+    public Engine(Ledger ledger, Approvals approvals, Clock clock, Duration reservationTtl, Supplier<Contracts> contracts,
+                  boolean forwardedOnGrant) {
         this.ledger = ledger;
         this.approvals = approvals;
         this.clock = clock;
         this.reservationTtl = reservationTtl;
+        this.contracts = contracts;
         this.forwardedOnGrant = forwardedOnGrant;
     }
 
@@ -66,6 +84,15 @@ public final class Engine {
         });
     }
 
+    /** Removes a budget that holds nothing (see {@link Ledger#deleteBudget}); the default budget is then unset. */
+    public Future<BudgetState> deleteBudget(String id) {
+        return ledger.deleteBudget(id).onSuccess(state -> {
+            if (id.equals(defaultBudgetId)) {
+                defaultBudgetId = null;
+            }
+        });
+    }
+
     public Future<Decision> decide(DecisionRequest request) {
         String budgetId = request.budgetId() != null ? request.budgetId() : defaultBudgetId;
         if (budgetId == null) {
@@ -78,24 +105,57 @@ public final class Engine {
         if (request.approvalId() != null) {
             return budget.compose(state -> resume(request));
         }
-        return budget.compose(state -> {
-            BudgetSpec.DegradeTo degrade = state.spec().degradeTo();
-            if (!request.mutated() && degrade != null && degrade.applies(request.model(), state.remainingMicros())) {
-                return Future.succeededFuture(new Decision(Outcome.DEGRADE, request.decisionId(), budgetId, null,
-                        request.claimMicros(), 0, state.remainingMicros(), List.of(DEGRADED_BELOW_REMAINING), null, null,
-                        new Mutation(degrade.model(), null, null)));
+        return budget.compose(state -> decideByRules(request, state));
+    }
+
+    /** Merges the budget's own rules and the contracts for this call, and acts on the verdict. */
+    private Future<Decision> decideByRules(DecisionRequest request, BudgetState state) {
+        RuleFacts facts = RuleFacts.of(request, state);
+        Contracts.Verdict first = Contracts.evaluate(rules(request, state, state.remainingMicros() == 0), facts, request.mutated());
+        // A claim that does not fit may still be degraded to one that does: the changed call is checked again.
+        Contracts.Verdict v = request.claimMicros() > state.remainingMicros() && first.outcome() != Outcome.DEGRADE
+                ? Contracts.evaluate(rules(request, state, true), facts, request.mutated())
+                : first;
+        String budgetId = state.spec().id();
+        return switch (v.outcome()) {
+            case CONTINUE -> reserve(request, budgetId).map(d -> d.withRules(v.matchedRuleIds(), null, null));
+            case DEGRADE -> Future.succeededFuture(new Decision(Outcome.DEGRADE, request.decisionId(), budgetId, null,
+                    request.claimMicros(), 0, state.remainingMicros(), v.reasonCodes(), null, null, v.mutation(),
+                    v.matchedRuleIds(), null, null));
+            case REQUIRE_APPROVAL -> {
+                Approval a = approvals.request(request.decisionId(), budgetId, request.model(), request.claimMicros(),
+                        request.requestHash(), v.approverRole());
+                yield Future.succeededFuture(refusal(Outcome.REQUIRE_APPROVAL, request, budgetId, state.remainingMicros(),
+                        v.reasonCodes(), a.id(), null).withRules(v.matchedRuleIds(), a.approverRole(), a.expiresAt()));
             }
-            if (request.claimMicros() > state.remainingMicros()) {
-                return Future.succeededFuture(stop(request, state));
-            }
-            Long above = state.spec().approvalAboveMicros();
-            if (above != null && request.claimMicros() > above) {
-                Approval a = approvals.request(request.decisionId(), budgetId, request.model(), request.claimMicros(), request.requestHash());
-                return Future.succeededFuture(refusal(Outcome.REQUIRE_APPROVAL, request, budgetId, state.remainingMicros(),
-                        List.of(APPROVAL_REQUIRED), a.id(), null));
-            }
-            return reserve(request, budgetId);
-        });
+            // only an exhausted budget frees up at the window reset; a rule's refusal does not
+            default -> Future.succeededFuture(refusal(v.outcome(), request, budgetId, state.remainingMicros(), v.reasonCodes(), null,
+                    v.reasonCodes().contains(BUDGET_EXHAUSTED) ? state.window().secondsToReset(clock.instant()) : null)
+                    .withRules(v.matchedRuleIds(), null, null));
+        };
+    }
+
+    /**
+     * The rules for one call, in the order their reasons read: the budget's exhaustion when
+     * {@code exhausted} (a budget with nothing left always STOPs), the contracts, then the budget's
+     * approval threshold and degrade_to.
+     */
+    private List<Rule> rules(DecisionRequest request, BudgetState state, boolean exhausted) {
+        List<Rule> rules = new ArrayList<>();
+        if (exhausted) {
+            rules.add(new Rule(RULE_EXHAUSTED, null, null, null, null, Outcome.STOP, BUDGET_EXHAUSTED, null, null));
+        }
+        rules.addAll(contracts.get().rules());
+        BudgetSpec spec = state.spec();
+        if (spec.approvalAboveMicros() != null) {
+            rules.add(new Rule(RULE_APPROVAL_ABOVE, null, spec.approvalAboveMicros(), null, null, Outcome.REQUIRE_APPROVAL,
+                    APPROVAL_REQUIRED, null, null));
+        }
+        if (spec.degradeTo() != null && spec.degradeTo().applies(request.model(), state.remainingMicros())) {
+            rules.add(new Rule(RULE_DEGRADE_TO, null, null, null, null, Outcome.DEGRADE, DEGRADED_BELOW_REMAINING, null,
+                    new Mutation(spec.degradeTo().model(), null, null)));
+        }
+        return rules;
     }
 
     private Future<Decision> resume(DecisionRequest request) {
@@ -107,7 +167,7 @@ public final class Engine {
         switch (a.state()) {
             case PENDING -> {
                 return Future.succeededFuture(refusal(Outcome.REQUIRE_APPROVAL, request, a.budgetId(), 0,
-                        List.of(APPROVAL_REQUIRED), a.id(), null));
+                        List.of(APPROVAL_REQUIRED), a.id(), null).withRules(List.of(), a.approverRole(), a.expiresAt()));
             }
             case DENIED -> throw ProxyError.APPROVAL_DENIED.exception("Approval '" + a.id() + "' was denied"
                     + (a.reason() == null ? "." : ": " + a.reason()));

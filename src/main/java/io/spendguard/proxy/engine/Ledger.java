@@ -23,6 +23,16 @@ public interface Ledger {
     Future<List<BudgetState>> budgets();
 
     /**
+     * Removes a budget that holds nothing, returning its last state. Fails with
+     * {@link LedgerException.Kind#UNKNOWN_BUDGET}, or {@link IllegalStateException} while reservations
+     * are held against it (they must settle first); a backend that cannot remove budgets fails with
+     * {@link UnsupportedOperationException}.
+     */
+    default Future<BudgetState> deleteBudget(String id) {
+        return Future.failedFuture(new UnsupportedOperationException("this ledger cannot delete budgets"));
+    }
+
+    /**
      * Holds the reservation's amount against its budget if it fits; the result says whether it was
      * granted. Asking again for a reservation id that is still held with the same budget and amount
      * (a retried decision) returns that hold instead of taking a second one; any other reuse of an

@@ -86,6 +86,20 @@ public final class MemoryLedger implements Ledger {
     }
 
     @Override
+    public synchronized Future<BudgetState> deleteBudget(String id) {
+        Account a = accounts.get(id);
+        if (a == null) {
+            return Future.failedFuture(new LedgerException(LedgerException.Kind.UNKNOWN_BUDGET, "unknown budget " + id));
+        }
+        if (a.reserved > 0) {
+            return Future.failedFuture(new IllegalStateException("budget " + id + " holds " + a.reserved
+                    + " usd_micros in open reservations (expected: none; retry once they settle)"));
+        }
+        accounts.remove(id);
+        return Future.succeededFuture(state(a));
+    }
+
+    @Override
     public synchronized Future<Hold> reserve(Reservation r) {
         Account a = accounts.get(r.budgetId());
         if (a == null) {

@@ -15,6 +15,8 @@ import io.spendguard.proxy.engine.DecisionRequest;
 import io.spendguard.proxy.engine.Engine;
 import io.spendguard.proxy.engine.Mutation;
 import io.spendguard.proxy.error.ProxyError;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +32,10 @@ final class ProtoMapper {
     static final String ROUTE = "llm.call";
     /** What a refusal names when the call used the sidecar's default budget. */
     static final String DEFAULT_BUDGET = "default";
+    /** {@code inputs.runtime_metadata} keys the proxy sends (our sidecar's {@code Decisions} reads the same). */
+    static final String META_STREAM = "stream";
+    static final String META_MAX_OUTPUT_TOKENS = "max_output_tokens";
+    static final String META_TENANT = "tenant";
 
     private ProtoMapper() { }
 
@@ -56,6 +62,7 @@ final class ProtoMapper {
                                 .setAmountAtomic(Long.toString(r.claimMicros()))
                                 .setDirection(BudgetClaim.Direction.DEBIT))
                         .setProjectedUnit(unit)
+                        .setRuntimeMetadata(runtimeMetadata(r))
                         .setClaimEstimate(ClaimEstimate.newBuilder()
                                 .setTokenizerTier("T1")
                                 .setInputTokens(r.inputTokens())
@@ -66,6 +73,21 @@ final class ProtoMapper {
                 .setIdempotency(Idempotency.newBuilder()
                         .setKey(r.idempotencyKey() != null ? r.idempotencyKey() : decisionId))
                 .build();
+    }
+
+    /**
+     * What contract rules on the sidecar see of the request beyond the claim: whether it streams, the
+     * output limit it sets, and the virtual key's tenant (left out when there is none).
+     */
+    static Struct runtimeMetadata(DecisionRequest r) {
+        Struct.Builder s = Struct.newBuilder().putFields(META_STREAM, Value.newBuilder().setBoolValue(r.stream()).build());
+        if (r.maxOutputTokens() != null) {
+            s.putFields(META_MAX_OUTPUT_TOKENS, Value.newBuilder().setNumberValue(r.maxOutputTokens()).build());
+        }
+        if (r.tenant() != null) {
+            s.putFields(META_TENANT, Value.newBuilder().setStringValue(r.tenant()).build());
+        }
+        return s.build();
     }
 
     /** The LLM call id of a decision, the same at decision and at settlement. */
@@ -79,6 +101,13 @@ final class ProtoMapper {
 
     /** The gate's view of a decision; fails with a {@link SidecarException} for answers the protocol does not allow. */
     static Decision decision(DecisionRequest r, DecisionResponse d) {
+        Decision decision = outcome(r, d);
+        java.time.Instant expires = d.hasApprovalTtl()
+                ? java.time.Instant.ofEpochSecond(d.getApprovalTtl().getSeconds(), d.getApprovalTtl().getNanos()) : null;
+        return decision.withRules(d.getMatchedRuleIdsList(), d.getApproverRole().isEmpty() ? null : d.getApproverRole(), expires);
+    }
+
+    private static Decision outcome(DecisionRequest r, DecisionResponse d) {
         String budget = r.budgetId() != null ? r.budgetId() : DEFAULT_BUDGET;
         return switch (d.getDecision()) {
             case CONTINUE, DEGRADE -> {

@@ -63,6 +63,12 @@ public final class ProxyMetrics {
                 .tag("outcome", k.b()).register(registry)).record(nanos, TimeUnit.NANOSECONDS);
     }
 
+    /** A contracts file reload: {@code ok} (new rules in force) or {@code error} (old rules kept). */
+    public void contractReload(String result) {
+        Counter.builder("spendguard.contract.reloads").description("contracts file reloads by result")
+                .tag("result", result).register(registry).increment();
+    }
+
     public void decision(String decision) {
         counter1("spendguard.decisions", "decision", decision).increment();
     }

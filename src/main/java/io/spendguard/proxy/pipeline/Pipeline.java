@@ -158,7 +158,8 @@ public final class Pipeline {
     private DecisionRequest decisionRequest(Exchange x, boolean mutated) {
         return new DecisionRequest(decisionId(x), x.budgetId, x.estimate.claimMicros(), x.spec.model(),
                 x.requestHash, x.request.getHeader("X-SpendGuard-Run-Id"), x.request.getHeader("X-SpendGuard-Approval-Id"),
-                attemptKey(x), x.estimate.inputTokens(), x.estimate.outputCeiling(), x.estimate.pricingVersion(), mutated);
+                attemptKey(x), x.estimate.inputTokens(), x.estimate.outputCeiling(), x.estimate.pricingVersion(), mutated,
+                x.spec.stream(), x.spec.maxOutputTokens(), x.key == null ? null : x.key.tenant());
     }
 
     private Future<Decision> ask(DecisionRequest request) {
@@ -184,7 +185,7 @@ public final class Pipeline {
                 })
                 .compose(v -> d.isProposal()
                         ? ask(decisionRequest(x, true)).map(again -> again != null && again.outcome().admits()
-                                ? again.degraded(d.mutation()) : again)
+                                ? again.degradedBy(d) : again)
                         : Future.succeededFuture(d));
     }
 

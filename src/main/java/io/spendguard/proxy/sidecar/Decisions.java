@@ -11,18 +11,23 @@ import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.engine.Engine;
 import io.spendguard.proxy.error.ProxyError;
 import io.spendguard.proxy.error.ProxyException;
+import com.google.protobuf.Value;
 import io.vertx.core.Future;
 import io.vertx.grpc.common.GrpcStatus;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 
 /**
  * {@code Handshake} and {@code RequestDecision}: checks the protocol version and tenant, validates
- * the one DEBIT claim, replays a repeated idempotency key, and asks the engine. Refusals:
+ * the one DEBIT claim, replays a repeated idempotency key, and asks the engine. Contract rules see
+ * the stream flag, output limit and tenant the client put in {@code inputs.runtime_metadata}
+ * ({@code stream}, {@code max_output_tokens}, {@code tenant}); without a tenant there, this sidecar's
+ * own ({@code gate.sidecar.tenant_id}). Refusals:
  * <ul>
  *   <li>INVALID_ARGUMENT — not exactly one claim, not DEBIT, or {@code amount_atomic} not an unsigned decimal;</li>
  *   <li>a response with {@code error.code = UNIT_NORMALIZATION_REQUIRED} and DECISION_UNSPECIFIED — a claim
@@ -108,11 +113,18 @@ final class Decisions {
         String decisionId = request.getIds().getDecisionId().isEmpty() ? "dec_" + UUID.randomUUID() : request.getIds().getDecisionId();
         String key = request.getIdempotency().getKey();
         String model = request.getInputs().getClaimEstimate().getModel();
+        Map<String, Value> meta = request.getInputs().getRuntimeMetadata().getFieldsMap();
+        Value max = meta.get("max_output_tokens");
+        Value tenant = meta.get("tenant");
         var call = new io.spendguard.proxy.engine.DecisionRequest(decisionId,
                 claim.getBudgetId().isEmpty() ? null : claim.getBudgetId(), amount, model.isEmpty() ? null : model,
                 HexFormat.of().formatHex(fingerprint), request.getIds().getRunId(), null, key.isEmpty() ? null : key,
                 request.getInputs().getClaimEstimate().getInputTokens(),
-                request.getInputs().getClaimEstimate().getPredictedATokens(), "", false);
+                request.getInputs().getClaimEstimate().getPredictedATokens(), "", false,
+                meta.containsKey("stream") && meta.get("stream").getBoolValue(),
+                max != null && max.hasNumberValue() && max.getNumberValue() >= 1 ? (int) Math.min(Integer.MAX_VALUE, max.getNumberValue()) : null,
+                tenant != null && !tenant.getStringValue().isEmpty() ? tenant.getStringValue()
+                        : options.tenantId().isEmpty() ? null : options.tenantId());
         return engine.decide(call)
                 .compose(d -> d.isProposal() ? reserveDegraded(call, d) : Future.succeededFuture(d))
                 .recover(e -> unknownBudget(e, claim.getBudgetId()))
@@ -125,9 +137,8 @@ final class Decisions {
      * {@code mutation_patch_json}.
      */
     private Future<Decision> reserveDegraded(io.spendguard.proxy.engine.DecisionRequest call, Decision proposal) {
-        return engine.decide(call.mutated(proposal.mutation().model() != null ? proposal.mutation().model() : call.model(),
-                        call.claimMicros(), call.inputTokens(), call.outputTokens()))
-                .map(d -> d.outcome().admits() ? d.degraded(proposal.mutation()) : d);
+        return engine.decide(call.mutated(proposal.mutation(), call.claimMicros(), call.inputTokens(), call.outputTokens()))
+                .map(d -> d.outcome().admits() ? d.degradedBy(proposal) : d);
     }
 
     /** Records a decision (the hold, metrics) and answers it in the protocol's terms. */

@@ -78,7 +78,8 @@ final class Wire {
 
     /**
      * The protocol's view of an engine decision. An admitted call carries its reservation and when
-     * the hold expires; REQUIRE_APPROVAL the approval and when it lapses ({@code approvalExpiresAt});
+     * the hold expires; REQUIRE_APPROVAL the approval, who may approve it and when it lapses ({@code approvalExpiresAt});
+     * every decision the rules that matched ({@code matched_rule_ids});
      * STOP an {@code error} ({@code BUDGET_EXHAUSTED} when the budget is spent) whose details hold
      * what the proxy's 402 body shows: {@code budget_id}, {@code claim_usd_micros},
      * {@code remaining_usd_micros} and, for a windowed budget, {@code retry_after_seconds}.
@@ -87,7 +88,8 @@ final class Wire {
         DecisionResponse.Builder b = DecisionResponse.newBuilder()
                 .setDecisionId(d.decisionId())
                 .setDecision(DecisionResponse.Decision.valueOf(d.outcome().name()))
-                .addAllReasonCodes(d.reasonCodes());
+                .addAllReasonCodes(d.reasonCodes())
+                .addAllMatchedRuleIds(d.matchedRuleIds());
         if (d.outcome().admits()) {
             b.addReservationIds(d.reservationId()).setTtlExpiresAt(timestamp(holdExpiresAt));
             if (d.mutation() != null) {
@@ -95,6 +97,9 @@ final class Wire {
             }
         } else if (d.outcome() == Decision.Outcome.REQUIRE_APPROVAL) {
             b.setApprovalRequestId(d.approvalId());
+            if (d.approverRole() != null) {
+                b.setApproverRole(d.approverRole());
+            }
             if (approvalExpiresAt != null) {
                 b.setApprovalTtl(timestamp(approvalExpiresAt));
             }

@@ -219,6 +219,20 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void approvalTtlIsADurationWithAUnitAndContractsAPath() {
+        assertThat(parse("").approvalTtl()).isEqualTo(java.time.Duration.ofHours(1));
+        assertThat(parse("").contracts()).isNull();
+        assertThat(parse("approval_ttl: 30m").approvalTtl()).isEqualTo(java.time.Duration.ofMinutes(30));
+        assertThat(parse("approval_ttl: 1500ms").approvalTtl()).isEqualTo(java.time.Duration.ofMillis(1500));
+        assertThat(parse("approval_ttl: 2d").approvalTtl()).isEqualTo(java.time.Duration.ofDays(2));
+        assertThat(parse("contracts: rules/contract.yaml").contracts()).isEqualTo(java.nio.file.Path.of("rules/contract.yaml"));
+        for (String bad : new String[] {"3600", "1 hour", "0s", "-5m", "1.5h", "1w"}) {
+            assertThat(errorOf("approval_ttl: \"" + bad + "\"")).as(bad).startsWith("approval_ttl: " + bad + " (expected: ");
+        }
+        assertThat(errorOf("contracts: \"\"")).startsWith("contracts: missing");
+    }
+
+    @Test
     void loopbackAdminNeedsNoToken() {
         assertThat(parse("admin: { host: localhost }").admin().loopbackOnly()).isTrue();
         assertThat(parse("admin: { host: \"::1\" }").admin().loopbackOnly()).isTrue();

@@ -50,7 +50,12 @@ class EngineDegradeTest {
         assertThat(fits.outcome()).isEqualTo(Outcome.CONTINUE);
         assertThat(fits.reservedMicros()).isEqualTo(400);
         assertThat(tooBig.outcome()).isEqualTo(Outcome.STOP);
-        assertThat(fits.degraded(new Mutation("gpt-4o-mini", null, null)).outcome()).isEqualTo(Outcome.DEGRADE);
+        Decision proposal = decide(call("gpt-4o", 5_000));
+        Decision degraded = fits.degradedBy(proposal);
+        assertThat(degraded.outcome()).isEqualTo(Outcome.DEGRADE);
+        assertThat(degraded.mutation()).isEqualTo(new Mutation("gpt-4o-mini", null, null));
+        assertThat(degraded.matchedRuleIds()).containsExactly(Engine.RULE_DEGRADE_TO);
+        assertThat(degraded.reservationId()).isEqualTo(fits.reservationId());
     }
 
     @Test

@@ -55,6 +55,35 @@ class ProtoMapperTest {
     }
 
     @Test
+    void runtimeMetadataCarriesWhatContractRulesSee() {
+        DecisionRequest streamed = new DecisionRequest("d-3", "team", 10, "o3-mini", "h", null, null, null, 1, 1, "p", false,
+                true, 300, "interns");
+        var meta = ProtoMapper.decisionRequest(streamed, UNIT).getInputs().getRuntimeMetadata().getFieldsMap();
+        assertThat(meta.get("stream").getBoolValue()).isTrue();
+        assertThat(meta.get("max_output_tokens").getNumberValue()).isEqualTo(300);
+        assertThat(meta.get("tenant").getStringValue()).isEqualTo("interns");
+
+        var bare = ProtoMapper.decisionRequest(CALL, UNIT).getInputs().getRuntimeMetadata().getFieldsMap();
+        assertThat(bare).containsOnlyKeys("stream");
+        assertThat(bare.get("stream").getBoolValue()).isFalse();
+    }
+
+    @Test
+    void readsTheRulesRoleAndApprovalDeadlineOfADecision() {
+        Decision d = ProtoMapper.decision(CALL, DecisionResponse.newBuilder().setDecision(DecisionResponse.Decision.REQUIRE_APPROVAL)
+                .setApprovalRequestId("apr_1").addReasonCodes("BIG").addMatchedRuleIds("big-spend").setApproverRole("finance")
+                .setApprovalTtl(com.google.protobuf.Timestamp.newBuilder().setSeconds(1_800_000_000)).build());
+
+        assertThat(d.matchedRuleIds()).containsExactly("big-spend");
+        assertThat(d.approverRole()).isEqualTo("finance");
+        assertThat(d.approvalExpiresAt()).isEqualTo(java.time.Instant.ofEpochSecond(1_800_000_000));
+        Decision plain = ProtoMapper.decision(CALL, DecisionResponse.newBuilder().setDecision(DecisionResponse.Decision.STOP).build());
+        assertThat(plain.approverRole()).isNull();
+        assertThat(plain.approvalExpiresAt()).isNull();
+        assertThat(plain.matchedRuleIds()).isEmpty();
+    }
+
+    @Test
     void idsAreDerivedFromTheDecisionIdAndTheKeyFallsBackToIt() {
         DecisionRequest keyless = new DecisionRequest("d-2", null, 10, "gpt-4o", null, "run-7", null, null, 1, 1, "p", false);
         var r = ProtoMapper.decisionRequest(keyless, UNIT);

@@ -73,6 +73,49 @@ class SidecarCommandTest {
         }
     }
 
+    @Test
+    void evaluatesTheConfiguredContractsWithTheTenantTheClientNames() throws Exception {
+        Path rules = java.nio.file.Files.writeString(dir.resolve("contract.yaml"), "rules:\n"
+                + "  - {id: no-o-series-for-interns, condition: 'tenant == \"interns\" && request.stream', "
+                + "then: {decision: STOP, reason_code: MODEL_FAMILY_BLOCKED}}\n");
+        ProxyConfig config = ConfigLoader.parse("admin: { host: 127.0.0.1, port: 0 }\ngate: { sidecar: { tenant_id: acme } }\n"
+                + "budgets:\n  - { id: team, limit_usd: 1.00, default: true }\ncontracts: \"" + rules + "\"\n", name -> null, "test");
+        PrometheusMeterRegistry registry = ProxyServer.newRegistry();
+        Vertx vertx = ProxyServer.newVertx(registry);
+        try {
+            SidecarServer.Options options = new SidecarServer.Options(dir.resolve("c.sock"), "acme", "usd_micros", Duration.ofSeconds(1),
+                    Clock.systemUTC(), new ProxyMetrics(registry));
+            SidecarCommand.Running running = SidecarCommand.start(vertx, config, options, registry).await(10, TimeUnit.SECONDS);
+            SidecarAdapterGrpcClient client = SidecarAdapterGrpcClient.create(GrpcClient.client(vertx),
+                    SocketAddress.domainSocketAddress(options.socket().toString()));
+            client.handshake(SidecarFixture.handshake("acme", 1)).await(10, TimeUnit.SECONDS);
+
+            DecisionResponse blocked = client.requestDecision(withMetadata(SidecarFixture.decision("k1", "", "100"), "interns", true))
+                    .await(10, TimeUnit.SECONDS);
+            DecisionResponse notStreamed = client.requestDecision(withMetadata(SidecarFixture.decision("k2", "", "100"), "interns", false))
+                    .await(10, TimeUnit.SECONDS);
+            DecisionResponse ownTenant = client.requestDecision(SidecarFixture.decision("k3", "", "100")).await(10, TimeUnit.SECONDS);
+
+            assertThat(blocked.getDecision()).isEqualTo(DecisionResponse.Decision.STOP);
+            assertThat(blocked.getReasonCodesList()).containsExactly("MODEL_FAMILY_BLOCKED");
+            assertThat(blocked.getMatchedRuleIdsList()).containsExactly("no-o-series-for-interns");
+            assertThat(notStreamed.getDecision()).isEqualTo(DecisionResponse.Decision.CONTINUE);
+            assertThat(ownTenant.getDecision()).as("without a tenant in the metadata, the sidecar's own (acme)")
+                    .isEqualTo(DecisionResponse.Decision.CONTINUE);
+            running.stop().await(10, TimeUnit.SECONDS);
+        } finally {
+            vertx.close().await(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static io.spendguard.proto.adapter.v1.DecisionRequest withMetadata(io.spendguard.proto.adapter.v1.DecisionRequest r,
+                                                                                 String tenant, boolean stream) {
+        com.google.protobuf.Struct meta = com.google.protobuf.Struct.newBuilder()
+                .putFields("tenant", com.google.protobuf.Value.newBuilder().setStringValue(tenant).build())
+                .putFields("stream", com.google.protobuf.Value.newBuilder().setBoolValue(stream).build()).build();
+        return r.toBuilder().setInputs(r.getInputs().toBuilder().setRuntimeMetadata(meta)).build();
+    }
+
     private static HttpResponse<String> get(HttpClient http, String url) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
     }

@@ -1,0 +1,78 @@
+package io.spendguard.proxy.admin;
+
+import io.spendguard.proxy.engine.Approval;
+import io.spendguard.proxy.engine.Approvals;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Locale;
+
+/**
+ * The approval routes of the admin API: {@code GET /v1/approvals?state=&approver_role=},
+ * {@code GET /v1/approvals/{id}} and {@code POST /v1/approvals/{id}/resolve}
+ * {@code {decision: approve|deny, reason}} — 409 when the approval is no longer pending (already
+ * resolved, used, or expired after {@code approval_ttl}).
+ */
+final class ApprovalRoutes {
+    private final Approvals approvals;
+
+    ApprovalRoutes(Approvals approvals) {
+        this.approvals = approvals;
+    }
+
+    void mount(Router r) {
+        r.get("/v1/approvals").handler(this::list);
+        r.get("/v1/approvals/:id").handler(ctx -> approvals.get(ctx.pathParam("id")).ifPresentOrElse(
+                a -> AdminApi.json(ctx, 200, a.toJson()), () -> unknown(ctx)));
+        r.post("/v1/approvals/:id/resolve").handler(this::resolve);
+    }
+
+    private void list(RoutingContext ctx) {
+        String state = ctx.request().getParam("state");
+        Approval.State filter;
+        try {
+            filter = state == null ? null : Approval.State.valueOf(state.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            AdminApi.error(ctx, 400, "state: " + state + " (expected one of: pending, approved, denied, expired, consumed)");
+            return;
+        }
+        JsonArray data = new JsonArray(approvals.list(filter, ctx.request().getParam("approver_role")).stream()
+                .map(Approval::toJson).toList());
+        AdminApi.json(ctx, 200, new JsonObject().put("data", data));
+    }
+
+    private void resolve(RoutingContext ctx) {
+        JsonObject body = AdminApi.body(ctx);
+        if (body == null) {
+            return;
+        }
+        Object decision = body.getValue("decision");
+        if (!"approve".equals(decision) && !"deny".equals(decision)) {
+            AdminApi.error(ctx, 400, "decision: " + decision + " (expected: approve or deny)");
+            return;
+        }
+        Object reason = body.getValue("reason");
+        if (reason != null && !(reason instanceof String)) {
+            AdminApi.error(ctx, 400, "reason: expected a string");
+            return;
+        }
+        String id = ctx.pathParam("id");
+        Approval before = approvals.get(id).orElse(null);
+        if (before == null) {
+            unknown(ctx);
+            return;
+        }
+        if (before.state() != Approval.State.PENDING) {
+            AdminApi.json(ctx, 409, AdminApi.errorBody(409, "approval " + id + " is " + before.toJson().getString("state")
+                    + ", not pending").put("approval", before.toJson()));
+            return;
+        }
+        approvals.resolve(id, "approve".equals(decision), (String) reason)
+                .ifPresentOrElse(a -> AdminApi.json(ctx, 200, a.toJson()), () -> unknown(ctx));
+    }
+
+    private static void unknown(RoutingContext ctx) {
+        AdminApi.error(ctx, 404, "unknown approval " + ctx.pathParam("id"));
+    }
+}

@@ -1,0 +1,122 @@
+package io.spendguard.proxy.admin;
+
+import io.spendguard.proxy.engine.BudgetSpec;
+import io.spendguard.proxy.engine.BudgetState;
+import io.spendguard.proxy.engine.Engine;
+import io.spendguard.proxy.metrics.ProxyMetrics;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * The budget routes of the admin API: {@code POST /v1/budgets} (201; 409 if it exists),
+ * {@code GET /v1/budgets}, {@code GET /v1/budgets/{id}}, {@code PATCH /v1/budgets/{id}} and
+ * {@code DELETE /v1/budgets/{id}} (409 while reservations are held against it). Changes apply to the
+ * next call, without a restart.
+ */
+final class BudgetRoutes {
+    private final Engine engine;
+    private final ProxyMetrics metrics;
+
+    BudgetRoutes(Engine engine, ProxyMetrics metrics) {
+        this.engine = engine;
+        this.metrics = metrics;
+    }
+
+    void mount(Router r) {
+        r.post("/v1/budgets").handler(this::create);
+        r.get("/v1/budgets").handler(ctx -> AdminApi.reply(ctx, engine.ledger().budgets().map(list ->
+                new JsonObject().put("data", new JsonArray(list.stream().map(BudgetState::toJson).toList()))), 200));
+        r.get("/v1/budgets/:id").handler(ctx -> AdminApi.reply(ctx, engine.ledger().budget(ctx.pathParam("id")).map(BudgetState::toJson), 200));
+        r.patch("/v1/budgets/:id").handler(this::patch);
+        r.delete("/v1/budgets/:id").handler(this::delete);
+    }
+
+    private void create(RoutingContext ctx) {
+        JsonObject body = AdminApi.body(ctx);
+        if (body == null) {
+            return;
+        }
+        BudgetSpec spec;
+        try {
+            Long approval = AdminApi.longField(body, "approval_above_usd_micros", -1L);
+            spec = new BudgetSpec(AdminApi.string(body, "id", null), AdminApi.longField(body, "limit_usd_micros", null),
+                    AdminApi.string(body, "window", "none"), AdminApi.string(body, "timezone", "UTC"),
+                    approval < 0 ? null : approval, bool(body, "default", false), degradeTo(body, null));
+        } catch (IllegalArgumentException | ClassCastException e) {
+            AdminApi.error(ctx, 400, e.getMessage());
+            return;
+        }
+        engine.ledger().budget(spec.id()).onComplete(existing -> {
+            if (existing.succeeded()) {
+                AdminApi.error(ctx, 409, "budget " + spec.id() + " already exists (use PATCH)");
+                return;
+            }
+            AdminApi.reply(ctx, engine.putBudget(spec).onSuccess(this::publish).map(BudgetState::toJson), 201);
+        });
+    }
+
+    private void patch(RoutingContext ctx) {
+        JsonObject body = AdminApi.body(ctx);
+        if (body == null) {
+            return;
+        }
+        Future<BudgetState> patched = engine.ledger().budget(ctx.pathParam("id")).compose(state -> {
+            BudgetSpec old = state.spec();
+            Long approval = body.containsKey("approval_above_usd_micros")
+                    ? (body.getValue("approval_above_usd_micros") == null ? null : AdminApi.longField(body, "approval_above_usd_micros", null))
+                    : old.approvalAboveMicros();
+            BudgetSpec spec = new BudgetSpec(old.id(), AdminApi.longField(body, "limit_usd_micros", old.limitMicros()),
+                    AdminApi.string(body, "window", old.window()), AdminApi.string(body, "timezone", old.timezone()), approval,
+                    bool(body, "default", old.isDefault()),
+                    body.containsKey("degrade_to") ? degradeTo(body, null) : old.degradeTo());
+            return engine.putBudget(spec).onSuccess(this::publish);
+        });
+        AdminApi.reply(ctx, patched.map(BudgetState::toJson), 200);
+    }
+
+    private void delete(RoutingContext ctx) {
+        String id = ctx.pathParam("id");
+        engine.deleteBudget(id).onComplete(ar -> {
+            if (ar.succeeded()) {
+                metrics.budget(id, 0, 0);
+                AdminApi.json(ctx, 200, ar.result().toJson().put("deleted", true));
+            } else if (ar.cause() instanceof IllegalStateException) {
+                AdminApi.error(ctx, 409, ar.cause().getMessage());
+            } else if (ar.cause() instanceof UnsupportedOperationException) {
+                AdminApi.error(ctx, 501, ar.cause().getMessage());
+            } else {
+                AdminApi.reply(ctx, Future.failedFuture(ar.cause()), 200);
+            }
+        });
+    }
+
+    private static boolean bool(JsonObject body, String key, boolean def) {
+        Object v = body.getValue(key);
+        if (v == null) {
+            return def;
+        }
+        if (!(v instanceof Boolean b)) {
+            throw new IllegalArgumentException(key + ": " + v + " (expected: true or false)");
+        }
+        return b;
+    }
+
+    /** {@code degrade_to: {model, below_remaining_usd_micros}}, or {@code def} when absent or null. */
+    private static BudgetSpec.DegradeTo degradeTo(JsonObject body, BudgetSpec.DegradeTo def) {
+        Object v = body.getValue("degrade_to");
+        if (v == null) {
+            return def;
+        }
+        if (!(v instanceof JsonObject d)) {
+            throw new IllegalArgumentException("degrade_to: expected an object {model, below_remaining_usd_micros}");
+        }
+        return new BudgetSpec.DegradeTo(AdminApi.string(d, "model", null), AdminApi.longField(d, "below_remaining_usd_micros", null));
+    }
+
+    private void publish(BudgetState s) {
+        metrics.budget(s.spec().id(), s.spec().limitMicros(), s.remainingMicros());
+    }
+}
