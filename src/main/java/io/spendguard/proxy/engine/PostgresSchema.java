@@ -3,6 +3,7 @@ package io.spendguard.proxy.engine;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
 import java.util.List;
 
 /**
@@ -40,7 +41,8 @@ final class PostgresSchema {
     /** Checks the server keeps commits durable, then applies the migrations this database has not seen. */
     static Future<Void> migrate(Pool pool) {
         return pool.withTransaction(conn -> durable(conn)
-                .compose(v -> conn.preparedQuery("SELECT pg_advisory_xact_lock($1)").execute(io.vertx.sqlclient.Tuple.of(LOCK)))
+                .compose(v -> conn.query("SET LOCAL client_min_messages = warning").execute()) // no "already exists" notices
+                .compose(v -> conn.preparedQuery("SELECT pg_advisory_xact_lock($1)").execute(Tuple.of(LOCK)))
                 .compose(v -> conn.query("""
                         CREATE TABLE IF NOT EXISTS schema_version (
                           version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())""").execute())
@@ -67,7 +69,7 @@ final class PostgresSchema {
                 chain = chain.compose(x -> conn.query(ddl).execute().mapEmpty());
             }
             chain = chain.compose(x -> conn.preparedQuery("INSERT INTO schema_version (version) VALUES ($1)")
-                    .execute(io.vertx.sqlclient.Tuple.of(v)).mapEmpty());
+                    .execute(Tuple.of(v)).mapEmpty());
         }
         return chain;
     }

@@ -68,6 +68,11 @@ public final class TestPostgres implements AutoCloseable {
         }
     }
 
+    /** A number the query returns (first column of the first row). */
+    public long number(String sql) throws Exception {
+        return ((Number) execute(sql)).longValue();
+    }
+
     private static synchronized Vertx vertx() {
         if (vertx == null) {
             vertx = Vertx.vertx();
