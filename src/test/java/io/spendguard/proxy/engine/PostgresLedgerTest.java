@@ -65,6 +65,21 @@ class PostgresLedgerTest extends LedgerContract {
     }
 
     @Test
+    void aServerItCannotReachFailsTheStartWithoutShowingThePassword() throws Exception {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        Future<PostgresLedger> opening = PostgresLedger.open(vertx, "postgresql://postgres:pw-secret@127.0.0.1:" + closed + "/x", 2, clock);
+
+        Throwable failure = opening.transform(Future::succeededFuture).toCompletionStage().toCompletableFuture().get().cause();
+        assertThat(failure).isNotNull();
+        assertThat(failure.getMessage()).contains("127.0.0.1:" + closed).doesNotContain("pw-secret");
+        assertThat(PostgresLedger.open(vertx, "postgresql://u:pw-secret@h/db?bad", 2, clock).cause().getMessage())
+                .contains("ledger.url").doesNotContain("pw-secret");
+    }
+
+    @Test
     void budgetsHoldsAndSpendSurviveAReopen() {
         put("b", 1000, "daily");
         reserve("b", "spent", 400);
