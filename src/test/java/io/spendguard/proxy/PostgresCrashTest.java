@@ -81,11 +81,11 @@ class PostgresCrashTest {
             t.start();
             workers.add(t);
         }
-        ProxyHarness.await("traffic flowing", () -> replies.get() >= 150);
+        waitFor("traffic flowing", () -> replies.get() >= 60);
         // Every worker's next call stalls at the provider: the kill then lands while WORKERS calls are
         // held and forwarded, and no call is between its commit and its reply.
         slow.set(true);
-        ProxyHarness.await("every worker in a stalled call", () -> mock.received().stream()
+        waitFor("every worker in a stalled call", () -> mock.received().stream()
                 .filter(r -> Long.toString(SLOW_MS).equals(r.headers().get("x-mock-latency-ms"))).count() == WORKERS);
         proxy.kill();
         for (Thread t : workers) {
@@ -111,6 +111,15 @@ class PostgresCrashTest {
         assertThat(committed(db)).isEqualTo(billed.get() + WORKERS * claim
                 + after.headers().firstValueAsLong("X-SpendGuard-Cost-Usd-Micros").orElseThrow());
         mock.close().await(5, TimeUnit.SECONDS);
+    }
+
+    /** Polls {@code condition} for up to a minute: the machine may be busy, the proxy is another JVM. */
+    private static void waitFor(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("timed out waiting for: " + what).isLessThan(deadline);
+            Thread.sleep(20);
+        }
     }
 
     private static int sweptAndCommitted(String log) {

@@ -19,6 +19,8 @@ final class PostgresProxies {
                 .formatted(db.url(), reservationTtlMs);
         return ProxyHarness.withLedger(ProxyHarness.config(limitMicros, "", "pricing: \"" + ProxyHarness.pricingFile() + "\""), ledger)
                 .replace("api_key: \"\", timeout_ms: 2000 }", "api_key: \"\", timeout_ms: " + providerTimeoutMs + " }")
+                // a busy machine must not turn a slow decision into a 503: these tests count outcomes exactly
+                .replace("gate: { timeout_ms: 2000 }", "gate: { timeout_ms: 15000 }")
                 .replace("MOCK_URL", "http://127.0.0.1:" + mock.port());
     }
 
