@@ -6,6 +6,7 @@
 import io.spendguard.proxy.engine.BudgetSpec;
 import io.spendguard.proxy.engine.Ledger;
 import io.spendguard.proxy.engine.MemoryLedger;
+import io.spendguard.proxy.engine.PostgresLedger;
 import io.spendguard.proxy.engine.SqliteLedger;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -32,10 +33,8 @@ public class LedgerBench {
             case "memory" -> new MemoryLedger(clock);
             case "sqlite" -> SqliteLedger.open(vertx, Path.of(arg(a, "--path", "/tmp/spendguard-bench/ledger.db")), clock)
                     .await(10, TimeUnit.SECONDS);
-            case "postgres" -> (Ledger) Class.forName("io.spendguard.proxy.engine.PostgresLedger")
-                    .getMethod("open", Vertx.class, String.class, int.class, Clock.class)
-                    .invoke(null, vertx, arg(a, "--url", ""), Integer.parseInt(arg(a, "--pool", "8")), clock)
-                    .getClass().getMethod("await", long.class, TimeUnit.class).invoke(null, 10L, TimeUnit.SECONDS);
+            case "postgres" -> PostgresLedger.open(vertx, arg(a, "--url", ""), Integer.parseInt(arg(a, "--pool", "8")), clock)
+                    .await(10, TimeUnit.SECONDS);
             default -> throw new IllegalArgumentException("--kind: " + kind + " (expected memory, sqlite or postgres)");
         };
         String run = Long.toHexString(System.nanoTime());

@@ -8,6 +8,7 @@ import io.spendguard.proxy.engine.Approvals;
 import io.spendguard.proxy.engine.Engine;
 import io.spendguard.proxy.engine.Ledger;
 import io.spendguard.proxy.engine.MemoryLedger;
+import io.spendguard.proxy.engine.PostgresLedger;
 import io.spendguard.proxy.engine.SqliteLedger;
 import io.spendguard.proxy.engine.Sweeper;
 import io.spendguard.proxy.metrics.ProxyMetrics;
@@ -59,6 +60,7 @@ final class Engines {
         return switch (config.kind()) {
             case "memory" -> Future.succeededFuture(new MemoryLedger(clock));
             case "sqlite" -> SqliteLedger.open(vertx, Path.of(config.path()), clock).map(l -> l);
+            case "postgres" -> PostgresLedger.open(vertx, config.url(), config.poolSize(), clock).map(l -> l);
             default -> Future.failedFuture(new IllegalStateException("ledger.kind: " + config.kind() + " is not available"));
         };
     }

@@ -147,6 +147,23 @@ public final class ProxyHarness implements AutoCloseable {
                 """.formatted(java.math.BigDecimal.valueOf(limitMicros, 6).toPlainString(), budgetExtra.indent(4).stripTrailing(), extra);
     }
 
+    /** {@code yaml} (from {@link #config}) with its memory ledger replaced by {@code ledger}, a YAML flow mapping. */
+    public static String withLedger(String yaml, String ledger) {
+        if (!yaml.contains("ledger: { kind: memory }")) {
+            throw new IllegalArgumentException("no memory ledger line to replace");
+        }
+        return yaml.replace("ledger: { kind: memory }", "ledger: " + ledger);
+    }
+
+    /** The test price table as a file, for a proxy in another process ({@code pricing:}). */
+    public static Path pricingFile() {
+        try {
+            return Path.of(ProxyHarness.class.getClassLoader().getResource("pricing-test.yaml").toURI());
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public static String resource(String name) {
         try (InputStream in = ProxyHarness.class.getClassLoader().getResourceAsStream(name)) {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);

@@ -160,7 +160,12 @@ public record ProxyConfig(
     public record LedgerConfig(String kind, String path, String url, int poolSize, long reservationTtlMs, long sweepIntervalMs) {
         @Override
         public String toString() {
-            return "LedgerConfig[" + kind + (kind.equals("sqlite") ? ", " + path : "") + "]";
+            String where = switch (kind) {
+                case "sqlite" -> ", " + path;
+                case "postgres" -> ", " + url.replaceFirst("(://[^:/@]*):[^@]*@", "$1:***@");
+                default -> "";
+            };
+            return "LedgerConfig[" + kind + where + "]";
         }
     }
 

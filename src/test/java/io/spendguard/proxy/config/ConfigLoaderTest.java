@@ -250,6 +250,8 @@ class ConfigLoaderTest {
     void postgresLedgerNeedsAUrl() {
         assertThat(errorOf("ledger: { kind: postgres }")).contains("ledger.url").contains("missing");
         assertThat(parse("ledger: { kind: postgres, url: \"postgresql://u@h/db\", pool_size: 4 }").ledger().poolSize()).isEqualTo(4);
+        assertThat(parse("ledger: { kind: postgres, url: \"postgresql://u:pw-secret@h:5432/db\" }").ledger().toString())
+                .contains("postgresql://u:***@h:5432/db").doesNotContain("pw-secret");
     }
 
     @Test

@@ -1,0 +1,34 @@
+package io.spendguard.proxy;
+
+import io.spendguard.proxy.engine.TestPostgres;
+import io.spendguard.proxy.mock.MockProvider;
+import java.net.http.HttpRequest;
+import java.time.Duration;
+
+/** Configs and requests for proxies in their own processes sharing one PostgreSQL ledger. */
+final class PostgresProxies {
+    private PostgresProxies() {
+    }
+
+    /**
+     * A {@code serve} config: one default budget of {@code limitMicros} on the {@code db} schema, the
+     * test price table, both providers at {@code mock} with the given timeout.
+     */
+    static String config(TestPostgres db, MockProvider mock, long limitMicros, long reservationTtlMs, long providerTimeoutMs) {
+        String ledger = "{ kind: postgres, url: \"%s\", pool_size: 4, reservation_ttl_ms: %d, sweep_interval_ms: 200 }"
+                .formatted(db.url(), reservationTtlMs);
+        return ProxyHarness.withLedger(ProxyHarness.config(limitMicros, "", "pricing: \"" + ProxyHarness.pricingFile() + "\""), ledger)
+                .replace("api_key: \"\", timeout_ms: 2000 }", "api_key: \"\", timeout_ms: " + providerTimeoutMs + " }")
+                // a busy machine must not turn a slow decision into a 503: these tests count outcomes exactly
+                .replace("gate: { timeout_ms: 2000 }", "gate: { timeout_ms: 15000 }")
+                .replace("MOCK_URL", "http://127.0.0.1:" + mock.port());
+    }
+
+    /** A chat completion to {@code proxy} that the mock answers after {@code latencyMs}, billing its whole claim. */
+    static HttpRequest chat(ProxyProcess proxy, long latencyMs) {
+        return HttpRequest.newBuilder(proxy.uri("/v1/chat/completions")).timeout(Duration.ofSeconds(60))
+                .header("content-type", "application/json").header("authorization", "Bearer sk-client-secret-1234")
+                .header("x-mock-latency-ms", Long.toString(latencyMs)).header("x-mock-output-tokens", "50")
+                .POST(HttpRequest.BodyPublishers.ofString(ChatCompletionsTest.BODY)).build();
+    }
+}
