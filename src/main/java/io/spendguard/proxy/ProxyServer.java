@@ -141,8 +141,8 @@ public final class ProxyServer {
                 .setMaxInitialLineLength(16 * 1024)
                 .setMaxHeaderSize(64 * 1024);
         return budgets
-                .compose(v -> server.deploy(dataPlane, options, config.listen().port(), 1))
-                .compose(v -> instances > 1 ? server.deploy(dataPlane, options, server.port, instances - 1) : Future.succeededFuture())
+                // Port 0 (tests, ad-hoc runs) binds one random port per server, which instances cannot share: one listener then.
+                .compose(v -> server.deploy(dataPlane, options, config.listen().port(), config.listen().port() == 0 ? 1 : instances))
                 .compose(v -> vertx.createHttpServer().requestHandler(adminApi.router(vertx))
                         .listen(config.admin().endpoint().port(), config.admin().endpoint().host()))
                 .map(adminServer -> {

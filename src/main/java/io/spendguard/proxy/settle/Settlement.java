@@ -67,6 +67,7 @@ public final class Settlement {
         if (decision == null) {
             return Future.succeededFuture();
         }
+        metrics.budgetCommitted(decision.budgetId(), micros);
         return record(gate.commit(decision, micros), "commit");
     }
 
