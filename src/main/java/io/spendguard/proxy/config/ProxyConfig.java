@@ -24,7 +24,8 @@ public record ProxyConfig(
         AuthConfig auth,
         List<BudgetConfig> budgets,
         EstimationConfig estimation,
-        LimitsConfig limits) {
+        LimitsConfig limits,
+        ShutdownConfig shutdown) {
 
     public ProxyConfig {
         budgets = List.copyOf(budgets);
@@ -194,4 +195,10 @@ public record ProxyConfig(
 
     /** Request limits. */
     public record LimitsConfig(long maxBodyBytes) { }
+
+    /**
+     * Graceful drain on SIGTERM: how long in-flight calls and streams get to finish and settle before
+     * the process exits anyway ({@code shutdown.grace_ms}).
+     */
+    public record ShutdownConfig(long graceMs) { }
 }

@@ -108,7 +108,7 @@ class DeployArtifactsTest {
         assertThat(proxy.gate().mode()).isEqualTo("sidecar");
         assertThat(proxy.gate().sidecar().socket()).isEqualTo(sidecar.gate().sidecar().socket()).startsWith("/var/run/spendguard/");
         assertThat(sidecar.ledger().kind()).isIn("postgres", "memory");
-        assertThat(ShippedConfigs.ledgerKind(Files.readString(DEPLOY.resolve("config/sidecar.yaml")), "sidecar")).isEqualTo("postgres");
+        assertThat(ShippedConfigs.ledgerKind(Files.readString(DEPLOY.resolve("config/sidecar.yaml")), ShippedConfigs.SECRETS, "sidecar")).isEqualTo("postgres");
 
         JsonNode prometheus = YAML.readTree(DEPLOY.resolve("prometheus/prometheus.yml").toFile());
         Set<String> targets = new TreeSet<>();
