@@ -10,6 +10,7 @@ import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -93,11 +94,20 @@ public final class Main {
             ProxyServer server = ProxyServer.start(vertx, config, prices, Clock.systemUTC(), registry,
                     Runtime.getRuntime().availableProcessors())
                     .await(config.gate().sidecar().handshakeTimeoutMs() + 10_000, TimeUnit.MILLISECONDS);
+            long grace = config.shutdown().graceMs();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                // SIGTERM: drain (in-flight calls finish and settle) for up to shutdown.grace_ms, then exit.
+                // Printed, not logged: java.util.logging shuts itself down in a hook of its own.
+                long started = System.nanoTime();
+                System.err.println("spendguard: draining (shutdown.grace_ms " + grace + ")");
                 try {
-                    server.stop().eventually(vertx::close).await(30, TimeUnit.SECONDS);
-                } catch (Exception ignored) {
-                    // shutting down anyway
+                    int left = server.drain(Duration.ofMillis(grace)).eventually(vertx::close)
+                            .await(grace + 10_000, TimeUnit.MILLISECONDS);
+                    System.err.println(left == 0
+                            ? "spendguard: drained in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms, exiting"
+                            : "spendguard: " + left + " call(s) still in flight after " + grace + " ms (shutdown.grace_ms); exiting anyway");
+                } catch (Exception e) {
+                    System.err.println("spendguard: shutdown: " + e.getMessage());
                 }
             }));
             System.out.println("spendguard " + what + ": proxy on " + config.listen().host() + ":" + server.port()

@@ -21,6 +21,7 @@ import io.spendguard.proxy.gate.Gate;
 import io.spendguard.proxy.gate.LocalGate;
 import io.spendguard.proxy.gate.SidecarGate;
 import io.spendguard.proxy.http.DataPlane;
+import io.spendguard.proxy.http.Drain;
 import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.spendguard.proxy.pipeline.Idempotency;
 import io.spendguard.proxy.pipeline.Pipeline;
@@ -43,6 +44,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.logging.Logger;
 
@@ -58,9 +60,9 @@ public final class ProxyServer {
     private final Upstream upstream;
     private final Gate gate;
     private final List<String> deployments = new ArrayList<>();
+    private final Drain drain = new Drain();
     private HttpServer admin;
     private int port;
-    private volatile boolean draining;
 
     private ProxyServer(Vertx vertx, Engine engine, Upstream upstream, Gate gate) {
         this.vertx = vertx;
@@ -113,17 +115,17 @@ public final class ProxyServer {
         Pipeline pipeline = new Pipeline(vertx, config, new Estimator(prices, new TokenCounter(), config.estimation()), gate, upstream,
                 new Idempotency(Duration.ofMinutes(10), 64L * 1024 * 1024), metrics,
                 new Credentials(config.auth(), config.openai(), config.anthropic(), keys));
+        ProxyServer server = new ProxyServer(vertx, engine, upstream, gate);
         DataPlane dataPlane = new DataPlane(Map.of(
                 "/v1/chat/completions", new OpenAiChat(),
                 "/v1/responses", new OpenAiResponses(),
                 "/v1/completions", new OpenAiCompletions(),
                 "/v1/embeddings", new OpenAiEmbeddings(),
-                "/v1/messages", new AnthropicMessages()), pipeline, metrics, config.limits().maxBodyBytes());
-        ProxyServer server = new ProxyServer(vertx, engine, upstream, gate);
+                "/v1/messages", new AnthropicMessages()), pipeline, metrics, config.limits().maxBodyBytes(), server.drain);
         // With gate.mode: sidecar the sidecar owns budgets and approvals; the local engine stays unused.
         boolean ownsBudgets = !"sidecar".equals(config.gate().mode());
         AdminApi adminApi = new AdminApi(ownsBudgets ? engine : null, gate, metrics, registry, config.admin().token(),
-                () -> server.draining, keys);
+                server.drain::draining, keys);
 
         Future<Void> budgets = Future.succeededFuture();
         for (KeyConfig k : keys == null ? List.<KeyConfig>of() : config.auth().keys()) {
@@ -190,9 +192,29 @@ public final class ProxyServer {
         return engine;
     }
 
-    /** Stops taking new connections, then closes everything. */
+    /**
+     * The graceful shutdown a SIGTERM starts: {@code /readyz} turns 503 and new calls are refused
+     * with 503 and {@code Retry-After}, while the calls in flight (streams too) finish and settle;
+     * then everything closes. After {@code grace} it closes anyway, cutting what is left. The
+     * future holds the number of calls that were still in flight then (0: a clean drain).
+     */
+    public Future<Integer> drain(Duration grace) {
+        return drain.start()
+                .timeout(grace.toMillis(), TimeUnit.MILLISECONDS)
+                .transform(ar -> {
+                    int left = ar.succeeded() ? 0 : drain.inFlight();
+                    return stop().transform(closed -> Future.succeededFuture(left));
+                });
+    }
+
+    /** True once a drain has started. */
+    public boolean draining() {
+        return drain.draining();
+    }
+
+    /** Stops taking new calls, then closes everything at once. */
     public Future<Void> stop() {
-        draining = true;
+        drain.start();
         Future<Void> all = Future.succeededFuture();
         for (String id : deployments) {
             all = all.compose(v -> vertx.undeploy(id));

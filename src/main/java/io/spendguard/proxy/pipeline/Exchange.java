@@ -6,6 +6,7 @@ import io.spendguard.proxy.estimate.CallSpec;
 import io.spendguard.proxy.estimate.Estimate;
 import io.spendguard.proxy.provider.ApiShape;
 import io.spendguard.proxy.settle.Settlement;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
@@ -70,5 +71,10 @@ public final class Exchange {
 
     public Decision decision() {
         return decision;
+    }
+
+    /** Completes when the call's settlement has landed; at once for a call that was never forwarded. */
+    public Future<Void> settled() {
+        return settlement == null ? Future.succeededFuture() : settlement.landed();
     }
 }
