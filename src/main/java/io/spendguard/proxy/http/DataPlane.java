@@ -86,6 +86,6 @@ public final class DataPlane implements Handler<HttpServerRequest> {
                 .recover(e -> Future.succeededFuture(ErrorWriter.write(request, anthropic, e)))
                 .onSuccess(outcome -> metrics.request(shape.route(), shape.provider(), outcome,
                         System.nanoTime() - x.startedNanos()))
-                .compose(outcome -> x.settled());
+                .compose(outcome -> x.settled().onComplete(v -> AccessLog.log(x, outcome)));
     }
 }

@@ -73,6 +73,25 @@ public final class Exchange {
         return decision;
     }
 
+    /** The model the call asked for (after a DEGRADE, the one it was sent to); null before parsing. */
+    public String model() {
+        return spec == null ? null : spec.model();
+    }
+
+    public String budgetId() {
+        return budgetId;
+    }
+
+    /** µUSD committed for the call (0 when released, refused or not settled yet). */
+    public long committedMicros() {
+        return settlement == null ? 0 : settlement.costMicros();
+    }
+
+    /** How the call was settled ({@code usage}, {@code provider_500}, …); null when nothing was forwarded. */
+    public String settledAs() {
+        return settlement == null ? null : settlement.how();
+    }
+
     /** Completes when the call's settlement has landed; at once for a call that was never forwarded. */
     public Future<Void> settled() {
         return settlement == null ? Future.succeededFuture() : settlement.landed();

@@ -159,7 +159,8 @@ public final class Pipeline {
     private DecisionRequest decisionRequest(Exchange x, boolean mutated) {
         return new DecisionRequest(decisionId(x), x.budgetId, x.estimate.claimMicros(), x.spec.model(),
                 x.requestHash, x.request.getHeader("X-SpendGuard-Run-Id"), x.request.getHeader("X-SpendGuard-Approval-Id"),
-                x.idempotencyKey, x.estimate.inputTokens(), x.estimate.outputCeiling(), x.estimate.pricingVersion(), mutated);
+                x.idempotencyKey, x.estimate.inputTokens(), x.estimate.outputCeiling(), x.estimate.pricingVersion(), mutated,
+                x.request.getHeader("traceparent"), x.request.getHeader("tracestate"));
     }
 
     private Future<Decision> ask(DecisionRequest request) {
