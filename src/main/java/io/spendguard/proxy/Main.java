@@ -5,6 +5,8 @@ import io.spendguard.proxy.config.ConfigException;
 import io.spendguard.proxy.config.ConfigLoader;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.estimate.PriceTable;
+import io.spendguard.proxy.http.AccessLog;
+import io.spendguard.proxy.logging.DrainSafeLogManager;
 import io.spendguard.proxy.mock.MockProvider;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
@@ -29,6 +31,7 @@ public final class Main {
     private Main() { }
 
     public static void main(String[] args) {
+        System.setProperty("java.util.logging.manager", DrainSafeLogManager.class.getName());
         System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tLZ %4$s %3$s - %5$s%6$s%n");
         if (args.length == 0) {
             System.err.print(USAGE);
@@ -81,6 +84,8 @@ public final class Main {
     }
 
     private static void serve(String location) {
+        // One JSON object per line on stdout, for the log shipper; everything else stays on stderr.
+        DrainSafeLogManager.messagesToStdout(AccessLog.logger());
         ProxyConfig config = ConfigLoader.load(location, System::getenv);
         PriceTable prices = prices(config, location);
         start(config, prices, "serve");
@@ -109,6 +114,7 @@ public final class Main {
                 } catch (Exception e) {
                     System.err.println("spendguard: shutdown: " + e.getMessage());
                 }
+                DrainSafeLogManager.resetAtExit();
             }));
             System.out.println("spendguard " + what + ": proxy on " + config.listen().host() + ":" + server.port()
                     + ", admin on " + config.admin().endpoint().host() + ":" + server.adminPort()

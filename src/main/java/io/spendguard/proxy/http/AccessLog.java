@@ -17,6 +17,11 @@ public final class AccessLog {
 
     private AccessLog() { }
 
+    /** The access logger itself (held here: java.util.logging keeps only weak references to loggers). */
+    public static Logger logger() {
+        return LOG;
+    }
+
     /** Logs the call {@code x} that ended with {@code outcome}. */
     public static void log(Exchange x, String outcome) {
         if (LOG.isLoggable(java.util.logging.Level.INFO)) {

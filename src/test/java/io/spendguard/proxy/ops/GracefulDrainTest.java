@@ -136,6 +136,13 @@ class GracefulDrainTest {
         assertThat(budget.reservedMicros()).as("nothing left on hold").isZero();
         assertThat(budget.committedMicros()).as("the stream's cost was committed before exit").isPositive();
         assertThat(child.output()).contains("drained in");
+        // the drained call's access-log line made it out, as one JSON object on a line, with no key in any output
+        List<JsonObject> access = child.lines().stream().filter(l -> l.startsWith("{\"event\":\"call\"")).map(JsonObject::new).toList();
+        assertThat(access).as(child.output()).hasSize(1);
+        assertThat(access.get(0).getInteger("status")).isEqualTo(200);
+        assertThat(access.get(0).getString("settlement")).isEqualTo("usage");
+        assertThat(access.get(0).getLong("committed_usd_micros")).isEqualTo(budget.committedMicros());
+        assertThat(child.output()).doesNotContain("sk-client-drain-test");
     }
 
     @Test
