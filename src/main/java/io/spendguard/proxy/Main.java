@@ -5,11 +5,14 @@ import io.spendguard.proxy.config.ConfigException;
 import io.spendguard.proxy.config.ConfigLoader;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.estimate.PriceTable;
+import io.spendguard.proxy.http.AccessLog;
+import io.spendguard.proxy.logging.DrainSafeLogManager;
 import io.spendguard.proxy.mock.MockProvider;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +31,7 @@ public final class Main {
     private Main() { }
 
     public static void main(String[] args) {
+        System.setProperty("java.util.logging.manager", DrainSafeLogManager.class.getName());
         System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tLZ %4$s %3$s - %5$s%6$s%n");
         if (args.length == 0) {
             System.err.print(USAGE);
@@ -80,6 +84,8 @@ public final class Main {
     }
 
     private static void serve(String location) {
+        // One JSON object per line on stdout, for the log shipper; everything else stays on stderr.
+        DrainSafeLogManager.messagesToStdout(AccessLog.logger());
         ProxyConfig config = ConfigLoader.load(location, System::getenv);
         PriceTable prices = prices(config, location);
         start(config, prices, "serve");
@@ -93,12 +99,22 @@ public final class Main {
             ProxyServer server = ProxyServer.start(vertx, config, prices, Clock.systemUTC(), registry,
                     Runtime.getRuntime().availableProcessors())
                     .await(config.gate().sidecar().handshakeTimeoutMs() + 10_000, TimeUnit.MILLISECONDS);
+            long grace = config.shutdown().graceMs();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                // SIGTERM: drain (in-flight calls finish and settle) for up to shutdown.grace_ms, then exit.
+                // Printed, not logged: java.util.logging shuts itself down in a hook of its own.
+                long started = System.nanoTime();
+                System.err.println("spendguard: draining (shutdown.grace_ms " + grace + ")");
                 try {
-                    server.stop().eventually(vertx::close).await(30, TimeUnit.SECONDS);
-                } catch (Exception ignored) {
-                    // shutting down anyway
+                    int left = server.drain(Duration.ofMillis(grace)).eventually(vertx::close)
+                            .await(grace + 10_000, TimeUnit.MILLISECONDS);
+                    System.err.println(left == 0
+                            ? "spendguard: drained in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms, exiting"
+                            : "spendguard: " + left + " call(s) still in flight after " + grace + " ms (shutdown.grace_ms); exiting anyway");
+                } catch (Exception e) {
+                    System.err.println("spendguard: shutdown: " + e.getMessage());
                 }
+                DrainSafeLogManager.resetAtExit();
             }));
             System.out.println("spendguard " + what + ": proxy on " + config.listen().host() + ":" + server.port()
                     + ", admin on " + config.admin().endpoint().host() + ":" + server.adminPort()

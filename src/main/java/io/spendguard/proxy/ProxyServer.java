@@ -19,6 +19,7 @@ import io.spendguard.proxy.gate.Gate;
 import io.spendguard.proxy.gate.LocalGate;
 import io.spendguard.proxy.gate.SidecarGate;
 import io.spendguard.proxy.http.DataPlane;
+import io.spendguard.proxy.http.Drain;
 import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.spendguard.proxy.pipeline.Idempotency;
 import io.spendguard.proxy.pipeline.Pipeline;
@@ -41,6 +42,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.logging.Logger;
 
@@ -57,9 +59,9 @@ public final class ProxyServer {
     private final Upstream upstream;
     private final Gate gate;
     private final List<String> deployments = new ArrayList<>();
+    private final Drain drain = new Drain();
     private HttpServer admin;
     private int port;
-    private volatile boolean draining;
 
     private ProxyServer(Vertx vertx, Engines.Running engine, Upstream upstream, Gate gate) {
         this.vertx = vertx;
@@ -117,15 +119,15 @@ public final class ProxyServer {
         Pipeline pipeline = new Pipeline(vertx, config, estimator, gate, upstream,
                 new Idempotency(idempotency, clock, IDEMPOTENCY_TTL), metrics,
                 new Credentials(config.auth(), config.openai(), config.anthropic(), keys));
+        ProxyServer server = new ProxyServer(vertx, engine, upstream, gate);
         DataPlane dataPlane = new DataPlane(Map.of(
                 "/v1/chat/completions", new OpenAiChat(),
                 "/v1/responses", new OpenAiResponses(),
                 "/v1/completions", new OpenAiCompletions(),
                 "/v1/embeddings", new OpenAiEmbeddings(),
-                "/v1/messages", new AnthropicMessages()), pipeline, metrics, config.limits().maxBodyBytes());
-        ProxyServer server = new ProxyServer(vertx, engine, upstream, gate);
+                "/v1/messages", new AnthropicMessages()), pipeline, metrics, config.limits().maxBodyBytes(), server.drain);
         AdminApi adminApi = new AdminApi(engine == null ? null : engine.engine(), gate, metrics, registry, config.admin().token(),
-                () -> server.draining, keys);
+                server.drain::draining, keys);
 
         Future<Void> ready = Future.succeededFuture();
         for (KeyConfig k : keys == null ? List.<KeyConfig>of() : config.auth().keys()) {
@@ -138,10 +140,8 @@ public final class ProxyServer {
                 .setMaxInitialLineLength(16 * 1024)
                 .setMaxHeaderSize(64 * 1024);
         return ready
-                .compose(v -> server.deploy(dataPlane, options, config.listen().port(), 1))
-                // More listeners share the bound port; on a random port (0, tests) one listener serves alone.
-                .compose(v -> instances > 1 && config.listen().port() != 0
-                        ? server.deploy(dataPlane, options, server.port, instances - 1) : Future.succeededFuture())
+                // Port 0 (tests, ad-hoc runs) binds one random port per server, which instances cannot share: one listener then.
+                .compose(v -> server.deploy(dataPlane, options, config.listen().port(), config.listen().port() == 0 ? 1 : instances))
                 .compose(v -> vertx.createHttpServer().requestHandler(adminApi.router(vertx))
                         .listen(config.admin().endpoint().port(), config.admin().endpoint().host()))
                 .map(adminServer -> {
@@ -190,9 +190,29 @@ public final class ProxyServer {
         return engine == null ? null : engine.engine();
     }
 
-    /** Stops taking new connections, then closes everything. */
+    /**
+     * The graceful shutdown a SIGTERM starts: {@code /readyz} turns 503 and new calls are refused
+     * with 503 and {@code Retry-After}, while the calls in flight (streams too) finish and settle;
+     * then everything closes. After {@code grace} it closes anyway, cutting what is left. The
+     * future holds the number of calls that were still in flight then (0: a clean drain).
+     */
+    public Future<Integer> drain(Duration grace) {
+        return drain.start()
+                .timeout(grace.toMillis(), TimeUnit.MILLISECONDS)
+                .transform(ar -> {
+                    int left = ar.succeeded() ? 0 : drain.inFlight();
+                    return stop().transform(closed -> Future.succeededFuture(left));
+                });
+    }
+
+    /** True once a drain has started. */
+    public boolean draining() {
+        return drain.draining();
+    }
+
+    /** Stops taking new calls, then closes everything at once. */
     public Future<Void> stop() {
-        draining = true;
+        drain.start();
         Future<Void> all = Future.succeededFuture();
         for (String id : deployments) {
             all = all.compose(v -> vertx.undeploy(id));

@@ -11,6 +11,7 @@ import io.spendguard.proxy.config.ProxyConfig.KeyConfig;
 import io.spendguard.proxy.config.ProxyConfig.LedgerConfig;
 import io.spendguard.proxy.config.ProxyConfig.LimitsConfig;
 import io.spendguard.proxy.config.ProxyConfig.ProviderConfig;
+import io.spendguard.proxy.config.ProxyConfig.ShutdownConfig;
 import io.spendguard.proxy.config.ProxyConfig.SidecarConfig;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,6 +28,8 @@ import java.util.function.Function;
 /** Reads {@code spendguard.yaml} into a validated {@link ProxyConfig}; every error names its key. */
 public final class ConfigLoader {
     public static final long DEFAULT_MAX_BODY_BYTES = 16L * 1024 * 1024;
+    /** How long a SIGTERM'd proxy lets in-flight calls finish: under Kubernetes' default 30 s grace period. */
+    public static final long DEFAULT_GRACE_MS = 25_000;
 
     private ConfigLoader() { }
 
@@ -58,7 +61,7 @@ public final class ConfigLoader {
     public static ProxyConfig parse(String yaml, Function<String, String> env, String source) {
         ConfigNode root = ConfigNode.parse(yaml, env, source).only(
                 "listen", "admin", "gate", "ledger", "providers", "pricing", "auth", "budgets", "estimation", "limits",
-                "contracts", "approval_ttl");
+                "contracts", "approval_ttl", "shutdown");
         ConfigNode admin = root.child("admin").only("host", "port", "token");
         AdminConfig adminConfig = new AdminConfig(endpoint(admin, "127.0.0.1", 8081), admin.string("token", ""));
         ConfigNode providers = root.child("providers").only("openai", "anthropic");
@@ -76,7 +79,8 @@ public final class ConfigLoader {
                 new LimitsConfig(root.child("limits").only("max_body_bytes")
                         .longAtLeast("max_body_bytes", DEFAULT_MAX_BODY_BYTES, 1024)),
                 root.has("contracts") ? Path.of(root.requiredString("contracts")) : null,
-                root.duration("approval_ttl", Duration.ofHours(1)));
+                root.duration("approval_ttl", Duration.ofHours(1)),
+                new ShutdownConfig(root.child("shutdown").only("grace_ms").longAtLeast("grace_ms", DEFAULT_GRACE_MS, 0)));
     }
 
     private static Endpoint endpoint(ConfigNode n, String host, int port) {

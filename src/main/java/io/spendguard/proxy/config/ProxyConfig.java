@@ -31,7 +31,8 @@ public record ProxyConfig(
         EstimationConfig estimation,
         LimitsConfig limits,
         Path contracts,
-        Duration approvalTtl) {
+        Duration approvalTtl,
+        ShutdownConfig shutdown) {
 
     public ProxyConfig {
         if (approvalTtl == null || approvalTtl.isNegative() || approvalTtl.isZero()) {
@@ -248,4 +249,10 @@ public record ProxyConfig(
 
     /** Request limits. */
     public record LimitsConfig(long maxBodyBytes) { }
+
+    /**
+     * Graceful drain on SIGTERM: how long in-flight calls and streams get to finish and settle before
+     * the process exits anyway ({@code shutdown.grace_ms}).
+     */
+    public record ShutdownConfig(long graceMs) { }
 }

@@ -27,6 +27,7 @@ public enum ProxyError {
     UPSTREAM_UNREACHABLE(502, "upstream_error", "upstream_unreachable", "upstream_error"),
     UPSTREAM_TIMEOUT(504, "upstream_error", "upstream_timeout", "upstream_timeout"),
     GATE_UNAVAILABLE(503, "spendguard_unavailable", "spendguard_unavailable", "gate_unavailable"),
+    DRAINING(503, "spendguard_unavailable", "draining", "draining"),
     INTERNAL(500, "internal_error", "internal_error", "internal");
 
     private final int status;

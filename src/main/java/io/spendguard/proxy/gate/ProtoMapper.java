@@ -8,6 +8,7 @@ import io.spendguard.proto.adapter.v1.TraceEvent;
 import io.spendguard.proto.common.v1.BudgetClaim;
 import io.spendguard.proto.common.v1.Idempotency;
 import io.spendguard.proto.common.v1.SpendGuardIds;
+import io.spendguard.proto.common.v1.TraceContext;
 import io.spendguard.proto.common.v1.UnitRef;
 import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.engine.Decision.Outcome;
@@ -47,7 +48,17 @@ final class ProtoMapper {
 
     static io.spendguard.proto.adapter.v1.DecisionRequest decisionRequest(DecisionRequest r, UnitRef unit) {
         String decisionId = r.decisionId();
-        return io.spendguard.proto.adapter.v1.DecisionRequest.newBuilder()
+        var request = io.spendguard.proto.adapter.v1.DecisionRequest.newBuilder();
+        String traceId = Traceparent.traceId(r.traceparent());
+        if (traceId != null) {
+            // The decision is a span of the client's trace; its id is derived, so a retried call asks the same question.
+            request.setTrace(TraceContext.newBuilder()
+                    .setTraceId(traceId)
+                    .setSpanId(derived("span", decisionId).replace("-", "").substring(0, 16))
+                    .setParentSpanId(Traceparent.parentId(r.traceparent()))
+                    .setTraceState(r.tracestate() == null ? "" : r.tracestate()));
+        }
+        return request
                 .setTrigger(io.spendguard.proto.adapter.v1.DecisionRequest.Trigger.LLM_CALL_PRE)
                 .setIds(SpendGuardIds.newBuilder()
                         .setRunId(r.runId() != null ? r.runId() : derived("run", decisionId))

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -23,6 +24,10 @@ import java.util.function.Function;
 public final class ProxyMetrics {
     private static final Duration MIN_LATENCY = Duration.ofNanos(20_000);
     private static final Duration MAX_LATENCY = Duration.ofSeconds(120);
+    /** The {@code reason} values of {@link #gateFailure}. */
+    public static final List<String> GATE_FAILURE_REASONS = List.of("timeout", "error");
+    /** The {@code kind} values of {@link #settled} and {@link #settlementFailure}. */
+    public static final List<String> SETTLEMENT_KINDS = List.of("commit", "release");
 
     private final MeterRegistry registry;
     private final AtomicInteger streamsActive = new AtomicInteger();
@@ -50,6 +55,13 @@ public final class ProxyMetrics {
         this.estimateRatio = DistributionSummary.builder("spendguard.estimate.ratio").description("actual cost / reserved claim")
                 .serviceLevelObjectives(0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0, 1.1, 1.5, 2.0).register(registry);
         Gauge.builder("spendguard.streams.active", streamsActive, AtomicInteger::get).description("SSE streams being relayed").register(registry);
+        // Failure series exist from start-up at zero, so an alert on increase() sees the very first failure.
+        for (String reason : GATE_FAILURE_REASONS) {
+            Counter.builder("spendguard.gate.failures").tag("reason", reason).register(registry);
+        }
+        for (String kind : SETTLEMENT_KINDS) {
+            Counter.builder("spendguard.settlement.failures").tag("kind", kind).register(registry);
+        }
     }
 
     public MeterRegistry registry() {
@@ -113,6 +125,12 @@ public final class ProxyMetrics {
         counter(new Key("spendguard.committed.usd.micros", provider, model, null), k -> Counter.builder(k.name())
                 .description("µUSD spent, from provider usage").tag("provider", k.a()).tag("model", k.b()).register(registry))
                 .increment(micros);
+    }
+
+    /** µUSD committed against one budget (the operator's ids: a bounded set), for spend by budget. */
+    public void budgetCommitted(String budget, long micros) {
+        Counter.builder("spendguard.budget.committed.usd.micros").description("µUSD spent, by budget")
+                .tag("budget", budget).register(registry).increment(micros);
     }
 
     public void released(long micros) {

@@ -6,6 +6,7 @@ import io.spendguard.proxy.estimate.CallSpec;
 import io.spendguard.proxy.estimate.Estimate;
 import io.spendguard.proxy.provider.ApiShape;
 import io.spendguard.proxy.settle.Settlement;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
@@ -73,5 +74,29 @@ public final class Exchange {
 
     public Decision decision() {
         return decision;
+    }
+
+    /** The model the call asked for (after a DEGRADE, the one it was sent to); null before parsing. */
+    public String model() {
+        return spec == null ? null : spec.model();
+    }
+
+    public String budgetId() {
+        return budgetId;
+    }
+
+    /** µUSD committed for the call (0 when released, refused or not settled yet). */
+    public long committedMicros() {
+        return settlement == null ? 0 : settlement.costMicros();
+    }
+
+    /** How the call was settled ({@code usage}, {@code provider_500}, …); null when nothing was forwarded. */
+    public String settledAs() {
+        return settlement == null ? null : settlement.how();
+    }
+
+    /** Completes when the call's settlement has landed; at once for a call that was never forwarded. */
+    public Future<Void> settled() {
+        return settlement == null ? Future.succeededFuture() : settlement.landed();
     }
 }

@@ -159,7 +159,8 @@ public final class Pipeline {
         return new DecisionRequest(decisionId(x), x.budgetId, x.estimate.claimMicros(), x.spec.model(),
                 x.requestHash, x.request.getHeader("X-SpendGuard-Run-Id"), x.request.getHeader("X-SpendGuard-Approval-Id"),
                 attemptKey(x), x.estimate.inputTokens(), x.estimate.outputCeiling(), x.estimate.pricingVersion(), mutated,
-                x.spec.stream(), x.spec.maxOutputTokens(), x.key == null ? null : x.key.tenant());
+                x.spec.stream(), x.spec.maxOutputTokens(), x.key == null ? null : x.key.tenant(),
+                x.request.getHeader("traceparent"), x.request.getHeader("tracestate"));
     }
 
     private Future<Decision> ask(DecisionRequest request) {

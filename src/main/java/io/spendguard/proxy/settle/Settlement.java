@@ -7,6 +7,7 @@ import io.spendguard.proxy.estimate.Usage;
 import io.spendguard.proxy.gate.Gate;
 import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -26,6 +27,7 @@ public final class Settlement {
     private final String provider;
     private final String modelLabel;
     private final AtomicBoolean done = new AtomicBoolean();
+    private final Promise<Void> landed = Promise.promise();
     private volatile Settled result;
     private volatile String how;
     private volatile long costMicros;
@@ -65,8 +67,10 @@ public final class Settlement {
             metrics.estimateRatio((double) micros / estimate.claimMicros());
         }
         if (decision == null) {
+            landed.tryComplete();
             return Future.succeededFuture();
         }
+        metrics.budgetCommitted(decision.budgetId(), micros);
         return record(gate.commit(decision, micros), "commit");
     }
 
@@ -77,6 +81,7 @@ public final class Settlement {
         }
         how = why;
         if (decision == null) {
+            landed.tryComplete();
             return Future.succeededFuture();
         }
         return record(gate.release(decision, why), "release");
@@ -94,7 +99,12 @@ public final class Settlement {
         }).onFailure(e -> {
             metrics.settlementFailure(kind);
             LOG.log(Level.WARNING, "settlement " + kind + " failed for decision " + decision.decisionId() + ": " + e.getMessage());
-        });
+        }).onComplete(ar -> landed.tryComplete());
+    }
+
+    /** Completes once the gate has answered the settlement (accepted or not): what a drain waits for. */
+    public Future<Void> landed() {
+        return landed.future();
     }
 
     /** µUSD committed for this call (0 when released or not yet settled). */

@@ -124,7 +124,7 @@ final class Decisions {
                 meta.containsKey("stream") && meta.get("stream").getBoolValue(),
                 max != null && max.hasNumberValue() && max.getNumberValue() >= 1 ? (int) Math.min(Integer.MAX_VALUE, max.getNumberValue()) : null,
                 tenant != null && !tenant.getStringValue().isEmpty() ? tenant.getStringValue()
-                        : options.tenantId().isEmpty() ? null : options.tenantId());
+                        : options.tenantId().isEmpty() ? null : options.tenantId(), null, null);
         return engine.decide(call)
                 .compose(d -> d.isProposal() ? reserveDegraded(call, d) : Future.succeededFuture(d))
                 .recover(e -> unknownBudget(e, claim.getBudgetId()))

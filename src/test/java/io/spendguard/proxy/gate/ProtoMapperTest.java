@@ -57,7 +57,7 @@ class ProtoMapperTest {
     @Test
     void runtimeMetadataCarriesWhatContractRulesSee() {
         DecisionRequest streamed = new DecisionRequest("d-3", "team", 10, "o3-mini", "h", null, null, null, 1, 1, "p", false,
-                true, 300, "interns");
+                true, 300, "interns", null, null);
         var meta = ProtoMapper.decisionRequest(streamed, UNIT).getInputs().getRuntimeMetadata().getFieldsMap();
         assertThat(meta.get("stream").getBoolValue()).isTrue();
         assertThat(meta.get("max_output_tokens").getNumberValue()).isEqualTo(300);
