@@ -85,8 +85,6 @@ final class BudgetRoutes {
                 AdminApi.json(ctx, 200, ar.result().toJson().put("deleted", true));
             } else if (ar.cause() instanceof IllegalStateException) {
                 AdminApi.error(ctx, 409, ar.cause().getMessage());
-            } else if (ar.cause() instanceof UnsupportedOperationException) {
-                AdminApi.error(ctx, 501, ar.cause().getMessage());
             } else {
                 AdminApi.reply(ctx, Future.failedFuture(ar.cause()), 200);
             }

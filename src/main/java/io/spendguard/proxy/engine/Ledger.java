@@ -25,11 +25,14 @@ public interface Ledger {
     /**
      * Removes a budget that holds nothing, returning its last state. Fails with
      * {@link LedgerException.Kind#UNKNOWN_BUDGET}, or {@link IllegalStateException} while reservations
-     * are held against it (they must settle first); a backend that cannot remove budgets fails with
-     * {@link UnsupportedOperationException}.
+     * are held against it (they must settle first).
      */
-    default Future<BudgetState> deleteBudget(String id) {
-        return Future.failedFuture(new UnsupportedOperationException("this ledger cannot delete budgets"));
+    Future<BudgetState> deleteBudget(String id);
+
+    /** The refusal to delete a budget that still holds {@code reservedMicros}. */
+    static IllegalStateException stillHeld(String id, long reservedMicros) {
+        return new IllegalStateException("budget " + id + " holds " + reservedMicros
+                + " usd_micros in open reservations (expected: none; retry once they settle)");
     }
 
     /**

@@ -92,8 +92,7 @@ public final class MemoryLedger implements Ledger {
             return Future.failedFuture(new LedgerException(LedgerException.Kind.UNKNOWN_BUDGET, "unknown budget " + id));
         }
         if (a.reserved > 0) {
-            return Future.failedFuture(new IllegalStateException("budget " + id + " holds " + a.reserved
-                    + " usd_micros in open reservations (expected: none; retry once they settle)"));
+            return Future.failedFuture(Ledger.stillHeld(id, a.reserved));
         }
         accounts.remove(id);
         return Future.succeededFuture(state(a));

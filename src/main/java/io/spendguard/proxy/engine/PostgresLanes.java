@@ -108,7 +108,7 @@ final class PostgresLanes<L> {
             List<Future<Object>> results = new ArrayList<>(batch.size());
             for (Queued<L, ?> q : batch) {
                 results.add(Future.<Object>succeededFuture().compose(v -> q.op().run(conn, locked)).map(r -> (Object) r)
-                        .recover(e -> e instanceof LedgerException || e instanceof IllegalArgumentException
+                        .recover(e -> e instanceof LedgerException || e instanceof IllegalArgumentException || e instanceof IllegalStateException
                                 ? Future.succeededFuture(new Refusal((RuntimeException) e)) : Future.failedFuture(e)));
             }
             return Future.join(results).map(all -> results.stream().map(Future::result).toList());

@@ -156,6 +156,23 @@ public final class PostgresLedger implements Ledger {
     }
 
     @Override
+    public Future<BudgetState> deleteBudget(String id) {
+        return lanes.submit(id, (conn, old) -> {
+            if (old == null) {
+                return Future.failedFuture(unknownBudget(id));
+            }
+            BudgetState last = old.at(clock.instant());
+            if (last.reservedMicros() > 0) {
+                return Future.failedFuture(Ledger.stillHeld(id, last.reservedMicros()));
+            }
+            // Its settled reservations go with it (nothing is held, or the delete was refused above).
+            return conn.preparedQuery("DELETE FROM reservations WHERE budget_id = $1").execute(Tuple.of(id))
+                    .compose(v -> conn.preparedQuery("DELETE FROM budgets WHERE id = $1").execute(Tuple.of(id)))
+                    .map(v -> last);
+        });
+    }
+
+    @Override
     public Future<BudgetState> putBudget(BudgetSpec spec) {
         return lanes.submit(spec.id(), (conn, old) -> {
             boolean windowChanged = old == null || !old.spec().window().equals(spec.window())

@@ -190,6 +190,23 @@ public final class SqliteLedger implements Ledger {
     }
 
     @Override
+    public Future<BudgetState> deleteBudget(String id) {
+        return writer.submit(db -> {
+            BudgetState last = existing(db, id).at(clock.instant());
+            if (last.reservedMicros() > 0) {
+                throw Ledger.stillHeld(id, last.reservedMicros());
+            }
+            // Its settled reservations go with it (nothing is held, or the delete was refused above).
+            for (String sql : new String[] {"DELETE FROM reservations WHERE budget_id = ?", "DELETE FROM budgets WHERE id = ?"}) {
+                PreparedStatement ps = db.statement(sql);
+                ps.setString(1, id);
+                ps.executeUpdate();
+            }
+            return last;
+        });
+    }
+
+    @Override
     public Future<BudgetState> budget(String id) {
         return reader.submit(db -> existing(db, id).at(clock.instant()));
     }

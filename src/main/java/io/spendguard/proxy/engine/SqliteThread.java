@@ -130,7 +130,7 @@ final class SqliteThread {
         for (int i = 0; i < batch.size(); i++) {
             try {
                 results[i] = batch.get(i).op().run(this);
-            } catch (LedgerException | IllegalArgumentException e) {
+            } catch (LedgerException | IllegalArgumentException | IllegalStateException e) {
                 refusals[i] = e;
             }
         }

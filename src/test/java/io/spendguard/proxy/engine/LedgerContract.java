@@ -468,4 +468,21 @@ abstract class LedgerContract {
         assertThat(second.outcome()).isEqualTo(IdempotencyStore.Outcome.GO);
         assertThat(second.attempt()).isNotEqualTo(first.attempt());
     }
+
+    @Test
+    void budgetIsDeletedOnlyOnceNothingIsHeldAgainstIt() {
+        put("b", 1000, "none");
+        reserve("b", "r1", 100);
+
+        assertThat(failureKind(ledger.deleteBudget("ghost"))).isEqualTo(LedgerException.Kind.UNKNOWN_BUDGET);
+        try {
+            await(ledger.deleteBudget("b"));
+            throw new AssertionError("a budget with an open hold was deleted");
+        } catch (AssertionError e) {
+            assertThat(e.getCause()).isInstanceOf(IllegalStateException.class).hasMessageContaining("100 usd_micros");
+        }
+        await(ledger.commit("r1", 40));
+        assertThat(await(ledger.deleteBudget("b")).committedMicros()).isEqualTo(40);
+        assertThat(failureKind(ledger.budget("b"))).isEqualTo(LedgerException.Kind.UNKNOWN_BUDGET);
+    }
 }

@@ -72,6 +72,11 @@ class SidecarFailureProxyTest {
         }
 
         @Override
+        public Future<BudgetState> deleteBudget(String id) {
+            return inner.deleteBudget(id);
+        }
+
+        @Override
         public Future<Void> forwarded(String reservationId) {
             return inner.forwarded(reservationId);
         }
