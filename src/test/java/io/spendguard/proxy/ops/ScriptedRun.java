@@ -17,6 +17,7 @@ final class ScriptedRun {
     static final String CONFIG = """
             listen: { host: 127.0.0.1, port: 0 }
             admin: { host: 127.0.0.1, port: 0 }
+            ledger: { kind: memory }
             gate: { timeout_ms: 2000 }
             providers:
               openai: { base_url: "MOCK_URL", api_key: "", timeout_ms: 5000 }
