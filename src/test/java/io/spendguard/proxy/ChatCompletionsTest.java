@@ -10,8 +10,6 @@ import io.spendguard.proxy.provider.OpenAiChat;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
@@ -109,21 +107,7 @@ class ChatCompletionsTest extends HarnessTest {
     void letsExactlyTheCallsThatFitThroughWhenOneHundredArriveAtOnce() throws Exception {
         long claim = claim(BODY);
         h = start(ProxyHarness.config(claim * 10 + claim / 2, "", ""));
-        List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
-        for (int i = 0; i < 100; i++) {
-            // The mock bills every call its full claim, so a finished call never frees room for a late one.
-            calls.add(h.http.sendAsync(h.chatRequest(BODY, "x-mock-latency-ms", "300", "x-mock-output-tokens", "50"),
-                    HttpResponse.BodyHandlers.ofString()));
-        }
-        long ok = 0;
-        long refused = 0;
-        for (CompletableFuture<HttpResponse<String>> c : calls) {
-            int status = c.join().statusCode();
-            ok += status == 200 ? 1 : 0;
-            refused += status == 402 ? 1 : 0;
-        }
-        assertThat(ok).isEqualTo(10);
-        assertThat(refused).isEqualTo(90);
+        assertThat(h.concurrentChats(100, BODY)).isEqualTo(java.util.Map.of(200, 10L, 402, 90L));
         assertThat(h.mock.served()).isEqualTo(10);
         h.assertSettled(10, "default");
         assertThat(h.budget("default").committedMicros()).isEqualTo(claim * 10);

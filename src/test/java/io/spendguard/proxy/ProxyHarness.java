@@ -255,6 +255,21 @@ public final class ProxyHarness implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends {@code calls} chat completions at once, each billed its full claim by the mock (so a
+     * finished call never frees room for a late one), and counts the replies by status.
+     */
+    public java.util.Map<Integer, Long> concurrentChats(int calls, String body) {
+        java.util.List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> sent = new java.util.ArrayList<>();
+        for (int i = 0; i < calls; i++) {
+            sent.add(http.sendAsync(chatRequest(body, "x-mock-latency-ms", "300", "x-mock-output-tokens", "50"),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        java.util.Map<Integer, Long> byStatus = new java.util.TreeMap<>();
+        sent.forEach(c -> byStatus.merge(c.join().statusCode(), 1L, Long::sum));
+        return byStatus;
+    }
+
     /** Asserts the ledger holds nothing and every settlement landed exactly {@code count} times, none failing. */
     public void assertSettled(double count, String budgetId) throws Exception {
         await(count + " settlement(s)", () -> settlements() >= count);

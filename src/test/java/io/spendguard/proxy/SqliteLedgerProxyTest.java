@@ -9,9 +9,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,21 +28,7 @@ class SqliteLedgerProxyTest extends HarnessTest {
     void twoHundredConcurrentCallsLetExactlyTheOnesThatFitThrough() throws Exception {
         long claim = ChatCompletionsTest.claim(BODY);
         h = start(config(claim * 20 + claim / 2));
-        List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
-        for (int i = 0; i < 200; i++) {
-            // Every call is billed its full claim, so a finished call never frees room for a late one.
-            calls.add(h.http.sendAsync(h.chatRequest(BODY, "x-mock-latency-ms", "200", "x-mock-output-tokens", "50"),
-                    HttpResponse.BodyHandlers.ofString()));
-        }
-        long ok = 0;
-        long refused = 0;
-        for (CompletableFuture<HttpResponse<String>> c : calls) {
-            int status = c.join().statusCode();
-            ok += status == 200 ? 1 : 0;
-            refused += status == 402 ? 1 : 0;
-        }
-        assertThat(ok).isEqualTo(20);
-        assertThat(refused).isEqualTo(180);
+        assertThat(h.concurrentChats(200, BODY)).isEqualTo(java.util.Map.of(200, 20L, 402, 180L));
         assertThat(h.mock.served()).isEqualTo(20);
         h.assertSettled(20, "default");
         assertThat(h.budget("default").committedMicros()).isEqualTo(claim * 20);
