@@ -62,16 +62,16 @@ class SqliteCrashTest {
         return """
                 listen: { host: 127.0.0.1, port: 0 }
                 admin: { host: 127.0.0.1, port: 0 }
-                ledger: { kind: sqlite, path: ledger.db, reservation_ttl_ms: 8000, sweep_interval_ms: 250 }
+                ledger: { kind: sqlite, path: "%s", reservation_ttl_ms: 8000, sweep_interval_ms: 250 }
                 providers:
                   openai: { base_url: "http://127.0.0.1:%d", api_key: "sk-test", timeout_ms: 5000 }
-                pricing: pricing.yaml
+                pricing: "%s"
                 budgets:
                   - { id: default, limit_usd: %s, window: monthly, default: true }
-                """.formatted(mock.port(), java.math.BigDecimal.valueOf(LIMIT_MICROS, 6).toPlainString());
+                """.formatted(dir.resolve("ledger.db"), mock.port(), dir.resolve("pricing.yaml"), java.math.BigDecimal.valueOf(LIMIT_MICROS, 6).toPlainString());
     }
 
-    private HttpRequest chat(ServedProxy proxy, String... headers) {
+    private HttpRequest chat(ProxyProcess proxy, String... headers) {
         HttpRequest.Builder b = HttpRequest.newBuilder(proxy.uri("/v1/chat/completions")).timeout(Duration.ofSeconds(20))
                 .header("content-type", "application/json").POST(HttpRequest.BodyPublishers.ofString(BODY));
         for (int i = 0; i < headers.length; i += 2) {
@@ -80,14 +80,14 @@ class SqliteCrashTest {
         return b.build();
     }
 
-    private JsonObject budget(ServedProxy proxy) throws Exception {
+    private JsonObject budget(ProxyProcess proxy) throws Exception {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(proxy.admin("/v1/budgets/default")).timeout(Duration.ofSeconds(10))
                 .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(200);
         return new JsonObject(r.body());
     }
 
-    private long reserved(ServedProxy proxy) {
+    private long reserved(ProxyProcess proxy) {
         try {
             return budget(proxy).getLong("reserved_usd_micros");
         } catch (Exception e) {
@@ -114,7 +114,7 @@ class SqliteCrashTest {
 
     @Test
     void killedMidTrafficTheLedgerStillHoldsEveryCostThatWasReplied() throws Exception {
-        ServedProxy first = ServedProxy.start(dir, config());
+        ProxyProcess first = ProxyProcess.start(dir, "proxy", config());
         HttpResponse<String> kept = http.send(chat(first, "Idempotency-Key", "crash-k1"), HttpResponse.BodyHandlers.ofString());
         assertThat(kept.statusCode()).isEqualTo(200);
 
@@ -142,7 +142,7 @@ class SqliteCrashTest {
         killed.set(true);
         CompletableFuture.allOf(clients.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
 
-        try (ServedProxy second = ServedProxy.start(dir, config())) {
+        try (ProxyProcess second = first.restart()) {
             Map<String, Object[]> ledger = reservations();
             for (Map.Entry<String, Long> r : replied.entrySet()) {
                 assertThat(ledger.get("res_" + r.getKey())).as("the reply to decision %s was paid for", r.getKey())
