@@ -8,6 +8,7 @@ import io.spendguard.proxy.engine.Ledger;
 import io.spendguard.proxy.engine.MemoryLedger;
 import io.spendguard.proxy.engine.PostgresLedger;
 import io.spendguard.proxy.engine.SqliteLedger;
+import io.spendguard.proxy.engine.audit.AuditChain;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -31,9 +32,9 @@ public class LedgerBench {
         Clock clock = Clock.systemUTC();
         Ledger ledger = switch (kind) {
             case "memory" -> new MemoryLedger(clock);
-            case "sqlite" -> SqliteLedger.open(vertx, Path.of(arg(a, "--path", "/tmp/spendguard-bench/ledger.db")), clock)
+            case "sqlite" -> SqliteLedger.open(vertx, Path.of(arg(a, "--path", "/tmp/spendguard-bench/ledger.db")), clock, AuditChain.ephemeral(clock))
                     .await(10, TimeUnit.SECONDS);
-            case "postgres" -> PostgresLedger.open(vertx, arg(a, "--url", ""), Integer.parseInt(arg(a, "--pool", "8")), clock)
+            case "postgres" -> PostgresLedger.open(vertx, arg(a, "--url", ""), Integer.parseInt(arg(a, "--pool", "8")), clock, AuditChain.ephemeral(clock))
                     .await(10, TimeUnit.SECONDS);
             default -> throw new IllegalArgumentException("--kind: " + kind + " (expected memory, sqlite or postgres)");
         };

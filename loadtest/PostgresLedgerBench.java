@@ -6,6 +6,7 @@
 import io.spendguard.proxy.engine.BudgetSpec;
 import io.spendguard.proxy.engine.Ledger;
 import io.spendguard.proxy.engine.PostgresLedger;
+import io.spendguard.proxy.engine.audit.AuditChain;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -33,7 +34,7 @@ public class PostgresLedgerBench {
         var admin = PgBuilder.client().connectingTo(PgConnectOptions.fromUri(server)).using(vertx).build();
         admin.query("CREATE SCHEMA " + schema).execute().await(30, TimeUnit.SECONDS);
         String url = server + (server.contains("?") ? "&" : "?") + "search_path=" + schema;
-        Ledger ledger = PostgresLedger.open(vertx, url, pool, Clock.systemUTC()).await(30, TimeUnit.SECONDS);
+        Ledger ledger = PostgresLedger.open(vertx, url, pool, Clock.systemUTC(), AuditChain.ephemeral(Clock.systemUTC())).await(30, TimeUnit.SECONDS);
         try {
             for (int i = 0; i < 1000; i++) {
                 ledger.putBudget(new BudgetSpec("b" + i, Long.MAX_VALUE / 4, "none", "UTC", null, false)).await(30, TimeUnit.SECONDS);

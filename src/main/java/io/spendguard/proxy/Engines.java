@@ -2,6 +2,7 @@ package io.spendguard.proxy;
 
 import io.spendguard.proxy.config.ContractsWatcher;
 import io.spendguard.proxy.config.ProxyConfig;
+import io.spendguard.proxy.config.ProxyConfig.AuditConfig;
 import io.spendguard.proxy.config.ProxyConfig.BudgetConfig;
 import io.spendguard.proxy.config.ProxyConfig.LedgerConfig;
 import io.spendguard.proxy.engine.Approvals;
@@ -11,6 +12,8 @@ import io.spendguard.proxy.engine.MemoryLedger;
 import io.spendguard.proxy.engine.PostgresLedger;
 import io.spendguard.proxy.engine.SqliteLedger;
 import io.spendguard.proxy.engine.Sweeper;
+import io.spendguard.proxy.engine.audit.AuditChain;
+import io.spendguard.proxy.engine.audit.AuditSigner;
 import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -38,7 +41,7 @@ final class Engines {
 
     static Future<Running> start(Vertx vertx, ProxyConfig config, Clock clock, boolean forwardedOnGrant, ProxyMetrics metrics) {
         ContractsWatcher contracts = new ContractsWatcher(vertx, config.contracts(), metrics, ContractsWatcher.DEFAULT_POLL_MS);
-        return contracts.start().compose(v -> open(vertx, config.ledger(), clock)).compose(ledger -> {
+        return contracts.start().compose(v -> open(vertx, config, clock)).compose(ledger -> {
             Engine engine = new Engine(ledger, new Approvals(clock, config.approvalTtl()), clock, reservationTtl(config), contracts,
                     forwardedOnGrant);
             Future<Void> budgets = engine.init();
@@ -56,13 +59,21 @@ final class Engines {
         }).onFailure(e -> contracts.close());
     }
 
-    static Future<Ledger> open(Vertx vertx, LedgerConfig config, Clock clock) {
-        return switch (config.kind()) {
-            case "memory" -> Future.succeededFuture(new MemoryLedger(clock));
-            case "sqlite" -> SqliteLedger.open(vertx, Path.of(config.path()), clock).map(l -> l);
-            case "postgres" -> PostgresLedger.open(vertx, config.url(), config.poolSize(), clock).map(l -> l);
-            default -> Future.failedFuture(new IllegalStateException("ledger.kind: " + config.kind() + " is not available"));
-        };
+    /** Opens the configured ledger, its audit chain signed with the configured key. */
+    static Future<Ledger> open(Vertx vertx, ProxyConfig config, Clock clock) {
+        LedgerConfig ledger = config.ledger();
+        return vertx.executeBlocking(() -> chain(config.audit(), clock)).compose(chain -> switch (ledger.kind()) {
+            case "memory" -> Future.succeededFuture(new MemoryLedger(clock, chain));
+            case "sqlite" -> SqliteLedger.open(vertx, Path.of(ledger.path()), clock, chain).map(l -> l);
+            case "postgres" -> PostgresLedger.open(vertx, ledger.url(), ledger.poolSize(), clock, chain).map(l -> l);
+            default -> Future.failedFuture(new IllegalStateException("ledger.kind: " + ledger.kind() + " is not available"));
+        });
+    }
+
+    /** The signing key (read, or generated on first start) and the earlier keys still trusted. */
+    static AuditChain chain(AuditConfig audit, Clock clock) {
+        AuditSigner signer = audit.signingKey() == null ? AuditSigner.ephemeral() : AuditSigner.load(audit.signingKey());
+        return new AuditChain(signer, clock, audit.trustedKeys().stream().map(AuditSigner::readPublic).toList());
     }
 
     /** How long an unsettled hold lives: configured, or the longest provider timeout plus five minutes. */

@@ -18,7 +18,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
-/** The command line: {@code demo}, {@code serve --config FILE}, {@code mock-provider --port N}. */
+/**
+ * The command line: {@code demo}, {@code serve --config FILE}, {@code sidecar --config FILE},
+ * {@code mock-provider --port N}, {@code audit verify|export --config FILE}.
+ */
 public final class Main {
     private static final String USAGE = """
             usage: spendguard-proxy <command> [options]
@@ -26,6 +29,9 @@ public final class Main {
               serve --config FILE           run the proxy from a config file
               sidecar --config FILE         serve the engine over the SpendGuard sidecar protocol [--socket PATH] [--drain-seconds N]
               mock-provider --port N        a fake OpenAI server [--host H] [--latency-ms N] [--chunk-delay-ms N] [--output-tokens N]
+              audit verify --config FILE    recompute the audit chain and its signatures (exit 0: intact, 1: not)
+              audit export --config FILE    the audit records as CloudEvents JSON lines [--out PATH] [--since SEQ]
+              audit keygen --out PATH       a new audit signing key file (0600) for replicas sharing a ledger
             """;
 
     private Main() { }
@@ -44,6 +50,7 @@ public final class Main {
                 case "serve" -> serve(option(rest, "--config", "config/spendguard.yaml"));
                 case "sidecar" -> SidecarCommand.run(rest);
                 case "mock-provider" -> mockProvider(rest);
+                case "audit" -> System.exit(AuditCommand.run(rest, System.out));
                 default -> {
                     System.err.print(USAGE);
                     System.exit(2);

@@ -57,7 +57,8 @@ class ControlPlaneTest extends HarnessTest {
 
     private void refused(String authorization) throws Exception {
         for (String[] route : new String[][] {{"GET", "/v1/budgets"}, {"POST", "/v1/budgets"}, {"DELETE", "/v1/budgets/default"},
-                {"GET", "/v1/approvals"}, {"POST", "/v1/approvals/x/resolve"}, {"GET", "/v1/nothing-here"}}) {
+                {"GET", "/v1/approvals"}, {"POST", "/v1/approvals/x/resolve"}, {"GET", "/v1/audit"}, {"GET", "/v1/audit/verify"},
+                {"GET", "/v1/nothing-here"}}) {
             HttpResponse<String> r = send(route[0], route[1], authorization.isEmpty() ? null : authorization,
                     "{\"id\":\"x\",\"limit_usd_micros\":1}");
             assertThat(r.statusCode()).as(authorization + " → " + route[0] + " " + route[1]).isEqualTo(401);

@@ -19,7 +19,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The control plane on the admin port: budgets ({@link BudgetRoutes}), approvals
- * ({@link ApprovalRoutes}), virtual keys ({@link KeyRoutes}), Prometheus metrics and health. Every
+ * ({@link ApprovalRoutes}), virtual keys ({@link KeyRoutes}), the audit chain ({@link AuditRoutes}),
+ * Prometheus metrics and health. Every change made here is an audit record. Every
  * route but {@code /metrics}, {@code /healthz} and {@code /readyz} needs
  * {@code Authorization: Bearer <admin.token>} when a token is configured (the config refuses a
  * non-loopback admin listener without one); a missing or wrong token is a 401 that never echoes what
@@ -67,7 +68,8 @@ public final class AdminApi {
                     "budgets and approvals live in the sidecar (gate.mode: sidecar): use the sidecar's admin API"));
         } else {
             new BudgetRoutes(engine, metrics).mount(r);
-            new ApprovalRoutes(engine.approvals()).mount(r);
+            new ApprovalRoutes(engine.approvals(), engine.ledger().audit()).mount(r);
+            new AuditRoutes(engine.ledger().audit()).mount(r);
         }
         r.route().last().handler(ctx -> error(ctx, 404, "no route " + ctx.request().method() + " " + ctx.request().path()));
         r.errorHandler(413, ctx -> error(ctx, 413, "the body is larger than 64 KiB"));

@@ -2,6 +2,10 @@ package io.spendguard.proxy.admin;
 
 import io.spendguard.proxy.engine.Approval;
 import io.spendguard.proxy.engine.Approvals;
+import io.spendguard.proxy.engine.audit.AuditEvent;
+import io.spendguard.proxy.engine.audit.AuditLog;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -12,13 +16,16 @@ import java.util.Locale;
  * The approval routes of the admin API: {@code GET /v1/approvals?state=&approver_role=},
  * {@code GET /v1/approvals/{id}} and {@code POST /v1/approvals/{id}/resolve}
  * {@code {decision: approve|deny, reason}} — 409 when the approval is no longer pending (already
- * resolved, used, or expired after {@code approval_ttl}).
+ * resolved, used, or expired after {@code approval_ttl}). A resolution is answered once its audit
+ * record is stored.
  */
 final class ApprovalRoutes {
     private final Approvals approvals;
+    private final AuditLog audit;
 
-    ApprovalRoutes(Approvals approvals) {
+    ApprovalRoutes(Approvals approvals, AuditLog audit) {
         this.approvals = approvals;
+        this.audit = audit;
     }
 
     void mount(Router r) {
@@ -68,8 +75,16 @@ final class ApprovalRoutes {
                     + ", not pending").put("approval", before.toJson()));
             return;
         }
-        approvals.resolve(id, "approve".equals(decision), (String) reason)
-                .ifPresentOrElse(a -> AdminApi.json(ctx, 200, a.toJson()), () -> unknown(ctx));
+        approvals.resolve(id, "approve".equals(decision), (String) reason).ifPresentOrElse(a -> {
+            Map<String, Object> facts = new LinkedHashMap<>();
+            facts.put("approval_id", a.id());
+            facts.put("decision_id", a.decisionId());
+            facts.put("resolution", decision);
+            facts.put("reason", reason);
+            facts.put("approver_role", a.approverRole());
+            facts.put("claim_usd_micros", a.claimMicros());
+            AdminApi.reply(ctx, audit.append(new AuditEvent(AuditEvent.APPROVAL_RESOLVED, a.budgetId(), facts)).map(v -> a.toJson()), 200);
+        }, () -> unknown(ctx));
     }
 
     private static void unknown(RoutingContext ctx) {

@@ -4,6 +4,9 @@ import io.spendguard.proxy.auth.VirtualKey;
 import io.spendguard.proxy.auth.VirtualKeys;
 import io.spendguard.proxy.config.ProxyConfig.KeyConfig;
 import io.spendguard.proxy.engine.Engine;
+import io.spendguard.proxy.engine.audit.AuditEvent;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -14,7 +17,8 @@ import io.vertx.ext.web.RoutingContext;
  * The virtual-key routes of the admin API: {@code POST /v1/keys} makes a key and shows it once;
  * {@code GET /v1/keys}, {@code GET /v1/keys/{id}} list them without the key or its hash;
  * {@code DELETE /v1/keys/{id}} revokes one at once. With {@code auth.mode: passthrough} there are no
- * keys and these routes answer 404.
+ * keys and these routes answer 404. Where this process keeps the budgets (an engine), each creation
+ * and revocation is an audit record naming the key by id, never the key.
  */
 final class KeyRoutes {
     private final VirtualKeys keys;
@@ -36,7 +40,8 @@ final class KeyRoutes {
         r.get("/v1/keys").handler(ctx -> AdminApi.reply(ctx, keys.list().map(list ->
                 new JsonObject().put("data", new JsonArray(list.stream().map(VirtualKey::toJson).toList()))), 200));
         r.get("/v1/keys/:id").handler(ctx -> found(ctx, keys.get(ctx.pathParam("id"))));
-        r.delete("/v1/keys/:id").handler(ctx -> found(ctx, keys.revoke(ctx.pathParam("id"))));
+        r.delete("/v1/keys/:id").handler(ctx -> found(ctx, keys.revoke(ctx.pathParam("id"))
+                .compose(k -> k == null ? Future.succeededFuture(null) : recorded(AuditEvent.KEY_REVOKED, k))));
     }
 
     private void create(RoutingContext ctx) {
@@ -60,12 +65,25 @@ final class KeyRoutes {
             String secret = VirtualKey.newSecret();
             KeyConfig definition = new KeyConfig(draft.id(), draft.name(), draft.tenant(), draft.budgetId(),
                     draft.allowBudgetHeader(), KeyConfig.sha256(secret), KeyConfig.prefix(secret));
-            keys.add(definition, VirtualKeys.ADMIN)
+            keys.add(definition, VirtualKeys.ADMIN).compose(k -> recorded(AuditEvent.KEY_CREATED, k))
                     // The only time the key is ever shown.
                     .onSuccess(k -> AdminApi.json(ctx, 201, k.toJson().put("key", secret)))
                     .onFailure(e -> AdminApi.error(ctx, e instanceof IllegalStateException ? 409 : 500,
                             e instanceof IllegalStateException ? e.getMessage() : "internal error"));
         });
+    }
+
+    /** {@code key} once the audit record of its change is stored (at once when budgets live in the sidecar). */
+    private Future<VirtualKey> recorded(String type, VirtualKey key) {
+        if (engine == null) {
+            return Future.succeededFuture(key);
+        }
+        Map<String, Object> facts = new LinkedHashMap<>();
+        facts.put("key_id", key.id());
+        facts.put("name", key.definition().name());
+        facts.put("tenant", key.tenant());
+        facts.put("source", key.source());
+        return engine.ledger().audit().append(new AuditEvent(type, key.budgetId(), facts)).map(key);
     }
 
     /** The requested key, without its secret yet; throws naming the field at fault. */

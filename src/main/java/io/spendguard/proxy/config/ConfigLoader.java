@@ -1,6 +1,7 @@
 package io.spendguard.proxy.config;
 
 import io.spendguard.proxy.config.ProxyConfig.AdminConfig;
+import io.spendguard.proxy.config.ProxyConfig.AuditConfig;
 import io.spendguard.proxy.config.ProxyConfig.AuthConfig;
 import io.spendguard.proxy.config.ProxyConfig.BudgetConfig;
 import io.spendguard.proxy.engine.BudgetSpec;
@@ -61,15 +62,17 @@ public final class ConfigLoader {
     public static ProxyConfig parse(String yaml, Function<String, String> env, String source) {
         ConfigNode root = ConfigNode.parse(yaml, env, source).only(
                 "listen", "admin", "gate", "ledger", "providers", "pricing", "auth", "budgets", "estimation", "limits",
-                "contracts", "approval_ttl", "shutdown");
+                "contracts", "approval_ttl", "shutdown", "audit");
         ConfigNode admin = root.child("admin").only("host", "port", "token");
         AdminConfig adminConfig = new AdminConfig(endpoint(admin, "127.0.0.1", 8081), admin.string("token", ""));
         ConfigNode providers = root.child("providers").only("openai", "anthropic");
+        LedgerConfig ledger = ledger(root.child("ledger"));
         return new ProxyConfig(
                 endpoint(root.child("listen").only("host", "port"), "0.0.0.0", 8080),
                 adminConfig,
                 gate(root.child("gate")),
-                ledger(root.child("ledger")),
+                ledger,
+                audit(root.child("audit"), ledger),
                 provider(providers.child("openai"), "openai", "https://api.openai.com"),
                 provider(providers.child("anthropic"), "anthropic", "https://api.anthropic.com"),
                 Path.of(root.string("pricing", "config/pricing.yaml")),
@@ -109,6 +112,21 @@ public final class ConfigLoader {
         }
         return new LedgerConfig(kind, n.string("path", "data/spendguard.db"), url, n.intAtLeast("pool_size", 8, 1),
                 n.longAtLeast("reservation_ttl_ms", 0, 0), n.longAtLeast("sweep_interval_ms", 5000, 10));
+    }
+
+    /**
+     * The audit signing key: as configured (empty: not configured), else beside the SQLite file, else {@code data/} for
+     * PostgreSQL; the memory ledger's chain is signed with a key of the process's own unless one is set.
+     */
+    private static AuditConfig audit(ConfigNode n, LedgerConfig ledger) {
+        n.only("signing_key", "trusted_keys");
+        String key = n.string("signing_key", "");
+        Path signingKey = !key.isBlank() ? Path.of(key) : switch (ledger.kind()) {
+            case "sqlite" -> Path.of(ledger.path()).resolveSibling("audit-signing.key");
+            case "postgres" -> Path.of("data", "audit-signing.key");
+            default -> null;
+        };
+        return new AuditConfig(signingKey, n.strings("trusted_keys").stream().map(Path::of).toList());
     }
 
     private static ProviderConfig provider(ConfigNode n, String name, String defaultUrl) {

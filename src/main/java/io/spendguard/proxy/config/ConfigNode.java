@@ -156,6 +156,27 @@ public final class ConfigNode {
         return out;
     }
 
+    /** A list of scalars (e.g. file paths) as strings; absent: empty. */
+    public List<String> strings(String key) {
+        Object v = map.get(key);
+        if (v == null) {
+            return List.of();
+        }
+        if (!(v instanceof Collection)) {
+            throw new ConfigException(path(key) + ": expected a list");
+        }
+        List<String> out = new ArrayList<>();
+        int i = 0;
+        for (Object item : (Collection<?>) v) {
+            if (item == null || item instanceof Map || item instanceof Collection) {
+                throw new ConfigException(path(key) + "[" + i + "]: expected a string");
+            }
+            out.add(item.toString());
+            i++;
+        }
+        return out;
+    }
+
     /** Child mappings keyed by name (e.g. {@code models:}), in file order. */
     public Map<String, ConfigNode> children() {
         Map<String, ConfigNode> out = new LinkedHashMap<>();

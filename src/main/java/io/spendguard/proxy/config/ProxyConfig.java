@@ -23,6 +23,7 @@ public record ProxyConfig(
         AdminConfig admin,
         GateConfig gate,
         LedgerConfig ledger,
+        AuditConfig audit,
         ProviderConfig openai,
         ProviderConfig anthropic,
         Path pricing,
@@ -167,6 +168,17 @@ public record ProxyConfig(
                 default -> "";
             };
             return "LedgerConfig[" + kind + where + "]";
+        }
+    }
+
+    /**
+     * The audit chain's signing key file ({@code audit.signing_key}; null: a key of this process's own,
+     * for the memory ledger) and the public keys of earlier signing keys a verifier still trusts
+     * ({@code audit.trusted_keys}).
+     */
+    public record AuditConfig(Path signingKey, List<Path> trustedKeys) {
+        public AuditConfig {
+            trustedKeys = List.copyOf(trustedKeys);
         }
     }
 

@@ -10,12 +10,14 @@ package io.spendguard.proxy.engine;
  * Contract rules also see whether the call streams, the output limit the request itself sets (null:
  * none) and the tenant (the virtual key's; null: the gate's own, {@value #DEFAULT_TENANT} embedded).
  * {@code traceparent} / {@code tracestate} are the client's W3C trace headers (null when none), passed
- * on to the sidecar as the decision's trace context.
+ * on to the sidecar as the decision's trace context. {@code keyId} is the virtual key's id (null:
+ * none), for the audit record.
  */
 public record DecisionRequest(String decisionId, String budgetId, long claimMicros, String model, String requestHash,
                               String runId, String approvalId, String idempotencyKey, long inputTokens,
                               long outputTokens, String pricingVersion, boolean mutated, boolean stream,
-                              Integer maxOutputTokens, String tenant, String traceparent, String tracestate) {
+                              Integer maxOutputTokens, String tenant, String traceparent, String tracestate,
+                              String keyId) {
     /** The tenant rules see when a call names none. */
     public static final String DEFAULT_TENANT = "default";
 
@@ -24,7 +26,7 @@ public record DecisionRequest(String decisionId, String budgetId, long claimMicr
                            String runId, String approvalId, String idempotencyKey, long inputTokens,
                            long outputTokens, String pricingVersion, boolean mutated) {
         this(decisionId, budgetId, claimMicros, model, requestHash, runId, approvalId, idempotencyKey, inputTokens, outputTokens,
-                pricingVersion, mutated, false, null, null, null, null);
+                pricingVersion, mutated, false, null, null, null, null, null);
     }
 
     /** The same call after its DEGRADE mutation was applied, with the claim re-estimated for it. */
@@ -36,6 +38,7 @@ public record DecisionRequest(String decisionId, String budgetId, long claimMicr
     public DecisionRequest mutated(Mutation applied, long newClaimMicros, long newInputTokens, long newOutputTokens) {
         return new DecisionRequest(decisionId, budgetId, newClaimMicros, applied.model() != null ? applied.model() : model,
                 requestHash, runId, approvalId, idempotencyKey, newInputTokens, newOutputTokens, pricingVersion, true, stream,
-                applied.maxOutputTokens() != null ? applied.maxOutputTokens() : maxOutputTokens, tenant, traceparent, tracestate);
+                applied.maxOutputTokens() != null ? applied.maxOutputTokens() : maxOutputTokens, tenant, traceparent, tracestate,
+                keyId);
     }
 }

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -96,7 +97,7 @@ public final class Engine {
     public Future<Decision> decide(DecisionRequest request) {
         String budgetId = request.budgetId() != null ? request.budgetId() : defaultBudgetId;
         if (budgetId == null) {
-            return Future.succeededFuture(refusal(Outcome.STOP, request, null, 0, List.of(NO_BUDGET), null, null));
+            return recorded(request, refusal(Outcome.STOP, request, null, 0, List.of(NO_BUDGET), null, null));
         }
         Future<BudgetState> budget = ledger.budget(budgetId).recover(e -> Future.failedFuture(
                 e instanceof LedgerException le && le.kind() == LedgerException.Kind.UNKNOWN_BUDGET
@@ -118,21 +119,26 @@ public final class Engine {
                 : first;
         String budgetId = state.spec().id();
         return switch (v.outcome()) {
-            case CONTINUE -> reserve(request, budgetId).map(d -> d.withRules(v.matchedRuleIds(), null, null));
-            case DEGRADE -> Future.succeededFuture(new Decision(Outcome.DEGRADE, request.decisionId(), budgetId, null,
+            case CONTINUE -> reserve(request, budgetId, v.matchedRuleIds());
+            case DEGRADE -> recorded(request, new Decision(Outcome.DEGRADE, request.decisionId(), budgetId, null,
                     request.claimMicros(), 0, state.remainingMicros(), v.reasonCodes(), null, null, v.mutation(),
                     v.matchedRuleIds(), null, null));
             case REQUIRE_APPROVAL -> {
                 Approval a = approvals.request(request.decisionId(), budgetId, request.model(), request.claimMicros(),
                         request.requestHash(), v.approverRole());
-                yield Future.succeededFuture(refusal(Outcome.REQUIRE_APPROVAL, request, budgetId, state.remainingMicros(),
+                yield recorded(request, refusal(Outcome.REQUIRE_APPROVAL, request, budgetId, state.remainingMicros(),
                         v.reasonCodes(), a.id(), null).withRules(v.matchedRuleIds(), a.approverRole(), a.expiresAt()));
             }
             // only an exhausted budget frees up at the window reset; a rule's refusal does not
-            default -> Future.succeededFuture(refusal(v.outcome(), request, budgetId, state.remainingMicros(), v.reasonCodes(), null,
+            default -> recorded(request, refusal(v.outcome(), request, budgetId, state.remainingMicros(), v.reasonCodes(), null,
                     v.reasonCodes().contains(BUDGET_EXHAUSTED) ? state.window().secondsToReset(clock.instant()) : null)
                     .withRules(v.matchedRuleIds(), null, null));
         };
+    }
+
+    /** A decision that changes no ledger row, once its audit record is stored. */
+    private Future<Decision> recorded(DecisionRequest request, Decision decision) {
+        return ledger.audit().append(AuditEvents.decision(request, decision)).map(decision);
     }
 
     /**
@@ -166,7 +172,7 @@ public final class Engine {
         }
         switch (a.state()) {
             case PENDING -> {
-                return Future.succeededFuture(refusal(Outcome.REQUIRE_APPROVAL, request, a.budgetId(), 0,
+                return recorded(request, refusal(Outcome.REQUIRE_APPROVAL, request, a.budgetId(), 0,
                         List.of(APPROVAL_REQUIRED), a.id(), null).withRules(List.of(), a.approverRole(), a.expiresAt()));
             }
             case DENIED -> throw ProxyError.APPROVAL_DENIED.exception("Approval '" + a.id() + "' was denied"
@@ -178,22 +184,24 @@ public final class Engine {
         if (!approvals.consume(a.id())) {
             throw ProxyError.APPROVAL_CONSUMED.exception("Approval '" + a.id() + "' has already been used.");
         }
-        return reserve(request, a.budgetId()).onComplete(d -> {
+        return reserve(request, a.budgetId(), List.of()).onComplete(d -> {
             if (d.failed() || !d.result().outcome().admits()) {
                 approvals.unconsume(a.id());
             }
         });
     }
 
-    private Future<Decision> reserve(DecisionRequest request, String budgetId) {
+    /** Holds the claim; the decision (CONTINUE, or STOP if it no longer fits) is recorded in the ledger's transaction. */
+    private Future<Decision> reserve(DecisionRequest request, String budgetId, List<String> matchedRuleIds) {
         // Derived from the decision id, so a retried decision (same ids) finds its hold instead of taking another.
         String reservationId = "res_" + request.decisionId();
         Instant expires = clock.instant().plus(reservationTtl);
-        return ledger.reserve(new Ledger.Reservation(reservationId, budgetId, request.claimMicros(), expires, forwardedOnGrant))
-                .map(hold -> hold.granted()
+        Function<Ledger.Hold, Decision> decision = hold -> (hold.granted()
                 ? new Decision(Outcome.CONTINUE, request.decisionId(), budgetId, reservationId, request.claimMicros(),
                         request.claimMicros(), hold.budget().remainingMicros(), List.of(), request.approvalId(), null, null)
-                : stop(request, hold.budget()));
+                : stop(request, hold.budget())).withRules(matchedRuleIds, null, null);
+        return ledger.reserve(new Ledger.Reservation(reservationId, budgetId, request.claimMicros(), expires, forwardedOnGrant,
+                hold -> AuditEvents.decision(request, decision.apply(hold)))).map(decision);
     }
 
     private Decision stop(DecisionRequest request, BudgetState state) {

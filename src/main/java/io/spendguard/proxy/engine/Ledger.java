@@ -1,8 +1,11 @@
 package io.spendguard.proxy.engine;
 
+import io.spendguard.proxy.engine.audit.AuditEvent;
+import io.spendguard.proxy.engine.audit.AuditLog;
 import io.vertx.core.Future;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * Where holds and spend live ({@code ledger.kind}: memory, sqlite, postgres). Every mutation is
@@ -10,7 +13,10 @@ import java.util.List;
  * {@code committed + reserved + amount <= limit}, with no read-then-write race between callers, in
  * one process or many. A reservation is settled once: a second commit or release fails with
  * {@link LedgerException.Kind#RESERVATION_STATE_CONFLICT}. Durable backends acknowledge a change
- * only once it is on disk.
+ * only once it is on disk. Every change writes its audit record ({@link #audit}) in the same
+ * transaction: a reservation the record its {@link Reservation#audit} makes of the outcome, a
+ * settlement or expiry a {@code commit}, {@code release} or {@code expire} record, a budget change a
+ * {@code budget.put} or {@code budget.delete} record.
  */
 public interface Ledger {
 
@@ -65,19 +71,34 @@ public interface Ledger {
     /** The idempotency records kept beside the ledger (durable where the ledger is). */
     IdempotencyStore idempotency();
 
+    /** The audit chain kept beside the ledger, written in the ledger's transactions. */
+    AuditLog audit();
+
     /** Closes connections; pending operations finish first. */
     Future<Void> close();
 
     /**
      * One hold to take: its id, budget, amount in µUSD, when it expires if never settled, and whether
      * the call counts as forwarded from the start (a caller that cannot see forwarding, such as the
-     * sidecar protocol, says true).
+     * sidecar protocol, says true), and the audit record to write of the outcome (for the engine, its
+     * decision; a retried reservation that finds its hold writes none).
      */
-    record Reservation(String id, String budgetId, long amountMicros, Instant expiresAt, boolean forwarded) {
+    record Reservation(String id, String budgetId, long amountMicros, Instant expiresAt, boolean forwarded,
+                       Function<Hold, AuditEvent> audit) {
         public Reservation {
             if (amountMicros < 0) {
                 throw new IllegalArgumentException("amount: " + amountMicros + " (expected: >= 0)");
             }
+        }
+
+        /** A reservation recorded as a bare CONTINUE or STOP decision. */
+        public Reservation(String id, String budgetId, long amountMicros, Instant expiresAt, boolean forwarded) {
+            this(id, budgetId, amountMicros, expiresAt, forwarded, null);
+        }
+
+        /** The record of this reservation's outcome. */
+        AuditEvent auditOf(Hold hold) {
+            return audit != null ? audit.apply(hold) : AuditEvents.reservation(this, hold);
         }
     }
 

@@ -2,6 +2,10 @@ package io.spendguard.proxy.engine;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.spendguard.proxy.engine.audit.AuditChain;
+import io.spendguard.proxy.engine.audit.AuditEvent;
+import io.spendguard.proxy.engine.audit.AuditLog;
+import io.spendguard.proxy.engine.audit.MemoryAudit;
 import io.vertx.core.Future;
 import java.time.Clock;
 import java.time.Instant;
@@ -15,7 +19,8 @@ import java.util.Map;
 /**
  * The in-process ledger: one lock around small in-memory maps, so reservation is atomic across
  * event loops. Spend resets when a budget's window rolls over. Forgets everything on restart (tests,
- * demo); durable backends implement the same {@link Ledger} contract.
+ * demo); durable backends implement the same {@link Ledger} contract. Its audit chain is kept in
+ * memory too ({@link MemoryAudit}), each change's records queued under the same lock.
  */
 public final class MemoryLedger implements Ledger {
     private final Clock clock;
@@ -23,8 +28,20 @@ public final class MemoryLedger implements Ledger {
     private final Map<String, Held> holds = new HashMap<>();
     private final IdempotencyStore idempotency = new MemoryIdempotency(Duration.ofMinutes(10), 64L * 1024 * 1024);
 
+    private final MemoryAudit audit;
+
+    /** A ledger whose audit chain is signed with a key that lives as long as the process. */
     public MemoryLedger(Clock clock) {
+        this(clock, AuditChain.ephemeral(clock));
+    }
+
+    public MemoryLedger(Clock clock, AuditChain chain) {
         this.clock = clock;
+        this.audit = new MemoryAudit(chain, MemoryAudit.DEFAULT_CAPACITY);
+    }
+
+    private void record(AuditEvent event) {
+        audit.enqueue(List.of(event));
     }
 
     private static final class Account {
@@ -65,6 +82,7 @@ public final class MemoryLedger implements Ledger {
                 a.window = BudgetWindow.of(spec.window(), spec.timezone(), clock.instant());
             }
         }
+        record(AuditEvents.budgetPut(spec));
         return Future.succeededFuture(state(a));
     }
 
@@ -95,7 +113,9 @@ public final class MemoryLedger implements Ledger {
             return Future.failedFuture(Ledger.stillHeld(id, a.reserved));
         }
         accounts.remove(id);
-        return Future.succeededFuture(state(a));
+        BudgetState last = state(a);
+        record(AuditEvents.budgetDeleted(last));
+        return Future.succeededFuture(last);
     }
 
     @Override
@@ -113,12 +133,16 @@ public final class MemoryLedger implements Ledger {
             return Future.failedFuture(new LedgerException(LedgerException.Kind.DUPLICATE_RESERVATION, "reservation exists: " + r.id()));
         }
         roll(a);
+        Hold hold;
         if (a.committed + a.reserved + r.amountMicros() > a.spec.limitMicros()) {
-            return Future.succeededFuture(new Hold(false, state(a)));
+            hold = new Hold(false, state(a));
+        } else {
+            a.reserved += r.amountMicros();
+            holds.put(r.id(), new Held(r));
+            hold = new Hold(true, state(a));
         }
-        a.reserved += r.amountMicros();
-        holds.put(r.id(), new Held(r));
-        return Future.succeededFuture(new Hold(true, state(a)));
+        record(r.auditOf(hold));
+        return Future.succeededFuture(hold);
     }
 
     @Override
@@ -134,15 +158,15 @@ public final class MemoryLedger implements Ledger {
 
     @Override
     public synchronized Future<Settled> commit(String reservationId, long amount) {
-        return settle(reservationId, Math.max(0, amount));
+        return settle(reservationId, Math.max(0, amount), AuditEvent.COMMIT);
     }
 
     @Override
     public synchronized Future<Settled> release(String reservationId) {
-        return settle(reservationId, 0);
+        return settle(reservationId, 0, AuditEvent.RELEASE);
     }
 
-    private Future<Settled> settle(String reservationId, long spend) {
+    private Future<Settled> settle(String reservationId, long spend, String type) {
         Held h = holds.remove(reservationId);
         if (h == null) {
             return Future.failedFuture(new LedgerException(LedgerException.Kind.RESERVATION_STATE_CONFLICT,
@@ -154,7 +178,9 @@ public final class MemoryLedger implements Ledger {
         roll(a);
         a.reserved -= amount;
         a.committed += spend;
-        return Future.succeededFuture(new Settled(reservationId, amount, spend, Math.max(0, spend - amount), state(a)));
+        BudgetState after = state(a);
+        record(AuditEvents.settled(type, reservationId, a.spec.id(), amount, spend, after));
+        return Future.succeededFuture(new Settled(reservationId, amount, spend, Math.max(0, spend - amount), after));
     }
 
     @Override
@@ -173,6 +199,8 @@ public final class MemoryLedger implements Ledger {
             if (h.forwarded) {
                 a.committed += h.reservation.amountMicros();
             }
+            record(AuditEvents.settled(AuditEvent.EXPIRE, h.reservation.id(), a.spec.id(), h.reservation.amountMicros(),
+                    h.forwarded ? h.reservation.amountMicros() : 0, state(a)));
             out.add(new Expired(h.reservation.id(), h.reservation.budgetId(), h.reservation.amountMicros(), h.forwarded));
         }
         return Future.succeededFuture(out);
@@ -181,6 +209,11 @@ public final class MemoryLedger implements Ledger {
     @Override
     public IdempotencyStore idempotency() {
         return idempotency;
+    }
+
+    @Override
+    public AuditLog audit() {
+        return audit;
     }
 
     @Override

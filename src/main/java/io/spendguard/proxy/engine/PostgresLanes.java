@@ -1,5 +1,6 @@
 package io.spendguard.proxy.engine;
 
+import io.spendguard.proxy.engine.audit.AuditEvent;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -12,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import java.util.logging.Logger;
 
 /**
@@ -24,7 +26,8 @@ import java.util.logging.Logger;
  * that commit. Every transaction locks exactly one budget row, before any reservation row of that
  * budget, so transactions from many processes serialise on the row and cannot deadlock. A batch
  * that fails is re-run one operation per transaction, so one bad operation cannot fail its
- * neighbours.
+ * neighbours. The audit events the operations of a transaction record are written by its
+ * {@link AuditWriter} after them, in that transaction; a refused operation's events are dropped.
  *
  * @param <L> what {@code lock} read from the locked row (null: no such row)
  */
@@ -32,9 +35,17 @@ final class PostgresLanes<L> {
     private static final Logger LOG = Logger.getLogger(PostgresLanes.class.getName());
     static final int MAX_BATCH = 256;
 
-    /** Work inside a lane's transaction. A {@link LedgerException} must fail it before anything is written. */
+    /**
+     * Work inside a lane's transaction, recording its audit events through {@code audit}. A
+     * {@link LedgerException} must fail it before anything is written.
+     */
     interface Op<L, T> {
-        Future<T> run(SqlConnection conn, L locked);
+        Future<T> run(SqlConnection conn, L locked, Consumer<AuditEvent> audit);
+    }
+
+    /** Writes a transaction's audit events into it, before it commits. */
+    interface AuditWriter {
+        Future<Void> write(SqlConnection conn, List<AuditEvent> events);
     }
 
     private record Queued<L, T>(Op<L, T> op, Promise<T> promise, Context context) { }
@@ -54,14 +65,16 @@ final class PostgresLanes<L> {
     private final Vertx vertx;
     private final Pool pool;
     private final BiFunction<SqlConnection, String, Future<L>> lock;
+    private final AuditWriter audit;
     private final Map<String, Lane> running = new HashMap<>();
     private boolean closed;
     private Promise<Void> idle;
 
-    PostgresLanes(Vertx vertx, Pool pool, BiFunction<SqlConnection, String, Future<L>> lock) {
+    PostgresLanes(Vertx vertx, Pool pool, BiFunction<SqlConnection, String, Future<L>> lock, AuditWriter audit) {
         this.vertx = vertx;
         this.pool = pool;
         this.lock = lock;
+        this.audit = audit;
     }
 
     /** Queues {@code op} in the lane of {@code key}; the future completes once its transaction committed. */
@@ -106,12 +119,23 @@ final class PostgresLanes<L> {
     private Future<Void> run(String key, List<Queued<L, ?>> batch) {
         return pool.withTransaction(conn -> lock.apply(conn, key).compose(locked -> {
             List<Future<Object>> results = new ArrayList<>(batch.size());
+            List<List<AuditEvent>> events = new ArrayList<>(batch.size());
             for (Queued<L, ?> q : batch) {
-                results.add(Future.<Object>succeededFuture().compose(v -> q.op().run(conn, locked)).map(r -> (Object) r)
+                List<AuditEvent> recorded = new ArrayList<>(2);
+                events.add(recorded);
+                results.add(Future.<Object>succeededFuture().compose(v -> q.op().run(conn, locked, recorded::add)).map(r -> (Object) r)
                         .recover(e -> e instanceof LedgerException || e instanceof IllegalArgumentException || e instanceof IllegalStateException
                                 ? Future.succeededFuture(new Refusal((RuntimeException) e)) : Future.failedFuture(e)));
             }
-            return Future.join(results).map(all -> results.stream().map(Future::result).toList());
+            return Future.join(results).compose(all -> {
+                List<AuditEvent> kept = new ArrayList<>();
+                for (int i = 0; i < batch.size(); i++) {
+                    if (!(results.get(i).result() instanceof Refusal)) {
+                        kept.addAll(events.get(i));
+                    }
+                }
+                return kept.isEmpty() ? Future.succeededFuture() : audit.write(conn, kept);
+            }).map(v -> results.stream().map(Future::result).toList());
         })).transform(done -> {
             if (done.succeeded()) {
                 for (int i = 0; i < batch.size(); i++) {

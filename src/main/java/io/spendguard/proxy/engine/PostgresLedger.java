@@ -2,6 +2,9 @@ package io.spendguard.proxy.engine;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.spendguard.proxy.engine.audit.AuditChain;
+import io.spendguard.proxy.engine.audit.AuditEvent;
+import io.spendguard.proxy.engine.audit.AuditLog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -28,6 +31,7 @@ import java.util.UUID;
  * lane ({@link PostgresLanes}: group commit, one transaction per batch, the budget row locked
  * first), and is acknowledged only after its transaction committed with {@code synchronous_commit}
  * on. Window rolls and sweeps are conditional updates, so several replicas may run them at once.
+ * Each change's audit records are written in its transaction ({@link PostgresAudit}).
  */
 public final class PostgresLedger implements Ledger {
     private static final String BUDGET = "SELECT spec, reserved, committed, window_start, window_end FROM budgets WHERE id = $1";
@@ -52,32 +56,34 @@ public final class PostgresLedger implements Ledger {
                          spent = CASE WHEN forwarded THEN amount ELSE 0 END, settled_at = $2::bigint
                        WHERE id = $1::text AND state = 'held' AND expires_at <= $3::bigint RETURNING budget_id, amount, spent, forwarded),
             b AS (UPDATE budgets SET reserved = budgets.reserved - r.amount, committed = budgets.committed + r.spent
-                  FROM r WHERE budgets.id = r.budget_id RETURNING 1)
-            SELECT r.amount, r.forwarded FROM r CROSS JOIN b""";
+                  FROM r WHERE budgets.id = r.budget_id RETURNING budgets.reserved, budgets.committed)
+            SELECT r.amount, r.forwarded, b.reserved, b.committed FROM r CROSS JOIN b""";
 
     private final Vertx vertx;
     private final Pool pool;
     private final Clock clock;
     private final PostgresLanes<Stored> lanes;
     private final PostgresIdempotency idempotency;
+    private final PostgresAudit audit;
     /** Which budget a reservation holds against (never changes), so settling finds its lane without a query. */
     private final Cache<String, String> budgetOf = Caffeine.newBuilder().maximumSize(100_000).build();
     private long heartbeat = -1;
 
-    private PostgresLedger(Vertx vertx, Pool pool, Clock clock) {
+    private PostgresLedger(Vertx vertx, Pool pool, Clock clock, AuditChain chain) {
         this.vertx = vertx;
         this.pool = pool;
         this.clock = clock;
-        this.lanes = new PostgresLanes<>(vertx, pool, this::lock);
+        this.audit = new PostgresAudit(chain, pool);
+        this.lanes = new PostgresLanes<>(vertx, pool, this::lock, audit);
         this.idempotency = new PostgresIdempotency(pool, "ins_" + UUID.randomUUID());
     }
 
     /**
      * Connects to {@code url} ({@code postgresql://user:password@host:port/db}) with up to
      * {@code poolSize} connections, creates or migrates the schema, and registers this process as a
-     * live instance. Error messages never include the password.
+     * live instance; audit records are sealed by {@code chain}. Error messages never include the password.
      */
-    public static Future<PostgresLedger> open(Vertx vertx, String url, int poolSize, Clock clock) {
+    public static Future<PostgresLedger> open(Vertx vertx, String url, int poolSize, Clock clock, AuditChain chain) {
         PgConnectOptions connect;
         try {
             connect = PgConnectOptions.fromUri(url);
@@ -87,7 +93,7 @@ public final class PostgresLedger implements Ledger {
         }
         connect.setCachePreparedStatements(true).setPipeliningLimit(256);
         Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(poolSize)).connectingTo(connect).using(vertx).build();
-        PostgresLedger ledger = new PostgresLedger(vertx, pool, clock);
+        PostgresLedger ledger = new PostgresLedger(vertx, pool, clock, chain);
         return PostgresSchema.migrate(pool)
                 .compose(v -> ledger.idempotency.heartbeat(clock.instant()))
                 .map(v -> {
@@ -157,7 +163,7 @@ public final class PostgresLedger implements Ledger {
 
     @Override
     public Future<BudgetState> deleteBudget(String id) {
-        return lanes.submit(id, (conn, old) -> {
+        return lanes.submit(id, (conn, old, recorded) -> {
             if (old == null) {
                 return Future.failedFuture(unknownBudget(id));
             }
@@ -168,13 +174,16 @@ public final class PostgresLedger implements Ledger {
             // Its settled reservations go with it (nothing is held, or the delete was refused above).
             return conn.preparedQuery("DELETE FROM reservations WHERE budget_id = $1").execute(Tuple.of(id))
                     .compose(v -> conn.preparedQuery("DELETE FROM budgets WHERE id = $1").execute(Tuple.of(id)))
-                    .map(v -> last);
+                    .map(v -> {
+                        recorded.accept(AuditEvents.budgetDeleted(last));
+                        return last;
+                    });
         });
     }
 
     @Override
     public Future<BudgetState> putBudget(BudgetSpec spec) {
-        return lanes.submit(spec.id(), (conn, old) -> {
+        return lanes.submit(spec.id(), (conn, old, recorded) -> {
             boolean windowChanged = old == null || !old.spec().window().equals(spec.window())
                     || !old.spec().timezone().equals(spec.timezone());
             BudgetWindow window = windowChanged ? BudgetWindow.of(spec.window(), spec.timezone(), clock.instant()) : old.window();
@@ -186,6 +195,7 @@ public final class PostgresLedger implements Ledger {
                     .execute(Tuple.of(spec.id(), spec.toJson().encode(), spec.limitMicros(), millis(window.start()), millis(window.end())))
                     .map(rows -> {
                         Row r = first(rows);
+                        recorded.accept(AuditEvents.budgetPut(spec));
                         return new BudgetState(spec, r.getLong(0), r.getLong(1), window);
                     });
         });
@@ -214,7 +224,7 @@ public final class PostgresLedger implements Ledger {
 
     @Override
     public Future<Hold> reserve(Reservation r) {
-        return lanes.submit(r.budgetId(), (conn, budget) -> {
+        return lanes.submit(r.budgetId(), (conn, budget, recorded) -> {
             if (budget == null) {
                 return Future.failedFuture(unknownBudget(r.budgetId()));
             }
@@ -232,7 +242,9 @@ public final class PostgresLedger implements Ledger {
                         if (row.getBoolean(0)) {
                             budgetOf.put(r.id(), r.budgetId());
                         }
-                        return new Hold(row.getBoolean(0), after);
+                        Hold hold = new Hold(row.getBoolean(0), after);
+                        recorded.accept(r.auditOf(hold));
+                        return hold;
                     });
         });
     }
@@ -258,7 +270,7 @@ public final class PostgresLedger implements Ledger {
 
     @Override
     public Future<Void> forwarded(String reservationId) {
-        return inLaneOf(reservationId, (conn, budget) -> conn
+        return inLaneOf(reservationId, (conn, budget, recorded) -> conn
                 .preparedQuery("UPDATE reservations SET forwarded = true WHERE id = $1 AND state = 'held'")
                 .execute(Tuple.of(reservationId)).map(rows -> {
                     if (rows.rowCount() == 0) {
@@ -270,16 +282,16 @@ public final class PostgresLedger implements Ledger {
 
     @Override
     public Future<Settled> commit(String reservationId, long amount) {
-        return settle(reservationId, Math.max(0, amount), "committed");
+        return settle(reservationId, Math.max(0, amount), "committed", AuditEvent.COMMIT);
     }
 
     @Override
     public Future<Settled> release(String reservationId) {
-        return settle(reservationId, 0, "released");
+        return settle(reservationId, 0, "released", AuditEvent.RELEASE);
     }
 
-    private Future<Settled> settle(String reservationId, long spend, String state) {
-        return inLaneOf(reservationId, (conn, budget) -> conn.preparedQuery(SETTLE)
+    private Future<Settled> settle(String reservationId, long spend, String state, String auditType) {
+        return inLaneOf(reservationId, (conn, budget, recorded) -> conn.preparedQuery(SETTLE)
                 .execute(Tuple.of(reservationId, state, spend, clock.millis())).map(rows -> {
                     Row row = first(rows);
                     if (row == null) {
@@ -287,7 +299,9 @@ public final class PostgresLedger implements Ledger {
                     }
                     budgetOf.invalidate(reservationId);
                     long held = row.getLong(0);
-                    return new Settled(reservationId, held, spend, Math.max(0, spend - held), budget.with(row.getLong(1), row.getLong(2)));
+                    BudgetState after = budget.with(row.getLong(1), row.getLong(2));
+                    recorded.accept(AuditEvents.settled(auditType, reservationId, after.spec().id(), held, spend, after));
+                    return new Settled(reservationId, held, spend, Math.max(0, spend - held), after);
                 }));
     }
 
@@ -304,12 +318,19 @@ public final class PostgresLedger implements Ledger {
                     for (Row row : rows) {
                         String id = row.getString(0);
                         String budgetId = row.getString(1);
-                        expiring.add(lanes.submit(budgetId, (conn, budget) -> conn.preparedQuery(EXPIRE)
+                        expiring.add(lanes.submit(budgetId, (conn, budget, recorded) -> conn.preparedQuery(EXPIRE)
                                 .execute(Tuple.of(id, clock.millis(), now.toEpochMilli())).map(settled -> {
                                     Row r = first(settled);
                                     budgetOf.invalidate(id);
                                     // another replica's sweeper or a late settlement got there first
-                                    return r == null ? null : new Expired(id, budgetId, r.getLong(0), r.getBoolean(1));
+                                    if (r == null) {
+                                        return null;
+                                    }
+                                    long held = r.getLong(0);
+                                    long spent = r.getBoolean(1) ? held : 0;
+                                    recorded.accept(AuditEvents.settled(AuditEvent.EXPIRE, id, budgetId, held, spent,
+                                            budget.with(r.getLong(2), r.getLong(3))));
+                                    return new Expired(id, budgetId, held, r.getBoolean(1));
                                 })));
                     }
                     return Future.join(expiring).map(all -> expiring.stream().map(Future::result).filter(e -> e != null).toList());
@@ -320,6 +341,11 @@ public final class PostgresLedger implements Ledger {
     @Override
     public IdempotencyStore idempotency() {
         return idempotency;
+    }
+
+    @Override
+    public AuditLog audit() {
+        return audit;
     }
 
     @Override

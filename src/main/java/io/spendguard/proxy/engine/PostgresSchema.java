@@ -33,7 +33,8 @@ final class PostgresSchema {
             CREATE TABLE IF NOT EXISTS idempotency (
               key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, attempt TEXT NOT NULL, owner TEXT NOT NULL,
               status INTEGER, headers TEXT, body BYTEA, expires_at BIGINT NOT NULL)""",
-            "CREATE TABLE IF NOT EXISTS instances (id TEXT PRIMARY KEY, heartbeat_at BIGINT NOT NULL)"));
+            "CREATE TABLE IF NOT EXISTS instances (id TEXT PRIMARY KEY, heartbeat_at BIGINT NOT NULL)"),
+            PostgresAudit.SCHEMA);
 
     private PostgresSchema() {
     }

@@ -1,5 +1,8 @@
 package io.spendguard.proxy.engine;
 
+import io.spendguard.proxy.engine.audit.AuditChain;
+import io.spendguard.proxy.engine.audit.AuditEvent;
+import io.spendguard.proxy.engine.audit.AuditLog;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -27,7 +30,8 @@ import org.sqlite.SQLiteConfig;
  * one fsync covers every change waiting at that moment; reads that only inform a decision use a
  * second connection so they never wait behind a commit. Reservation is a conditional update of the
  * budget row ({@code committed + reserved + amount <= limit}), so it is atomic even when several
- * processes share the file.
+ * processes share the file. Each change's audit records are written in its transaction
+ * ({@link SqliteAudit}).
  */
 public final class SqliteLedger implements Ledger {
     private static final String[] SCHEMA = {
@@ -47,6 +51,8 @@ public final class SqliteLedger implements Ledger {
           key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, attempt TEXT NOT NULL, owner TEXT NOT NULL,
           status INTEGER, headers TEXT, body BLOB, expires_at INTEGER NOT NULL)""",
         "CREATE TABLE IF NOT EXISTS instances (id TEXT PRIMARY KEY, heartbeat_at INTEGER NOT NULL)",
+        SqliteAudit.SCHEMA,
+        SqliteAudit.INDEX,
     };
     private static final String BUDGET = "SELECT spec, reserved, committed, window_start, window_end FROM budgets WHERE id = ?";
 
@@ -54,20 +60,26 @@ public final class SqliteLedger implements Ledger {
     private final SqliteThread writer;
     private final SqliteThread reader;
     private final SqliteIdempotency idempotency;
+    private final SqliteAudit audit;
     private final Vertx vertx;
     private final Map<String, BudgetSpec> specs = new ConcurrentHashMap<>();
     private long heartbeat = -1;
 
-    private SqliteLedger(Vertx vertx, Clock clock, SqliteThread writer, SqliteThread reader) {
+    private SqliteLedger(Vertx vertx, Clock clock, SqliteThread writer, SqliteThread reader, AuditChain chain) {
         this.vertx = vertx;
         this.clock = clock;
         this.writer = writer;
         this.reader = reader;
         this.idempotency = new SqliteIdempotency(writer, "ins_" + UUID.randomUUID());
+        this.audit = new SqliteAudit(chain, writer, reader);
+        writer.auditWith(audit);
     }
 
-    /** Opens (creating if needed) the ledger file and registers this process as a live instance. */
-    public static Future<SqliteLedger> open(Vertx vertx, Path file, Clock clock) {
+    /**
+     * Opens (creating if needed) the ledger file and registers this process as a live instance;
+     * audit records are sealed by {@code chain}.
+     */
+    public static Future<SqliteLedger> open(Vertx vertx, Path file, Clock clock, AuditChain chain) {
         return vertx.<SqliteLedger>executeBlocking(() -> {
             Path parent = file.toAbsolutePath().getParent();
             if (parent != null) {
@@ -80,7 +92,7 @@ public final class SqliteLedger implements Ledger {
                 }
             }
             return new SqliteLedger(vertx, clock, new SqliteThread(vertx, w, "spendguard-sqlite-writer", true),
-                    new SqliteThread(vertx, connect(file, true), "spendguard-sqlite-reader", false));
+                    new SqliteThread(vertx, connect(file, true), "spendguard-sqlite-reader", false), chain);
         }, false).compose(ledger -> ledger.idempotency.heartbeat(clock.instant()).map(v -> {
             ledger.heartbeat = vertx.setPeriodic(SqliteIdempotency.HEARTBEAT.toMillis(),
                     id -> ledger.idempotency.heartbeat(clock.instant()));
@@ -185,6 +197,7 @@ public final class SqliteLedger implements Ledger {
             setInstant(ps, 4, window.start());
             setInstant(ps, 5, window.end());
             ps.executeUpdate();
+            db.audit(AuditEvents.budgetPut(spec));
             return rolled(db, spec.id());
         });
     }
@@ -202,6 +215,7 @@ public final class SqliteLedger implements Ledger {
                 ps.setString(1, id);
                 ps.executeUpdate();
             }
+            db.audit(AuditEvents.budgetDeleted(last));
             return last;
         });
     }
@@ -248,7 +262,9 @@ public final class SqliteLedger implements Ledger {
             take.setString(2, r.budgetId());
             take.setLong(3, r.amountMicros());
             if (take.executeUpdate() == 0) {
-                return new Hold(false, before);
+                Hold refused = new Hold(false, before);
+                db.audit(r.auditOf(refused));
+                return refused;
             }
             PreparedStatement insert = db.statement("""
                     INSERT INTO reservations (id, budget_id, amount, state, forwarded, expires_at, created_at)
@@ -261,8 +277,10 @@ public final class SqliteLedger implements Ledger {
             insert.setLong(6, clock.millis());
             insert.executeUpdate();
             // The write lock is ours for the whole batch: the row is exactly what we read plus this hold.
-            return new Hold(true, new BudgetState(before.spec(), before.reservedMicros() + r.amountMicros(),
+            Hold granted = new Hold(true, new BudgetState(before.spec(), before.reservedMicros() + r.amountMicros(),
                     before.committedMicros(), before.window()));
+            db.audit(r.auditOf(granted));
+            return granted;
         });
     }
 
@@ -280,15 +298,15 @@ public final class SqliteLedger implements Ledger {
 
     @Override
     public Future<Settled> commit(String reservationId, long amount) {
-        return settle(reservationId, Math.max(0, amount), "committed");
+        return settle(reservationId, Math.max(0, amount), "committed", AuditEvent.COMMIT);
     }
 
     @Override
     public Future<Settled> release(String reservationId) {
-        return settle(reservationId, 0, "released");
+        return settle(reservationId, 0, "released", AuditEvent.RELEASE);
     }
 
-    private Future<Settled> settle(String reservationId, long spend, String state) {
+    private Future<Settled> settle(String reservationId, long spend, String state, String auditType) {
         return writer.submit(db -> {
             PreparedStatement find = db.statement("SELECT budget_id, amount FROM reservations WHERE id = ? AND state = 'held'");
             find.setString(1, reservationId);
@@ -302,6 +320,7 @@ public final class SqliteLedger implements Ledger {
                 held = rs.getLong(2);
             }
             BudgetState after = close(db, reservationId, budgetId, held, spend, state);
+            db.audit(AuditEvents.settled(auditType, reservationId, budgetId, held, spend, after));
             return new Settled(reservationId, held, spend, Math.max(0, spend - held), after);
         });
     }
@@ -343,8 +362,10 @@ public final class SqliteLedger implements Ledger {
                 }
             }
             for (Expired e : out) {
-                close(db, e.reservationId(), e.budgetId(), e.heldMicros(), e.committed() ? e.heldMicros() : 0,
+                long spent = e.committed() ? e.heldMicros() : 0;
+                BudgetState after = close(db, e.reservationId(), e.budgetId(), e.heldMicros(), spent,
                         e.committed() ? "expired_committed" : "expired_released");
+                db.audit(AuditEvents.settled(AuditEvent.EXPIRE, e.reservationId(), e.budgetId(), e.heldMicros(), spent, after));
             }
             idempotency.prune(db, now);
             return out;
@@ -354,6 +375,11 @@ public final class SqliteLedger implements Ledger {
     @Override
     public IdempotencyStore idempotency() {
         return idempotency;
+    }
+
+    @Override
+    public AuditLog audit() {
+        return audit;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.spendguard.proxy.engine;
 
+import io.spendguard.proxy.engine.audit.AuditEvent;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -23,7 +24,9 @@ import java.util.logging.Logger;
  * queue up; the thread takes whatever is waiting (up to {@value #MAX_BATCH}), runs it in one
  * transaction and commits once, so one fsync covers every change in the batch, and only then
  * completes each caller's future on the caller's context. A batch that fails is re-run one
- * operation per transaction, so one bad operation cannot fail its neighbours.
+ * operation per transaction, so one bad operation cannot fail its neighbours. The audit events the
+ * operations of a transaction record ({@link #audit}) are written by its {@link AuditWriter} just
+ * before the commit, in that transaction; a refused operation's events are dropped with it.
  */
 final class SqliteThread {
     private static final Logger LOG = Logger.getLogger(SqliteThread.class.getName());
@@ -36,6 +39,11 @@ final class SqliteThread {
 
     private record Queued<T>(Op<T> op, Promise<T> promise, Context context) { }
 
+    /** Writes a transaction's audit events into it, just before it commits. */
+    interface AuditWriter {
+        void write(SqliteThread db, List<AuditEvent> events) throws SQLException;
+    }
+
     private final Vertx vertx;
     private final Connection connection;
     private final boolean writes;
@@ -43,6 +51,9 @@ final class SqliteThread {
     private final Map<String, PreparedStatement> statements = new HashMap<>();
     private final ConcurrentLinkedQueue<Queued<?>> queue = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean scheduled = new AtomicBoolean();
+    private final List<AuditEvent> opEvents = new ArrayList<>();
+    private final List<AuditEvent> txEvents = new ArrayList<>();
+    private AuditWriter auditWriter;
     private volatile boolean closed;
 
     /**
@@ -73,6 +84,24 @@ final class SqliteThread {
             thread.execute(this::drain);
         }
         return promise.future();
+    }
+
+    /** Sets who writes the audit events of each transaction (before the first operation is submitted). */
+    void auditWith(AuditWriter writer) {
+        this.auditWriter = writer;
+    }
+
+    /** Records {@code event} as part of the running operation's change (writer thread only). */
+    void audit(AuditEvent event) {
+        opEvents.add(event);
+    }
+
+    /** Runs one operation; its audit events join the transaction's only if it succeeds. */
+    private Object runOp(Queued<?> q) throws SQLException {
+        opEvents.clear();
+        Object result = q.op().run(this);
+        txEvents.addAll(opEvents);
+        return result;
     }
 
     /** A prepared statement for {@code sql}, kept for reuse (writer thread only). */
@@ -112,12 +141,17 @@ final class SqliteThread {
     }
 
     private void begin() throws SQLException {
+        txEvents.clear();
         if (writes) {
             statement("BEGIN IMMEDIATE").execute();
         }
     }
 
     private void commit() throws SQLException {
+        if (!txEvents.isEmpty()) {
+            auditWriter.write(this, txEvents);
+            txEvents.clear();
+        }
         if (writes) {
             statement("COMMIT").execute();
         }
@@ -129,7 +163,7 @@ final class SqliteThread {
         RuntimeException[] refusals = new RuntimeException[batch.size()];
         for (int i = 0; i < batch.size(); i++) {
             try {
-                results[i] = batch.get(i).op().run(this);
+                results[i] = runOp(batch.get(i));
             } catch (LedgerException | IllegalArgumentException | IllegalStateException e) {
                 refusals[i] = e;
             }
@@ -143,7 +177,7 @@ final class SqliteThread {
     private void runAlone(Queued<?> q) {
         try {
             begin();
-            Object result = q.op().run(this);
+            Object result = runOp(q);
             commit();
             complete(q, result, null);
         } catch (SQLException | RuntimeException e) {

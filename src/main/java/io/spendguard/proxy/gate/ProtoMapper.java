@@ -37,6 +37,7 @@ final class ProtoMapper {
     static final String META_STREAM = "stream";
     static final String META_MAX_OUTPUT_TOKENS = "max_output_tokens";
     static final String META_TENANT = "tenant";
+    static final String META_KEY_ID = "key_id";
 
     private ProtoMapper() { }
 
@@ -88,7 +89,8 @@ final class ProtoMapper {
 
     /**
      * What contract rules on the sidecar see of the request beyond the claim: whether it streams, the
-     * output limit it sets, and the virtual key's tenant (left out when there is none).
+     * output limit it sets, and the virtual key's tenant and id (left out when there is none; the id is
+     * for the sidecar's audit record).
      */
     static Struct runtimeMetadata(DecisionRequest r) {
         Struct.Builder s = Struct.newBuilder().putFields(META_STREAM, Value.newBuilder().setBoolValue(r.stream()).build());
@@ -97,6 +99,9 @@ final class ProtoMapper {
         }
         if (r.tenant() != null) {
             s.putFields(META_TENANT, Value.newBuilder().setStringValue(r.tenant()).build());
+        }
+        if (r.keyId() != null) {
+            s.putFields(META_KEY_ID, Value.newBuilder().setStringValue(r.keyId()).build());
         }
         return s.build();
     }

@@ -116,6 +116,7 @@ final class Decisions {
         Map<String, Value> meta = request.getInputs().getRuntimeMetadata().getFieldsMap();
         Value max = meta.get("max_output_tokens");
         Value tenant = meta.get("tenant");
+        Value keyId = meta.get("key_id");
         var call = new io.spendguard.proxy.engine.DecisionRequest(decisionId,
                 claim.getBudgetId().isEmpty() ? null : claim.getBudgetId(), amount, model.isEmpty() ? null : model,
                 HexFormat.of().formatHex(fingerprint), request.getIds().getRunId(), null, key.isEmpty() ? null : key,
@@ -124,7 +125,8 @@ final class Decisions {
                 meta.containsKey("stream") && meta.get("stream").getBoolValue(),
                 max != null && max.hasNumberValue() && max.getNumberValue() >= 1 ? (int) Math.min(Integer.MAX_VALUE, max.getNumberValue()) : null,
                 tenant != null && !tenant.getStringValue().isEmpty() ? tenant.getStringValue()
-                        : options.tenantId().isEmpty() ? null : options.tenantId(), null, null);
+                        : options.tenantId().isEmpty() ? null : options.tenantId(), null, null,
+                keyId != null && !keyId.getStringValue().isEmpty() ? keyId.getStringValue() : null);
         return engine.decide(call)
                 .compose(d -> d.isProposal() ? reserveDegraded(call, d) : Future.succeededFuture(d))
                 .recover(e -> unknownBudget(e, claim.getBudgetId()))

@@ -29,7 +29,7 @@ class EngineContractsTest {
     }
 
     private static DecisionRequest call(String model, long claim, String hash) {
-        return new DecisionRequest("d-" + hash, null, claim, model, hash, null, null, null, 10, 10, "p", false, false, 100, "acme", null, null);
+        return new DecisionRequest("d-" + hash, null, claim, model, hash, null, null, null, 10, 10, "p", false, false, 100, "acme", null, null, null);
     }
 
     private Decision decide(DecisionRequest r) {
@@ -46,7 +46,7 @@ class EngineContractsTest {
 
     private static DecisionRequest resume(DecisionRequest r, String approvalId) {
         return new DecisionRequest(r.decisionId(), r.budgetId(), r.claimMicros(), r.model(), r.requestHash(), null, approvalId, null,
-                10, 10, "p", false, false, 100, "acme", null, null);
+                10, 10, "p", false, false, 100, "acme", null, null, null);
     }
 
     @Test

@@ -6,6 +6,11 @@ import static org.assertj.core.api.Assertions.tuple;
 import io.spendguard.proxy.engine.Ledger.Expired;
 import io.spendguard.proxy.engine.Ledger.Hold;
 import io.spendguard.proxy.engine.Ledger.Settled;
+import io.spendguard.proxy.engine.audit.AuditChain;
+import io.spendguard.proxy.engine.audit.AuditEvent;
+import io.spendguard.proxy.engine.audit.AuditLog;
+import io.spendguard.proxy.engine.audit.AuditRecord;
+import io.spendguard.proxy.engine.audit.AuditVerifier;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
@@ -32,6 +37,8 @@ abstract class LedgerContract {
     private static final Instant EXPIRES = NOON.plusSeconds(600);
 
     protected MutableClock clock;
+    /** The audit chain every ledger a test opens signs with (reopened ledgers extend the same chain). */
+    protected AuditChain chain;
     protected Ledger ledger;
 
     /** A fresh, empty ledger of the backend under test, reading time from {@code clock}. */
@@ -40,6 +47,7 @@ abstract class LedgerContract {
     @BeforeEach
     void setUp() throws Exception {
         clock = new MutableClock(NOON);
+        chain = AuditChain.ephemeral(clock);
         ledger = open(clock);
     }
 
@@ -484,5 +492,94 @@ abstract class LedgerContract {
         await(ledger.commit("r1", 40));
         assertThat(await(ledger.deleteBudget("b")).committedMicros()).isEqualTo(40);
         assertThat(failureKind(ledger.budget("b"))).isEqualTo(LedgerException.Kind.UNKNOWN_BUDGET);
+    }
+
+    protected List<AuditRecord> auditRecords(String budgetId) {
+        return await(ledger.audit().read(new AuditLog.Query(budgetId, 0, null, AuditLog.MAX_PAGE)));
+    }
+
+    protected static List<String> types(List<AuditRecord> records) {
+        return records.stream().map(r -> r.type() + (r.content().getJsonObject("data").containsKey("outcome")
+                ? ":" + r.content().getJsonObject("data").getString("outcome") : "")).toList();
+    }
+
+    @Test
+    void everyChangeWritesOneAuditRecordAndTheChainVerifies() {
+        put("b", 1000, "none");
+        reserve("b", "r1", 600);
+        reserve("b", "r2", 500); // refused: does not fit
+        reserve("b", "r3", 100);
+        await(ledger.commit("r1", 700));
+        await(ledger.release("r3"));
+        reserve("b", "r4", 50);
+        await(ledger.forwarded("r4"));
+        clock.advance(java.time.Duration.ofMinutes(11));
+        await(ledger.sweep(clock.instant()));
+        await(ledger.deleteBudget("b"));
+
+        List<AuditRecord> records = auditRecords(null);
+        assertThat(types(records)).containsExactly("budget.put", "decision:CONTINUE", "decision:STOP", "decision:CONTINUE",
+                "commit", "release", "decision:CONTINUE", "expire", "budget.delete");
+        assertThat(records).extracting(AuditRecord::seq).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L);
+        var commit = records.get(4).content();
+        assertThat(commit.getString("budget_id")).isEqualTo("b");
+        assertThat(commit.getJsonObject("data").getLong("held_usd_micros")).isEqualTo(600);
+        assertThat(commit.getJsonObject("data").getLong("committed_usd_micros")).isEqualTo(700);
+        assertThat(commit.getJsonObject("data").getLong("overrun_usd_micros")).isEqualTo(100);
+        assertThat(records.get(7).content().getJsonObject("data").getLong("committed_usd_micros"))
+                .as("an expired forwarded hold is committed in full").isEqualTo(50);
+        AuditVerifier.Result verified = await(ledger.audit().verify());
+        assertThat(verified.ok()).as(verified.describe()).isTrue();
+        assertThat(verified.records()).isEqualTo(9);
+    }
+
+    @Test
+    void aRefusedOperationWritesNoAuditRecord() {
+        put("b", 1000, "none");
+        reserve("b", "r1", 100);
+        await(ledger.commit("r1", 100));
+        failureKind(ledger.commit("r1", 100));
+        failureKind(ledger.release("nope"));
+        reserve("b", "r2", 100);
+        reserve("b", "r2", 100); // a retried decision finds its hold: the decision was already recorded
+
+        assertThat(types(auditRecords(null))).containsExactly("budget.put", "decision:CONTINUE", "commit", "decision:CONTINUE");
+    }
+
+    @Test
+    void auditRecordsAreReadByBudgetAndAfterASequenceNumber() {
+        put("a", 1000, "none");
+        put("b", 1000, "none");
+        reserve("a", "ra", 10);
+        reserve("b", "rb", 10);
+        await(ledger.audit().append(new AuditEvent(AuditEvent.KEY_CREATED, null, java.util.Map.of("key_id", "k1"))));
+
+        assertThat(types(auditRecords("b"))).containsExactly("budget.put", "decision:CONTINUE");
+        List<AuditRecord> all = auditRecords(null);
+        assertThat(all).hasSize(5);
+        assertThat(all.get(4).content().getJsonObject("data").getString("key_id")).isEqualTo("k1");
+        assertThat(await(ledger.audit().read(new AuditLog.Query(null, 3, null, 1)))).extracting(AuditRecord::seq).containsExactly(4L);
+        assertThat(await(ledger.audit().read(new AuditLog.Query(null, 0, clock.instant().plusSeconds(1), 10)))).isEmpty();
+        assertThat(await(ledger.audit().verify()).ok()).isTrue();
+    }
+
+    @Test
+    void concurrentChangesExtendOneUnbrokenChain() throws Exception {
+        put("a", 1_000_000, "none");
+        put("b", 1_000_000, "none");
+        List<Future<Hold>> holds = new java.util.ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            holds.add(reserveAsync(i % 2 == 0 ? "a" : "b", "r" + i, 10));
+        }
+        await(Future.all(holds));
+        List<Future<?>> settled = new java.util.ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            settled.add(i % 3 == 0 ? ledger.release("r" + i) : ledger.commit("r" + i, 5));
+        }
+        await(Future.all(settled));
+
+        AuditVerifier.Result verified = await(ledger.audit().verify());
+        assertThat(verified.ok()).as(verified.describe()).isTrue();
+        assertThat(verified.records()).isEqualTo(202);
     }
 }

@@ -30,7 +30,7 @@ class PostgresLedgerTest extends LedgerContract {
     Ledger open(MutableClock clock) throws Exception {
         db = TestPostgres.freshSchema();
         vertx = Vertx.vertx();
-        return await(PostgresLedger.open(vertx, db.url(), 8, clock));
+        return await(PostgresLedger.open(vertx, db.url(), 8, clock, chain));
     }
 
     @Override
@@ -43,14 +43,14 @@ class PostgresLedgerTest extends LedgerContract {
     }
 
     private Ledger replica(java.time.Clock clock) {
-        Ledger other = await(PostgresLedger.open(vertx, db.url(), 8, clock));
+        Ledger other = await(PostgresLedger.open(vertx, db.url(), 8, clock, chain));
         others.add(other);
         return other;
     }
 
     private Ledger reopen() {
         await(ledger.close());
-        ledger = await(PostgresLedger.open(vertx, db.url(), 8, clock));
+        ledger = await(PostgresLedger.open(vertx, db.url(), 8, clock, chain));
         return ledger;
     }
 
@@ -59,7 +59,7 @@ class PostgresLedgerTest extends LedgerContract {
         reopen();
         replica(clock);
 
-        assertThat(db.execute("SELECT count(*) FROM schema_version")).isEqualTo(1L);
+        assertThat(db.execute("SELECT count(*) FROM schema_version")).isEqualTo((long) PostgresSchema.MIGRATIONS.size());
         assertThat(db.execute("SELECT max(version) FROM schema_version")).isEqualTo(PostgresSchema.MIGRATIONS.size());
         assertThat(db.execute("SHOW synchronous_commit")).isEqualTo("on");
     }
@@ -70,12 +70,12 @@ class PostgresLedgerTest extends LedgerContract {
         try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             closed = s.getLocalPort();
         }
-        Future<PostgresLedger> opening = PostgresLedger.open(vertx, "postgresql://postgres:pw-secret@127.0.0.1:" + closed + "/x", 2, clock);
+        Future<PostgresLedger> opening = PostgresLedger.open(vertx, "postgresql://postgres:pw-secret@127.0.0.1:" + closed + "/x", 2, clock, chain);
 
         Throwable failure = opening.transform(Future::succeededFuture).toCompletionStage().toCompletableFuture().get().cause();
         assertThat(failure).isNotNull();
         assertThat(failure.getMessage()).contains("127.0.0.1:" + closed).doesNotContain("pw-secret");
-        assertThat(PostgresLedger.open(vertx, "postgresql://u:pw-secret@h/db?bad", 2, clock).cause().getMessage())
+        assertThat(PostgresLedger.open(vertx, "postgresql://u:pw-secret@h/db?bad", 2, clock, chain).cause().getMessage())
                 .contains("ledger.url").doesNotContain("pw-secret");
     }
 

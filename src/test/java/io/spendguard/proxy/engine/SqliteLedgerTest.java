@@ -19,7 +19,7 @@ class SqliteLedgerTest extends LedgerContract {
     @Override
     Ledger open(MutableClock clock) {
         vertx = Vertx.vertx();
-        return await(SqliteLedger.open(vertx, dir.resolve("nested/ledger.db"), clock));
+        return await(SqliteLedger.open(vertx, dir.resolve("nested/ledger.db"), clock, chain));
     }
 
     @Override
@@ -29,7 +29,7 @@ class SqliteLedgerTest extends LedgerContract {
 
     private Ledger reopen() {
         await(ledger.close());
-        ledger = await(SqliteLedger.open(vertx, dir.resolve("nested/ledger.db"), clock));
+        ledger = await(SqliteLedger.open(vertx, dir.resolve("nested/ledger.db"), clock, chain));
         return ledger;
     }
 
@@ -91,7 +91,7 @@ class SqliteLedgerTest extends LedgerContract {
     void attemptInFlightInALiveProcessIsNotTakenOver() {
         Instant until = Instant.parse("2024-03-15T12:10:00Z");
         await(ledger.idempotency().begin("k", "h", clock.instant(), until));
-        Ledger other = await(SqliteLedger.open(vertx, dir.resolve("nested/ledger.db"), clock));
+        Ledger other = await(SqliteLedger.open(vertx, dir.resolve("nested/ledger.db"), clock, chain));
         try {
             assertThat(await(other.idempotency().begin("k", "h", clock.instant(), until)).outcome())
                     .isEqualTo(IdempotencyStore.Outcome.IN_FLIGHT);

@@ -57,11 +57,12 @@ class ProtoMapperTest {
     @Test
     void runtimeMetadataCarriesWhatContractRulesSee() {
         DecisionRequest streamed = new DecisionRequest("d-3", "team", 10, "o3-mini", "h", null, null, null, 1, 1, "p", false,
-                true, 300, "interns", null, null);
+                true, 300, "interns", null, null, "key-interns");
         var meta = ProtoMapper.decisionRequest(streamed, UNIT).getInputs().getRuntimeMetadata().getFieldsMap();
         assertThat(meta.get("stream").getBoolValue()).isTrue();
         assertThat(meta.get("max_output_tokens").getNumberValue()).isEqualTo(300);
         assertThat(meta.get("tenant").getStringValue()).isEqualTo("interns");
+        assertThat(meta.get("key_id").getStringValue()).as("for the sidecar's audit record").isEqualTo("key-interns");
 
         var bare = ProtoMapper.decisionRequest(CALL, UNIT).getInputs().getRuntimeMetadata().getFieldsMap();
         assertThat(bare).containsOnlyKeys("stream");

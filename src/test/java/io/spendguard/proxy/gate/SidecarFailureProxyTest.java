@@ -92,6 +92,11 @@ class SidecarFailureProxyTest {
         }
 
         @Override
+        public io.spendguard.proxy.engine.audit.AuditLog audit() {
+            return inner.audit();
+        }
+
+        @Override
         public Future<Void> close() {
             return inner.close();
         }

@@ -12,7 +12,7 @@ class TraceContextTest {
 
     private static DecisionRequest call(String traceparent, String tracestate) {
         return new DecisionRequest("d-1", "team", 2_500, "gpt-4o", "hash", null, null, "chat:key-1", 1_200, 4_096, "prices-1", false,
-                false, null, null, traceparent, tracestate);
+                false, null, null, traceparent, tracestate, null);
     }
 
     @Test

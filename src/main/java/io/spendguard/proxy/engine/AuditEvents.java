@@ -1,0 +1,76 @@
+package io.spendguard.proxy.engine;
+
+import io.spendguard.proxy.engine.audit.AuditEvent;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The audit events the engine and the ledgers write, built from engine types: one per decision, per
+ * settlement (commit, release, expiry) and per budget change.
+ */
+public final class AuditEvents {
+    private AuditEvents() {
+    }
+
+    /** A decision the engine made about {@code request}; {@code decision} is what it answered. */
+    public static AuditEvent decision(DecisionRequest request, Decision decision) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("decision_id", decision.decisionId());
+        d.put("outcome", decision.outcome().name());
+        d.put("reservation_id", decision.reservationId());
+        d.put("claim_usd_micros", decision.claimMicros());
+        d.put("reserved_usd_micros", decision.reservedMicros());
+        d.put("remaining_usd_micros", decision.remainingMicros());
+        d.put("reason_codes", decision.reasonCodes());
+        d.put("matched_rule_ids", decision.matchedRuleIds());
+        d.put("approval_id", decision.approvalId());
+        d.put("approver_role", decision.approverRole());
+        d.put("mutation_model", decision.mutation() == null ? null : decision.mutation().model());
+        d.put("model", request.model());
+        d.put("input_tokens", request.inputTokens());
+        d.put("output_tokens", request.outputTokens());
+        d.put("pricing_version", request.pricingVersion());
+        d.put("key_id", request.keyId());
+        d.put("tenant", request.tenant());
+        d.put("run_id", request.runId());
+        d.put("degraded", request.mutated() ? Boolean.TRUE : null);
+        return new AuditEvent(AuditEvent.DECISION, decision.budgetId(), d);
+    }
+
+    /** A reservation asked of the ledger directly (no engine decision around it). */
+    static AuditEvent reservation(Ledger.Reservation r, Ledger.Hold hold) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("outcome", hold.granted() ? Decision.Outcome.CONTINUE.name() : Decision.Outcome.STOP.name());
+        d.put("reservation_id", hold.granted() ? r.id() : null);
+        d.put("claim_usd_micros", r.amountMicros());
+        d.put("remaining_usd_micros", hold.budget().remainingMicros());
+        return new AuditEvent(AuditEvent.DECISION, r.budgetId(), d);
+    }
+
+    /** A hold settled: {@code type} is {@link AuditEvent#COMMIT}, {@link AuditEvent#RELEASE} or {@link AuditEvent#EXPIRE}. */
+    static AuditEvent settled(String type, String reservationId, String budgetId, long held, long spent, BudgetState after) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("reservation_id", reservationId);
+        d.put("held_usd_micros", held);
+        d.put("committed_usd_micros", spent);
+        d.put("released_usd_micros", Math.max(0, held - spent));
+        d.put("overrun_usd_micros", spent > held ? spent - held : null);
+        if (after != null) {
+            d.put("reserved_after_usd_micros", after.reservedMicros());
+            d.put("committed_after_usd_micros", after.committedMicros());
+            d.put("remaining_usd_micros", after.remainingMicros());
+        }
+        return new AuditEvent(type, budgetId, d);
+    }
+
+    /** A budget created or changed (its definition as stored). */
+    static AuditEvent budgetPut(BudgetSpec spec) {
+        return new AuditEvent(AuditEvent.BUDGET_PUT, spec.id(), Map.of("spec", spec.toJson().getMap()));
+    }
+
+    /** A budget removed, with its last state. */
+    static AuditEvent budgetDeleted(BudgetState last) {
+        return new AuditEvent(AuditEvent.BUDGET_DELETE, last.spec().id(), Map.of(
+                "committed_usd_micros", last.committedMicros(), "limit_usd_micros", last.spec().limitMicros()));
+    }
+}

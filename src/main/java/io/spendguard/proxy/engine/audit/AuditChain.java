@@ -1,0 +1,85 @@
+package io.spendguard.proxy.engine.audit;
+
+import java.security.PublicKey;
+import java.time.Clock;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Gives events their place in the chain. Each record's canonical body holds its sequence number and
+ * the previous record's hash, so a record cannot be edited, removed or moved without breaking every
+ * hash after it; the events written in one transaction are signed once, over the hash of the last
+ * of them ({@link AuditRecord}). Also knows which public keys a verifier trusts: this signer's and
+ * the ones configured in {@code audit.trusted_keys} (keys used before a rotation).
+ */
+public final class AuditChain {
+    /** The chain before its first record. */
+    public static final Head GENESIS = new Head(0, "0".repeat(64));
+
+    /** The last record written: the next one gets {@code seq + 1} and {@code hash} as its previous hash. */
+    public record Head(long seq, String hash) { }
+
+    private final AuditSigner signer;
+    private final Clock clock;
+    private final Map<String, PublicKey> trusted;
+
+    public AuditChain(AuditSigner signer, Clock clock, List<PublicKey> alsoTrusted) {
+        this.signer = signer;
+        this.clock = clock;
+        Map<String, PublicKey> keys = new LinkedHashMap<>();
+        keys.put(signer.keyId(), signer.publicKey());
+        alsoTrusted.forEach(k -> keys.put(AuditSigner.keyId(k), k));
+        this.trusted = Map.copyOf(keys);
+    }
+
+    /** A chain signed by a key that lives as long as this process. */
+    public static AuditChain ephemeral(Clock clock) {
+        return new AuditChain(AuditSigner.ephemeral(), clock, List.of());
+    }
+
+    public String keyId() {
+        return signer.keyId();
+    }
+
+    /** The public keys whose signatures verify, by key id. */
+    public Map<String, PublicKey> trusted() {
+        return trusted;
+    }
+
+    /** The records for {@code events}, in order, after {@code head}; one signature covers them all. */
+    public List<AuditRecord> seal(Head head, List<AuditEvent> events) {
+        if (events.isEmpty()) {
+            return List.of();
+        }
+        String time = clock.instant().truncatedTo(ChronoUnit.MILLIS).toString();
+        List<String> bodies = new ArrayList<>(events.size());
+        List<String> hashes = new ArrayList<>(events.size());
+        String prev = head.hash();
+        for (int i = 0; i < events.size(); i++) {
+            AuditEvent e = events.get(i);
+            Map<String, Object> body = new TreeMap<>();
+            body.put("seq", head.seq() + 1 + i);
+            body.put("time", time);
+            body.put("type", e.type());
+            body.put("budget_id", e.budgetId());
+            body.put("data", e.data());
+            body.put("prev_hash", prev);
+            body.put("key_id", signer.keyId());
+            String text = Canonical.json(body);
+            prev = Canonical.sha256Hex(text);
+            bodies.add(text);
+            hashes.add(prev);
+        }
+        long last = head.seq() + events.size();
+        String signature = signer.sign(java.util.HexFormat.of().parseHex(prev));
+        List<AuditRecord> out = new ArrayList<>(events.size());
+        for (int i = 0; i < events.size(); i++) {
+            out.add(new AuditRecord(head.seq() + 1 + i, bodies.get(i), hashes.get(i), last, signature));
+        }
+        return out;
+    }
+}

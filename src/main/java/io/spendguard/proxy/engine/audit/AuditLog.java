@@ -1,0 +1,77 @@
+package io.spendguard.proxy.engine.audit;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The audit chain kept beside a ledger (durable where the ledger is). Ledger changes write their
+ * records in the ledger's own transaction; {@link #append} records what changes no ledger row
+ * (a refusal by rule, an approval resolved, a virtual key created). Records are read in sequence
+ * order.
+ */
+public interface AuditLog {
+    /** Largest page {@link #read} returns. */
+    int MAX_PAGE = 1000;
+
+    /** Records {@code event} in a transaction of its own; completes once it is stored. */
+    Future<Void> append(AuditEvent event);
+
+    /** Up to {@code query.limit()} records matching the query, in sequence order. */
+    Future<List<AuditRecord>> read(Query query);
+
+    /** The chain whose records this log writes: signer and trusted keys. */
+    AuditChain chain();
+
+    /**
+     * Where verification starts: {@link AuditChain#GENESIS}, unless this log keeps only its most
+     * recent records (the memory ledger), in which case it is the head just before the oldest kept one.
+     */
+    default Future<AuditChain.Head> start() {
+        return Future.succeededFuture(AuditChain.GENESIS);
+    }
+
+    /**
+     * Records with {@code seq > afterSeq}, of budget {@code budgetId} (null: all), written at or after
+     * {@code since} (null: any time), at most {@code limit} (1 … {@value #MAX_PAGE}).
+     */
+    record Query(String budgetId, long afterSeq, Instant since, int limit) {
+        public Query {
+            if (limit < 1 || limit > MAX_PAGE) {
+                throw new IllegalArgumentException("limit: " + limit + " (expected: 1 to " + MAX_PAGE + ")");
+            }
+        }
+
+        /** The next page of the whole chain after {@code afterSeq}. */
+        public static Query all(long afterSeq) {
+            return new Query(null, afterSeq, null, MAX_PAGE);
+        }
+    }
+
+    /** Recomputes the whole chain, page by page, against the chain's trusted keys. */
+    default Future<AuditVerifier.Result> verify() {
+        return start().compose(start -> {
+            AuditVerifier verifier = new AuditVerifier(chain().trusted(), start);
+            Promise<AuditVerifier.Result> done = Promise.promise();
+            page(verifier, start.seq(), done);
+            return done.future();
+        });
+    }
+
+    private void page(AuditVerifier verifier, long after, Promise<AuditVerifier.Result> done) {
+        read(Query.all(after)).onFailure(done::fail).onSuccess(records -> {
+            for (AuditRecord r : records) {
+                if (!verifier.accept(r)) {
+                    done.complete(verifier.result());
+                    return;
+                }
+            }
+            if (records.size() < MAX_PAGE) {
+                done.complete(verifier.result());
+            } else {
+                page(verifier, records.get(records.size() - 1).seq(), done);
+            }
+        });
+    }
+}

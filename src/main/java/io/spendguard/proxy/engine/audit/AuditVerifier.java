@@ -1,0 +1,136 @@
+package io.spendguard.proxy.engine.audit;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import java.security.PublicKey;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Recomputes the chain record by record, in sequence order, and stops at the first bad record: a
+ * sequence gap (removed or reordered), a body that does not hash to its hash (edited), a previous
+ * hash that is not the record before's (rewritten, removed or reordered), a key id that is not
+ * trusted (re-signed with a foreign key), or a signature that does not verify. Feed it with
+ * {@link #accept} and read {@link #result}.
+ */
+public final class AuditVerifier {
+    private final Map<String, PublicKey> trusted;
+    private AuditChain.Head head;
+    private final List<AuditRecord> unsigned = new ArrayList<>();
+    private long count;
+    private Result failure;
+
+    /** Verifies a chain from its first record, or (memory ledger, oldest records dropped) from {@code start}. */
+    public AuditVerifier(Map<String, PublicKey> trusted, AuditChain.Head start) {
+        this.trusted = trusted;
+        this.head = start;
+    }
+
+    /** What a verification found: ok, how many records were checked, the last good head, or the first bad record and why. */
+    public record Result(boolean ok, long records, long headSeq, String headHash, Long badSeq, String reason) {
+        public JsonObject toJson() {
+            JsonObject o = new JsonObject().put("ok", ok).put("records", records).put("head_seq", headSeq).put("head_hash", headHash);
+            if (!ok) {
+                o.put("first_bad_seq", badSeq).put("reason", reason);
+            }
+            return o;
+        }
+
+        /** One line for a terminal: what was checked, or the first bad record. */
+        public String describe() {
+            return ok ? "audit chain ok: " + records + " records, head seq " + headSeq + " hash " + headHash
+                    : "audit chain broken at record " + badSeq + ": " + reason;
+        }
+    }
+
+    /** False once a bad record was found (later records are not looked at). */
+    public boolean accept(AuditRecord r) {
+        if (failure != null) {
+            return false;
+        }
+        String problem = check(r);
+        if (problem != null) {
+            failure = bad(r.seq(), problem);
+            return false;
+        }
+        count++;
+        head = new AuditChain.Head(r.seq(), r.hash());
+        unsigned.add(r);
+        if (r.seq() == r.signedSeq()) {
+            String signatureProblem = checkSignature(r);
+            if (signatureProblem != null) {
+                failure = bad(unsigned.get(0).seq(), signatureProblem);
+                return false;
+            }
+            unsigned.clear();
+        }
+        return true;
+    }
+
+    private String check(AuditRecord r) {
+        long expected = head.seq() + 1;
+        if (r.seq() != expected) {
+            return "found record " + r.seq() + " where record " + expected + " belongs (a record was removed or reordered)";
+        }
+        if (!Canonical.sha256Hex(r.body()).equals(r.hash())) {
+            return "its content does not match its hash (the record was edited)";
+        }
+        JsonObject body;
+        try {
+            body = new JsonObject(r.body());
+        } catch (DecodeException e) {
+            return "its content is not JSON";
+        }
+        if (!Long.valueOf(r.seq()).equals(body.getLong("seq"))) {
+            return "its content says seq " + body.getValue("seq") + " (the record was moved)";
+        }
+        if (!head.hash().equals(body.getString("prev_hash"))) {
+            return "its previous hash is not record " + head.seq() + "'s (a record before it was edited, removed or reordered)";
+        }
+        String keyId = body.getString("key_id");
+        if (!trusted.containsKey(keyId)) {
+            return "it is signed with key " + keyId + ", which is not trusted (re-signed with a foreign key?)";
+        }
+        if (r.signature() == null || r.signature().isEmpty()) {
+            return "it is not signed";
+        }
+        if (r.signedSeq() < r.seq()) {
+            return "its signature names record " + r.signedSeq() + ", before itself";
+        }
+        return null;
+    }
+
+    /** {@code last} closes a transaction: its signature must verify over its hash and be every earlier open record's. */
+    private String checkSignature(AuditRecord last) {
+        String keyId = last.content().getString("key_id");
+        for (AuditRecord r : unsigned) {
+            if (r.signedSeq() != last.seq() || !r.signature().equals(last.signature())
+                    || !keyId.equals(r.content().getString("key_id"))) {
+                return "record " + r.seq() + "'s signature is not the one of the transaction it belongs to";
+            }
+        }
+        if (!AuditSigner.verify(trusted.get(keyId), HexFormat.of().parseHex(last.hash()), last.signature())) {
+            return "the signature over record " + last.seq() + " does not verify with key " + keyId;
+        }
+        return null;
+    }
+
+    private Result bad(long seq, String reason) {
+        return new Result(false, count, head.seq(), head.hash(), seq, reason);
+    }
+
+    /** The verdict once every record was fed; records left waiting for the one that signs them are bad. */
+    public Result result() {
+        if (failure != null) {
+            return failure;
+        }
+        if (!unsigned.isEmpty()) {
+            AuditRecord first = unsigned.get(0);
+            return new Result(false, count, head.seq(), head.hash(), first.seq(),
+                    "it is signed over record " + first.signedSeq() + ", which is missing (records were removed from the end)");
+        }
+        return new Result(true, count, head.seq(), head.hash(), null, null);
+    }
+}

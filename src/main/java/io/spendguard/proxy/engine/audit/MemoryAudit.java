@@ -1,0 +1,143 @@
+package io.spendguard.proxy.engine.audit;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+
+/**
+ * The memory ledger's audit chain: kept in this process, its most recent {@code capacity} records
+ * only (older ones are dropped and verification starts after them). Events are queued in ledger
+ * order and sealed on one thread of its own, in batches — signing is slow, so it never runs on an
+ * event loop and one signature covers whatever queued up meanwhile. Reads and appends go through the
+ * same thread, so a read sees every event queued before it.
+ */
+public final class MemoryAudit implements AuditLog {
+    public static final int DEFAULT_CAPACITY = 100_000;
+
+    private record Task(Runnable work) { }
+
+    private final AuditChain chain;
+    private final int capacity;
+    private final ArrayDeque<AuditRecord> records = new ArrayDeque<>();
+    private final List<AuditEvent> sealing = new ArrayList<>();
+    private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+    /** One thread, gone after a few idle seconds (a test run makes many ledgers). */
+    private final ThreadPoolExecutor thread = new ThreadPoolExecutor(1, 1, 5, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+        Thread t = new Thread(r, "spendguard-audit");
+        t.setDaemon(true);
+        return t;
+    });
+    private AuditChain.Head head = AuditChain.GENESIS;
+    private AuditChain.Head start = AuditChain.GENESIS;
+
+    public MemoryAudit(AuditChain chain, int capacity) {
+        this.chain = chain;
+        this.capacity = capacity;
+        thread.allowCoreThreadTimeOut(true);
+    }
+
+    /** Queues events to seal, in the order given; callers hold their ledger's lock so the order is the ledger's. */
+    public void enqueue(List<AuditEvent> events) {
+        queue.addAll(events);
+        schedule();
+    }
+
+    /** Queued, not yet sealed: there is nothing durable to wait for, and a read sees it (reads queue behind it). */
+    @Override
+    public Future<Void> append(AuditEvent event) {
+        enqueue(List.of(event));
+        return Future.succeededFuture();
+    }
+
+    @Override
+    public Future<List<AuditRecord>> read(Query q) {
+        return onThread(() -> {
+            List<AuditRecord> out = new ArrayList<>();
+            for (Iterator<AuditRecord> it = records.iterator(); it.hasNext() && out.size() < q.limit(); ) {
+                AuditRecord r = it.next();
+                if (r.seq() > q.afterSeq() && (q.budgetId() == null || q.budgetId().equals(r.budgetId()))
+                        && (q.since() == null || !r.time().isBefore(q.since()))) {
+                    out.add(r);
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public Future<AuditChain.Head> start() {
+        return onThread(() -> start);
+    }
+
+    @Override
+    public AuditChain chain() {
+        return chain;
+    }
+
+    /** Runs {@code work} on the audit thread after everything queued so far is sealed; answers on the caller's context. */
+    private <T> Future<T> onThread(Supplier<T> work) {
+        Context context = Vertx.currentContext();
+        Promise<T> promise = Promise.promise();
+        queue.add(new Task(() -> {
+            T result = work.get();
+            if (context != null) {
+                context.runOnContext(v -> promise.complete(result));
+            } else {
+                promise.complete(result);
+            }
+        }));
+        schedule();
+        return promise.future();
+    }
+
+    private void schedule() {
+        if (scheduled.compareAndSet(false, true)) {
+            thread.execute(this::drain);
+        }
+    }
+
+    private void drain() {
+        while (true) {
+            for (Object item; (item = queue.poll()) != null; ) {
+                if (item instanceof AuditEvent e) {
+                    sealing.add(e);
+                } else {
+                    seal();
+                    ((Task) item).work().run();
+                }
+            }
+            seal();
+            scheduled.set(false);
+            if (queue.isEmpty() || !scheduled.compareAndSet(false, true)) {
+                return;
+            }
+        }
+    }
+
+    private void seal() {
+        if (sealing.isEmpty()) {
+            return;
+        }
+        for (AuditRecord r : chain.seal(head, sealing)) {
+            records.addLast(r);
+            head = new AuditChain.Head(r.seq(), r.hash());
+        }
+        sealing.clear();
+        while (records.size() > capacity) {
+            AuditRecord dropped = records.removeFirst();
+            start = new AuditChain.Head(dropped.seq(), dropped.hash());
+        }
+    }
+}

@@ -1,0 +1,27 @@
+package io.spendguard.proxy;
+
+import io.spendguard.proxy.engine.TestPostgres;
+import org.junit.jupiter.api.AfterEach;
+
+/** The audit tamper matrix against the PostgreSQL ledger (a schema of its own on the test server). */
+class PostgresAuditTamperTest extends AuditTamperContract {
+    private TestPostgres db;
+
+    @Override
+    String ledgerYaml() throws Exception {
+        db = TestPostgres.freshSchema();
+        return "ledger: { kind: postgres, url: \"" + db.url() + "\" }";
+    }
+
+    @Override
+    void sql(String statement) throws Exception {
+        db.execute(statement);
+    }
+
+    @AfterEach
+    void dropSchema() throws Exception {
+        if (db != null) {
+            db.close();
+        }
+    }
+}
