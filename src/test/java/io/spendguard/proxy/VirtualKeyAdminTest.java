@@ -12,6 +12,7 @@ import io.spendguard.proxy.config.ProxyConfig.KeyConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Virtual keys on the admin API: made and shown once, listed without secrets, revoked at once. */
@@ -58,6 +59,16 @@ class VirtualKeyAdminTest extends HarnessTest {
         assertThat(chat(h, key, BODY).statusCode()).as("refused at once").isEqualTo(401);
         assertThat(ProxyHarness.json(admin(h, "GET", "/v1/keys/" + id, null)).getBoolean("revoked")).isTrue();
         assertThat(h.mock.received()).hasSize(1);
+
+        // the key's life in the audit chain: by id, never the key or its hash
+        HttpResponse<String> audit = admin(h, "GET", "/v1/audit?budget_id=b&limit=1000", null);
+        List<JsonObject> records = ProxyHarness.json(audit).getJsonArray("data").stream().map(o -> (JsonObject) o).toList();
+        assertThat(records).filteredOn(r -> r.getString("type").startsWith("key."))
+                .extracting(r -> r.getString("type") + " " + r.getJsonObject("data").getString("key_id"))
+                .containsExactly("key.created " + id, "key.revoked " + id);
+        assertThat(records).filteredOn(r -> "decision".equals(r.getString("type")))
+                .extracting(r -> r.getJsonObject("data").getString("key_id")).containsExactly(id);
+        assertThat(audit.body()).doesNotContain(key).doesNotContain(KeyConfig.sha256(key)).doesNotContain(PROVIDER_KEY);
     }
 
     @Test

@@ -137,6 +137,15 @@ class EngineContractsTest {
         assertThat(reserved.outcome()).isEqualTo(Outcome.CONTINUE);
         assertThat(reserved.reservedMicros()).isEqualTo(300);
         assertThat(reserved.degradedBy(proposal).matchedRuleIds()).containsExactly("mini-when-low");
+
+        var records = ledger.audit().read(new io.spendguard.proxy.engine.audit.AuditLog.Query("team", 0, null, 100))
+                .toCompletionStage().toCompletableFuture().join();
+        var decisions = records.stream().filter(r -> r.type().equals("decision")).map(r -> r.content().getJsonObject("data")).toList();
+        assertThat(decisions).extracting(d -> d.getString("outcome")).containsExactly("CONTINUE", "CONTINUE", "DEGRADE", "CONTINUE");
+        assertThat(decisions.get(2).getString("mutation_model")).isEqualTo("gpt-4o-mini");
+        assertThat(decisions.get(2).getJsonArray("matched_rule_ids").getList()).containsExactly("mini-when-low");
+        assertThat(decisions.get(3).getBoolean("degraded")).isTrue();
+        assertThat(decisions.get(3).getString("model")).isEqualTo("gpt-4o-mini");
     }
 
     @Test
