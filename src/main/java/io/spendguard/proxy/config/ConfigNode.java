@@ -136,17 +136,22 @@ public final class ConfigNode {
         return new ConfigNode(path(key), cast(v));
     }
 
-    public List<ConfigNode> list(String key) {
+    /** The list at {@code key} (absent: empty). */
+    private Collection<?> items(String key) {
         Object v = map.get(key);
         if (v == null) {
             return List.of();
         }
-        if (!(v instanceof Collection)) {
+        if (!(v instanceof Collection<?> c)) {
             throw new ConfigException(path(key) + ": expected a list");
         }
+        return c;
+    }
+
+    public List<ConfigNode> list(String key) {
         List<ConfigNode> out = new ArrayList<>();
         int i = 0;
-        for (Object item : (Collection<?>) v) {
+        for (Object item : items(key)) {
             String p = path(key) + "[" + i++ + "]";
             if (!(item instanceof Map)) {
                 throw new ConfigException(p + ": expected a mapping");
@@ -158,16 +163,9 @@ public final class ConfigNode {
 
     /** A list of scalars (e.g. file paths) as strings; absent: empty. */
     public List<String> strings(String key) {
-        Object v = map.get(key);
-        if (v == null) {
-            return List.of();
-        }
-        if (!(v instanceof Collection)) {
-            throw new ConfigException(path(key) + ": expected a list");
-        }
         List<String> out = new ArrayList<>();
         int i = 0;
-        for (Object item : (Collection<?>) v) {
+        for (Object item : items(key)) {
             if (item == null || item instanceof Map || item instanceof Collection) {
                 throw new ConfigException(path(key) + "[" + i + "]: expected a string");
             }

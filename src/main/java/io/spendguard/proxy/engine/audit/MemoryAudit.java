@@ -13,17 +13,22 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 
 /**
  * The memory ledger's audit chain: kept in this process, its most recent {@code capacity} records
  * only (older ones are dropped and verification starts after them). Events are queued in ledger
  * order and sealed on one thread of its own, in batches — signing is slow, so it never runs on an
- * event loop and one signature covers whatever queued up meanwhile. Reads and appends go through the
- * same thread, so a read sees every event queued before it.
+ * event loop, and under load events linger up to 10 ms so that one signature covers whatever queued
+ * up meanwhile. Reads go through the same thread (sealing what waits first), so a read sees every
+ * event queued before it.
  */
 public final class MemoryAudit implements AuditLog {
     public static final int DEFAULT_CAPACITY = 100_000;
+    /** How long queued events wait for company before they are signed (signing costs about a millisecond). */
+    private static final long LINGER_NANOS = 10_000_000;
+    private static final int MAX_BATCH = 1024;
 
     private record Task(Runnable work) { }
 
@@ -41,6 +46,7 @@ public final class MemoryAudit implements AuditLog {
     });
     private AuditChain.Head head = AuditChain.GENESIS;
     private AuditChain.Head start = AuditChain.GENESIS;
+    private long lastSeal = System.nanoTime() - LINGER_NANOS;
 
     public MemoryAudit(AuditChain chain, int capacity) {
         this.chain = chain;
@@ -118,6 +124,12 @@ public final class MemoryAudit implements AuditLog {
                     ((Task) item).work().run();
                 }
             }
+            long wait = LINGER_NANOS - (System.nanoTime() - lastSeal);
+            if (!sealing.isEmpty() && wait > 0 && sealing.size() < MAX_BATCH) {
+                // gather what arrives meanwhile: at most one signature per LINGER_NANOS under load
+                LockSupport.parkNanos(wait);
+                continue;
+            }
             seal();
             scheduled.set(false);
             if (queue.isEmpty() || !scheduled.compareAndSet(false, true)) {
@@ -130,6 +142,7 @@ public final class MemoryAudit implements AuditLog {
         if (sealing.isEmpty()) {
             return;
         }
+        lastSeal = System.nanoTime();
         for (AuditRecord r : chain.seal(head, sealing)) {
             records.addLast(r);
             head = new AuditChain.Head(r.seq(), r.hash());
