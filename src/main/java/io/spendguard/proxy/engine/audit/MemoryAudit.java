@@ -4,6 +4,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -32,9 +33,12 @@ public final class MemoryAudit implements AuditLog {
 
     private record Task(Runnable work) { }
 
+    /** A record with what queries filter on, so a query does not parse every record. */
+    private record Kept(AuditRecord record, String budgetId, Instant time) { }
+
     private final AuditChain chain;
     private final int capacity;
-    private final ArrayDeque<AuditRecord> records = new ArrayDeque<>();
+    private final ArrayDeque<Kept> records = new ArrayDeque<>();
     private final List<AuditEvent> sealing = new ArrayList<>();
     private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean scheduled = new AtomicBoolean();
@@ -71,11 +75,11 @@ public final class MemoryAudit implements AuditLog {
     public Future<List<AuditRecord>> read(Query q) {
         return onThread(() -> {
             List<AuditRecord> out = new ArrayList<>();
-            for (Iterator<AuditRecord> it = records.iterator(); it.hasNext() && out.size() < q.limit(); ) {
-                AuditRecord r = it.next();
-                if (r.seq() > q.afterSeq() && (q.budgetId() == null || q.budgetId().equals(r.budgetId()))
-                        && (q.since() == null || !r.time().isBefore(q.since()))) {
-                    out.add(r);
+            for (Iterator<Kept> it = records.iterator(); it.hasNext() && out.size() < q.limit(); ) {
+                Kept k = it.next();
+                if (k.record().seq() > q.afterSeq() && (q.budgetId() == null || q.budgetId().equals(k.budgetId()))
+                        && (q.since() == null || !k.time().isBefore(q.since()))) {
+                    out.add(k.record());
                 }
             }
             return out;
@@ -143,13 +147,16 @@ public final class MemoryAudit implements AuditLog {
             return;
         }
         lastSeal = System.nanoTime();
-        for (AuditRecord r : chain.seal(head, sealing)) {
-            records.addLast(r);
+        List<AuditRecord> sealed = chain.seal(head, sealing);
+        Instant time = sealed.get(0).time();
+        for (int i = 0; i < sealed.size(); i++) {
+            AuditRecord r = sealed.get(i);
+            records.addLast(new Kept(r, sealing.get(i).budgetId(), time));
             head = new AuditChain.Head(r.seq(), r.hash());
         }
         sealing.clear();
         while (records.size() > capacity) {
-            AuditRecord dropped = records.removeFirst();
+            AuditRecord dropped = records.removeFirst().record();
             start = new AuditChain.Head(dropped.seq(), dropped.hash());
         }
     }
