@@ -54,7 +54,7 @@ final class AuditCommand {
             Ledger ledger = Engines.open(vertx, config, Clock.systemUTC()).await(30, TimeUnit.SECONDS);
             try {
                 if (args.get(0).equals("verify")) {
-                    AuditVerifier.Result result = ledger.audit().verify().await(TIMEOUT_MINUTES, TimeUnit.MINUTES);
+                    AuditVerifier.Result result = ledger.audit().verifySettled(vertx).await(TIMEOUT_MINUTES, TimeUnit.MINUTES);
                     out.println(result.describe());
                     return result.ok() ? 0 : 1;
                 }

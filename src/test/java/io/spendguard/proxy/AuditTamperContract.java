@@ -58,6 +58,7 @@ abstract class AuditTamperContract {
             ledger.reserve(new Ledger.Reservation(id, "team", 100L * i, Instant.now().plusSeconds(600), true)).await(10, TimeUnit.SECONDS);
             ledger.commit(id, 90L * i).await(10, TimeUnit.SECONDS);
         }
+        ledger.audit().seal().await(10, TimeUnit.SECONDS);
     }
 
     @AfterEach
@@ -118,6 +119,25 @@ abstract class AuditTamperContract {
         sql("UPDATE audit SET seq = 3 WHERE seq = 5");
         sql("UPDATE audit SET seq = 5 WHERE seq = -3");
         assertBrokenAt(3, "moved");
+    }
+
+    @Test
+    void recordsStrippedOfTheirSignaturesAreFound() throws Exception {
+        sql("UPDATE audit SET signature = NULL, signed_seq = NULL WHERE seq >= 6");
+        assertBrokenAt(6, "carry no signature");
+    }
+
+    @Test
+    void recordsAreStoredWithTheChangeAndSignedJustAfter() throws Exception {
+        ledger.reserve(new Ledger.Reservation("res_late", "team", 10, Instant.now().plusSeconds(600), true)).await(10, TimeUnit.SECONDS);
+        List<AuditRecord> all = ledger.audit().read(AuditLog.Query.all(0)).await(10, TimeUnit.SECONDS);
+        assertThat(all).hasSize(12);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (ledger.audit().read(AuditLog.Query.all(11)).await(10, TimeUnit.SECONDS).get(0).signature() == null) {
+            assertThat(System.nanoTime()).as("signed within moments of its commit").isLessThan(deadline);
+            Thread.sleep(5);
+        }
+        assertThat(verified().ok()).isTrue();
     }
 
     @Test

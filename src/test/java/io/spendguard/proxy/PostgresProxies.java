@@ -7,7 +7,20 @@ import java.time.Duration;
 
 /** Configs and requests for proxies in their own processes sharing one PostgreSQL ledger. */
 final class PostgresProxies {
+    /** The audit signing key every proxy of a test shares, as replicas of one ledger must. */
+    private static final java.nio.file.Path AUDIT_KEY = auditKey();
+
     private PostgresProxies() {
+    }
+
+    private static java.nio.file.Path auditKey() {
+        try {
+            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("spendguard-audit-");
+            dir.toFile().deleteOnExit();
+            return dir.resolve("signing.key");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /**
@@ -17,7 +30,8 @@ final class PostgresProxies {
     static String config(TestPostgres db, MockProvider mock, long limitMicros, long reservationTtlMs, long providerTimeoutMs) {
         String ledger = "{ kind: postgres, url: \"%s\", pool_size: 4, reservation_ttl_ms: %d, sweep_interval_ms: 200 }"
                 .formatted(db.url(), reservationTtlMs);
-        return ProxyHarness.withLedger(ProxyHarness.config(limitMicros, "", "pricing: \"" + ProxyHarness.pricingFile() + "\""), ledger)
+        return ProxyHarness.withLedger(ProxyHarness.config(limitMicros, "", "pricing: \"" + ProxyHarness.pricingFile() + "\"\n"
+                        + "audit: { signing_key: \"" + AUDIT_KEY + "\" }"), ledger)
                 .replace("api_key: \"\", timeout_ms: 2000 }", "api_key: \"\", timeout_ms: " + providerTimeoutMs + " }")
                 // a busy machine must not turn a slow decision into a 503: these tests count outcomes exactly
                 .replace("gate: { timeout_ms: 2000 }", "gate: { timeout_ms: 15000 }")

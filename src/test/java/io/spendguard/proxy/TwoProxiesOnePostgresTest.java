@@ -6,6 +6,7 @@ import io.spendguard.proxy.engine.TestPostgres;
 import io.spendguard.proxy.mock.MockProvider;
 import io.vertx.core.Vertx;
 import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -94,6 +95,14 @@ class TwoProxiesOnePostgresTest {
         System.out.println("granted via proxy a: " + viaA + ", via proxy b: " + (ok - viaA));
         assertThat(db.number("SELECT committed FROM budgets WHERE id = 'default'")).isEqualTo(limit);
         assertThat(highest.get()).as("committed + reserved, sampled throughout").isLessThanOrEqualTo(limit);
+        // both replicas extended one audit chain: every decision and settlement, in commit order
+        assertThat(db.number("SELECT count(*) FROM audit WHERE type = 'decision'")).isEqualTo(calls);
+        assertThat(db.number("SELECT count(*) FROM audit WHERE type = 'commit'")).isEqualTo(fits);
+        for (ProxyProcess p : List.of(a, b)) {
+            HttpResponse<String> verified = http.send(HttpRequest.newBuilder(p.admin("/v1/audit/verify")).timeout(Duration.ofSeconds(30))
+                    .GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(verified.statusCode()).as(verified.body()).isEqualTo(200);
+        }
         mock.close().await(5, TimeUnit.SECONDS);
     }
 }

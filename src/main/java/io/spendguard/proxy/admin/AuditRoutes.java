@@ -28,7 +28,7 @@ final class AuditRoutes {
 
     void mount(Router r) {
         r.get("/v1/audit").handler(this::list);
-        r.get("/v1/audit/verify").handler(ctx -> audit.verify().onComplete(ar -> {
+        r.get("/v1/audit/verify").handler(ctx -> audit.verifySettled(ctx.vertx()).onComplete(ar -> {
             if (ar.failed()) {
                 AdminApi.error(ctx, 500, "internal error");
             } else {

@@ -4,7 +4,9 @@ import io.spendguard.proxy.engine.audit.AuditChain;
 import io.spendguard.proxy.engine.audit.AuditEvent;
 import io.spendguard.proxy.engine.audit.AuditLog;
 import io.spendguard.proxy.engine.audit.AuditRecord;
+import io.spendguard.proxy.engine.audit.AuditSealer;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
@@ -17,37 +19,53 @@ import java.util.List;
  * ({@code audit_head}). A transaction that changes the ledger appends its records last, after
  * locking the head row, so the replicas sharing the database extend one chain in commit order; the
  * head row is the only lock every transaction takes, and it is always taken last, after the budget
- * row, so it cannot deadlock.
+ * row, so it cannot deadlock. Records are stored unsigned; the {@link AuditSealer} signs them just
+ * after the commit, in a short transaction of its own, so no signing happens under that lock.
  */
 final class PostgresAudit implements AuditLog, PostgresLanes.AuditWriter {
     static final List<String> SCHEMA = List.of(
             """
             CREATE TABLE IF NOT EXISTS audit (
               seq BIGINT PRIMARY KEY, time BIGINT NOT NULL, type TEXT NOT NULL, budget_id TEXT,
-              body TEXT NOT NULL, hash TEXT NOT NULL, signed_seq BIGINT NOT NULL, signature TEXT NOT NULL)""",
+              body TEXT NOT NULL, hash TEXT NOT NULL, signed_seq BIGINT, signature TEXT)""",
             "CREATE INDEX IF NOT EXISTS audit_budget ON audit (budget_id, seq)",
+            "CREATE INDEX IF NOT EXISTS audit_unsigned ON audit (seq) WHERE signature IS NULL",
             "CREATE TABLE IF NOT EXISTS audit_head (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL)",
             "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '" + AuditChain.GENESIS.hash() + "') ON CONFLICT DO NOTHING");
 
     private final AuditChain chain;
     private final Pool pool;
+    private final AuditSealer sealer;
 
-    PostgresAudit(AuditChain chain, Pool pool) {
+    PostgresAudit(Vertx vertx, AuditChain chain, Pool pool) {
         this.chain = chain;
         this.pool = pool;
+        this.sealer = new AuditSealer(vertx, chain, (seq, signature) -> pool
+                .preparedQuery("UPDATE audit SET signed_seq = $1, signature = $2 WHERE signature IS NULL AND seq <= $1")
+                .execute(Tuple.of(seq, signature)).mapEmpty());
     }
 
     @Override
-    public Future<Void> write(SqlConnection conn, List<AuditEvent> events) {
+    public void committed(AuditChain.Head head) {
+        sealer.committed(head);
+    }
+
+    @Override
+    public Future<Void> seal() {
+        return sealer.seal();
+    }
+
+    @Override
+    public Future<AuditChain.Head> write(SqlConnection conn, List<AuditEvent> events) {
         return conn.preparedQuery("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").execute().compose(rows -> {
             Row head = rows.iterator().next();
-            List<AuditRecord> records = chain.seal(new AuditChain.Head(head.getLong(0), head.getString(1)), events);
+            List<AuditRecord> records = chain.link(new AuditChain.Head(head.getLong(0), head.getString(1)), events);
             long time = records.get(0).time().toEpochMilli();
             List<Tuple> batch = new ArrayList<>(records.size());
             for (int i = 0; i < records.size(); i++) {
                 AuditRecord r = records.get(i);
                 batch.add(Tuple.of(r.seq(), time, events.get(i).type(), events.get(i).budgetId(), r.body(), r.hash())
-                        .addLong(r.signedSeq()).addString(r.signature()));
+                        .addLong(null).addString(null));
             }
             AuditRecord last = records.get(records.size() - 1);
             return conn.preparedQuery("""
@@ -55,13 +73,16 @@ final class PostgresAudit implements AuditLog, PostgresLanes.AuditWriter {
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""").executeBatch(batch)
                     .compose(v -> conn.preparedQuery("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
                             .execute(Tuple.of(last.seq(), last.hash())))
-                    .mapEmpty();
+                    .map(v -> new AuditChain.Head(last.seq(), last.hash()));
         });
     }
 
     @Override
     public Future<Void> append(AuditEvent event) {
-        return pool.withTransaction(conn -> write(conn, List.of(event)));
+        return pool.withTransaction(conn -> write(conn, List.of(event))).map(head -> {
+            sealer.committed(head);
+            return null;
+        });
     }
 
     @Override
@@ -72,7 +93,8 @@ final class PostgresAudit implements AuditLog, PostgresLanes.AuditWriter {
                 .execute(Tuple.of(q.afterSeq(), q.budgetId(), q.since() == null ? Long.MIN_VALUE : q.since().toEpochMilli(), q.limit()))
                 .map(rows -> {
                     List<AuditRecord> out = new ArrayList<>();
-                    rows.forEach(r -> out.add(new AuditRecord(r.getLong(0), r.getString(1), r.getString(2), r.getLong(3), r.getString(4))));
+                    rows.forEach(r -> out.add(new AuditRecord(r.getLong(0), r.getString(1), r.getString(2),
+                            r.getLong(3) == null ? 0 : r.getLong(3), r.getString(4))));
                     return out;
                 });
     }

@@ -1,5 +1,6 @@
 package io.spendguard.proxy.engine;
 
+import io.spendguard.proxy.engine.audit.AuditChain;
 import io.spendguard.proxy.engine.audit.AuditEvent;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -43,9 +44,11 @@ final class PostgresLanes<L> {
         Future<T> run(SqlConnection conn, L locked, Consumer<AuditEvent> audit);
     }
 
-    /** Writes a transaction's audit events into it, before it commits. */
+    /** Writes a transaction's audit events into it, before it commits; told the head it wrote once that commit is done. */
     interface AuditWriter {
-        Future<Void> write(SqlConnection conn, List<AuditEvent> events);
+        Future<AuditChain.Head> write(SqlConnection conn, List<AuditEvent> events);
+
+        void committed(AuditChain.Head head);
     }
 
     private record Queued<L, T>(Op<L, T> op, Promise<T> promise, Context context) { }
@@ -117,6 +120,7 @@ final class PostgresLanes<L> {
 
     /** Runs the batch in one transaction; on failure, each operation alone. Completes when every caller is answered. */
     private Future<Void> run(String key, List<Queued<L, ?>> batch) {
+        AuditChain.Head[] written = new AuditChain.Head[1];
         return pool.withTransaction(conn -> lock.apply(conn, key).compose(locked -> {
             List<Future<Object>> results = new ArrayList<>(batch.size());
             List<List<AuditEvent>> events = new ArrayList<>(batch.size());
@@ -134,10 +138,16 @@ final class PostgresLanes<L> {
                         kept.addAll(events.get(i));
                     }
                 }
-                return kept.isEmpty() ? Future.succeededFuture() : audit.write(conn, kept);
-            }).map(v -> results.stream().map(Future::result).toList());
+                return kept.isEmpty() ? Future.<AuditChain.Head>succeededFuture() : audit.write(conn, kept);
+            }).map(head -> {
+                written[0] = head;
+                return results.stream().map(Future::result).toList();
+            });
         })).transform(done -> {
             if (done.succeeded()) {
+                if (written[0] != null) {
+                    audit.committed(written[0]);
+                }
                 for (int i = 0; i < batch.size(); i++) {
                     answer(batch.get(i), done.result().get(i), null);
                 }

@@ -73,7 +73,7 @@ public final class PostgresLedger implements Ledger {
         this.vertx = vertx;
         this.pool = pool;
         this.clock = clock;
-        this.audit = new PostgresAudit(chain, pool);
+        this.audit = new PostgresAudit(vertx, chain, pool);
         this.lanes = new PostgresLanes<>(vertx, pool, this::lock, audit);
         this.idempotency = new PostgresIdempotency(pool, "ins_" + UUID.randomUUID());
     }
@@ -353,6 +353,6 @@ public final class PostgresLedger implements Ledger {
         if (heartbeat >= 0) {
             vertx.cancelTimer(heartbeat);
         }
-        return lanes.close().transform(v -> idempotency.leave()).transform(v -> pool.close());
+        return lanes.close().transform(v -> audit.seal()).transform(v -> idempotency.leave()).transform(v -> pool.close());
     }
 }

@@ -4,7 +4,9 @@ import io.spendguard.proxy.engine.audit.AuditChain;
 import io.spendguard.proxy.engine.audit.AuditEvent;
 import io.spendguard.proxy.engine.audit.AuditLog;
 import io.spendguard.proxy.engine.audit.AuditRecord;
+import io.spendguard.proxy.engine.audit.AuditSealer;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -14,23 +16,50 @@ import java.util.List;
 /**
  * The SQLite ledger's audit chain, in the ledger file's {@code audit} table. The writer thread
  * appends each transaction's records just before it commits, after the chain's head as stored in
- * that same transaction (the write lock is held, so processes sharing the file extend one chain).
+ * that same transaction (the write lock is held, so processes sharing the file extend one chain);
+ * the {@link AuditSealer} signs them just after, through the same writer thread.
  */
 final class SqliteAudit implements AuditLog, SqliteThread.AuditWriter {
     static final String SCHEMA = """
             CREATE TABLE IF NOT EXISTS audit (
               seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, type TEXT NOT NULL, budget_id TEXT,
-              body TEXT NOT NULL, hash TEXT NOT NULL, signed_seq INTEGER NOT NULL, signature TEXT NOT NULL)""";
+              body TEXT NOT NULL, hash TEXT NOT NULL, signed_seq INTEGER, signature TEXT)""";
     static final String INDEX = "CREATE INDEX IF NOT EXISTS audit_budget ON audit (budget_id, seq)";
+    static final String UNSIGNED = "CREATE INDEX IF NOT EXISTS audit_unsigned ON audit (seq) WHERE signature IS NULL";
 
     private final AuditChain chain;
     private final SqliteThread writer;
     private final SqliteThread reader;
+    private final AuditSealer sealer;
+    /** The head the writer thread wrote in the transaction now committing (writer thread only). */
+    private AuditChain.Head written;
 
-    SqliteAudit(AuditChain chain, SqliteThread writer, SqliteThread reader) {
+    SqliteAudit(Vertx vertx, AuditChain chain, SqliteThread writer, SqliteThread reader) {
         this.chain = chain;
         this.writer = writer;
         this.reader = reader;
+        this.sealer = new AuditSealer(vertx, chain, this::stamp);
+    }
+
+    @Override
+    public void committed() {
+        sealer.committed(written);
+    }
+
+    private Future<Void> stamp(long seq, String signature) {
+        return writer.submit(db -> {
+            PreparedStatement ps = db.statement("UPDATE audit SET signed_seq = ?, signature = ? WHERE signature IS NULL AND seq <= ?");
+            ps.setLong(1, seq);
+            ps.setString(2, signature);
+            ps.setLong(3, seq);
+            ps.executeUpdate();
+            return null;
+        });
+    }
+
+    @Override
+    public Future<Void> seal() {
+        return sealer.seal();
     }
 
     @Override
@@ -43,7 +72,7 @@ final class SqliteAudit implements AuditLog, SqliteThread.AuditWriter {
         }
         PreparedStatement insert = db.statement(
                 "INSERT INTO audit (seq, time, type, budget_id, body, hash, signed_seq, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-        List<AuditRecord> records = chain.seal(head, events);
+        List<AuditRecord> records = chain.link(head, events);
         long time = records.get(0).time().toEpochMilli();
         for (int i = 0; i < records.size(); i++) {
             AuditRecord r = records.get(i);
@@ -53,11 +82,13 @@ final class SqliteAudit implements AuditLog, SqliteThread.AuditWriter {
             insert.setString(4, events.get(i).budgetId());
             insert.setString(5, r.body());
             insert.setString(6, r.hash());
-            insert.setLong(7, r.signedSeq());
-            insert.setString(8, r.signature());
+            insert.setNull(7, java.sql.Types.INTEGER);
+            insert.setNull(8, java.sql.Types.VARCHAR);
             insert.addBatch();
         }
         insert.executeBatch();
+        AuditRecord last = records.get(records.size() - 1);
+        written = new AuditChain.Head(last.seq(), last.hash());
     }
 
     @Override

@@ -53,6 +53,7 @@ public final class SqliteLedger implements Ledger {
         "CREATE TABLE IF NOT EXISTS instances (id TEXT PRIMARY KEY, heartbeat_at INTEGER NOT NULL)",
         SqliteAudit.SCHEMA,
         SqliteAudit.INDEX,
+        SqliteAudit.UNSIGNED,
     };
     private static final String BUDGET = "SELECT spec, reserved, committed, window_start, window_end FROM budgets WHERE id = ?";
 
@@ -71,7 +72,7 @@ public final class SqliteLedger implements Ledger {
         this.writer = writer;
         this.reader = reader;
         this.idempotency = new SqliteIdempotency(writer, "ins_" + UUID.randomUUID());
-        this.audit = new SqliteAudit(chain, writer, reader);
+        this.audit = new SqliteAudit(vertx, chain, writer, reader);
         writer.auditWith(audit);
     }
 
@@ -387,6 +388,6 @@ public final class SqliteLedger implements Ledger {
         if (heartbeat >= 0) {
             vertx.cancelTimer(heartbeat);
         }
-        return idempotency.leave().transform(v -> writer.close()).compose(v -> reader.close());
+        return audit.seal().transform(s -> idempotency.leave()).transform(v -> writer.close()).compose(v -> reader.close());
     }
 }

@@ -39,9 +39,12 @@ final class SqliteThread {
 
     private record Queued<T>(Op<T> op, Promise<T> promise, Context context) { }
 
-    /** Writes a transaction's audit events into it, just before it commits. */
+    /** Writes a transaction's audit events into it, just before it commits; told when that commit is done. */
     interface AuditWriter {
         void write(SqliteThread db, List<AuditEvent> events) throws SQLException;
+
+        /** The transaction whose events were written last has committed. */
+        void committed();
     }
 
     private final Vertx vertx;
@@ -148,12 +151,16 @@ final class SqliteThread {
     }
 
     private void commit() throws SQLException {
-        if (!txEvents.isEmpty()) {
+        boolean audited = !txEvents.isEmpty();
+        if (audited) {
             auditWriter.write(this, txEvents);
             txEvents.clear();
         }
         if (writes) {
             statement("COMMIT").execute();
+        }
+        if (audited) {
+            auditWriter.committed();
         }
     }
 

@@ -4,6 +4,7 @@ import java.security.PublicKey;
 import java.time.Clock;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,8 +13,9 @@ import java.util.TreeMap;
 /**
  * Gives events their place in the chain. Each record's canonical body holds its sequence number and
  * the previous record's hash, so a record cannot be edited, removed or moved without breaking every
- * hash after it; the events written in one transaction are signed once, over the hash of the last
- * of them ({@link AuditRecord}). Also knows which public keys a verifier trusts: this signer's and
+ * hash after it. Records are signed in groups, once over the hash of the last of a group
+ * ({@link AuditRecord}): the memory chain signs what it seals, the durable ledgers store records
+ * unsigned in the ledger's transaction and sign them just after ({@link AuditSealer}). Also knows which public keys a verifier trusts: this signer's and
  * the ones configured in {@code audit.trusted_keys} (keys used before a rotation).
  */
 public final class AuditChain {
@@ -50,14 +52,13 @@ public final class AuditChain {
         return trusted;
     }
 
-    /** The records for {@code events}, in order, after {@code head}; one signature covers them all. */
-    public List<AuditRecord> seal(Head head, List<AuditEvent> events) {
-        if (events.isEmpty()) {
-            return List.of();
-        }
+    /**
+     * The records for {@code events}, in order, after {@code head}, not yet signed: each one's body
+     * holds its place in the chain, so they can be stored at once and signed a moment later.
+     */
+    public List<AuditRecord> link(Head head, List<AuditEvent> events) {
         String time = clock.instant().truncatedTo(ChronoUnit.MILLIS).toString();
-        List<String> bodies = new ArrayList<>(events.size());
-        List<String> hashes = new ArrayList<>(events.size());
+        List<AuditRecord> out = new ArrayList<>(events.size());
         String prev = head.hash();
         for (int i = 0; i < events.size(); i++) {
             AuditEvent e = events.get(i);
@@ -71,15 +72,24 @@ public final class AuditChain {
             body.put("key_id", signer.keyId());
             String text = Canonical.json(body);
             prev = Canonical.sha256Hex(text);
-            bodies.add(text);
-            hashes.add(prev);
-        }
-        long last = head.seq() + events.size();
-        String signature = signer.sign(java.util.HexFormat.of().parseHex(prev));
-        List<AuditRecord> out = new ArrayList<>(events.size());
-        for (int i = 0; i < events.size(); i++) {
-            out.add(new AuditRecord(head.seq() + 1 + i, bodies.get(i), hashes.get(i), last, signature));
+            out.add(new AuditRecord(head.seq() + 1 + i, text, prev, 0, null));
         }
         return out;
+    }
+
+    /** This chain's signature (base64) over a record hash (hex): it covers that record and, through the chain, all before it. */
+    public String sign(String hash) {
+        return signer.sign(HexFormat.of().parseHex(hash));
+    }
+
+    /** The records for {@code events} after {@code head}, linked and signed at once (one signature covers them all). */
+    public List<AuditRecord> seal(Head head, List<AuditEvent> events) {
+        if (events.isEmpty()) {
+            return List.of();
+        }
+        List<AuditRecord> linked = link(head, events);
+        AuditRecord last = linked.get(linked.size() - 1);
+        String signature = sign(last.hash());
+        return linked.stream().map(r -> new AuditRecord(r.seq(), r.body(), r.hash(), last.seq(), signature)).toList();
     }
 }

@@ -2,6 +2,7 @@ package io.spendguard.proxy.engine.audit;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import java.time.Instant;
 import java.util.List;
 
@@ -49,13 +50,33 @@ public interface AuditLog {
         }
     }
 
-    /** Recomputes the whole chain, page by page, against the chain's trusted keys. */
+    /** Signs what this process wrote and has not signed yet (a durable ledger signs just after its commits). */
+    default Future<Void> seal() {
+        return Future.succeededFuture();
+    }
+
+    /** Signs what is pending here, then recomputes the whole chain, page by page, against the chain's trusted keys. */
     default Future<AuditVerifier.Result> verify() {
-        return start().compose(start -> {
+        return seal().compose(v -> start()).compose(start -> {
             AuditVerifier verifier = new AuditVerifier(chain().trusted(), start);
             Promise<AuditVerifier.Result> done = Promise.promise();
             page(verifier, start.seq(), done);
             return done.future();
+        });
+    }
+
+    /**
+     * {@link #verify}, once more a second later if all it found was a tail of unsigned records
+     * (another process sharing the ledger may have written them a moment ago and not signed them yet).
+     */
+    default Future<AuditVerifier.Result> verifySettled(Vertx vertx) {
+        return verify().compose(first -> {
+            if (!first.onlyUnsigned()) {
+                return Future.succeededFuture(first);
+            }
+            Promise<AuditVerifier.Result> again = Promise.promise();
+            vertx.setTimer(1000, id -> verify().onComplete(again));
+            return again.future();
         });
     }
 

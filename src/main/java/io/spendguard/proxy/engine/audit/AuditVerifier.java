@@ -28,14 +28,25 @@ public final class AuditVerifier {
         this.head = start;
     }
 
-    /** What a verification found: ok, how many records were checked, the last good head, or the first bad record and why. */
-    public record Result(boolean ok, long records, long headSeq, String headHash, Long badSeq, String reason) {
+    /**
+     * What a verification found: ok, how many records were checked, the last good head, or the first
+     * bad record and why. {@code unsigned} counts the newest records that carry no signature: a
+     * writer signs within milliseconds, so a check that finds only those may be repeated a moment
+     * later ({@link AuditLog#verifySettled}); if they stay unsigned they were stripped of their
+     * signatures, or their writer stopped before signing them.
+     */
+    public record Result(boolean ok, long records, long headSeq, String headHash, Long badSeq, String reason, long unsigned) {
         public JsonObject toJson() {
             JsonObject o = new JsonObject().put("ok", ok).put("records", records).put("head_seq", headSeq).put("head_hash", headHash);
             if (!ok) {
                 o.put("first_bad_seq", badSeq).put("reason", reason);
             }
             return o;
+        }
+
+        /** True when the only fault is a tail of records not signed yet. */
+        public boolean onlyUnsigned() {
+            return !ok && unsigned > 0;
         }
 
         /** One line for a terminal: what was checked, or the first bad record. */
@@ -58,7 +69,7 @@ public final class AuditVerifier {
         count++;
         head = new AuditChain.Head(r.seq(), r.hash());
         unsigned.add(r);
-        if (r.seq() == r.signedSeq()) {
+        if (r.signature() != null && r.seq() == r.signedSeq()) {
             String signatureProblem = checkSignature(r);
             if (signatureProblem != null) {
                 failure = bad(unsigned.get(0).seq(), signatureProblem);
@@ -93,19 +104,22 @@ public final class AuditVerifier {
         if (!trusted.containsKey(keyId)) {
             return "it is signed with key " + keyId + ", which is not trusted (re-signed with a foreign key?)";
         }
-        if (r.signature() == null || r.signature().isEmpty()) {
-            return "it is not signed";
-        }
-        if (r.signedSeq() < r.seq()) {
+        if (r.signature() != null && r.signedSeq() < r.seq()) {
             return "its signature names record " + r.signedSeq() + ", before itself";
         }
         return null;
     }
 
-    /** {@code last} closes a transaction: its signature must verify over its hash and be every earlier open record's. */
+    /**
+     * {@code last} closes a group: its signature must verify over its hash and be every earlier open
+     * record's that has one (an open record without one is covered through the chain).
+     */
     private String checkSignature(AuditRecord last) {
         String keyId = last.content().getString("key_id");
         for (AuditRecord r : unsigned) {
+            if (r.signature() == null) {
+                continue;
+            }
             if (r.signedSeq() != last.seq() || !r.signature().equals(last.signature())
                     || !keyId.equals(r.content().getString("key_id"))) {
                 return "record " + r.seq() + "'s signature is not the one of the transaction it belongs to";
@@ -118,7 +132,7 @@ public final class AuditVerifier {
     }
 
     private Result bad(long seq, String reason) {
-        return new Result(false, count, head.seq(), head.hash(), seq, reason);
+        return new Result(false, count, head.seq(), head.hash(), seq, reason, 0);
     }
 
     /** The verdict once every record was fed; records left waiting for the one that signs them are bad. */
@@ -126,11 +140,17 @@ public final class AuditVerifier {
         if (failure != null) {
             return failure;
         }
+        for (AuditRecord r : unsigned) {
+            if (r.signature() != null) {
+                return bad(r.seq(), "it is signed over record " + r.signedSeq() + ", which is missing (records were removed from the end)");
+            }
+        }
         if (!unsigned.isEmpty()) {
             AuditRecord first = unsigned.get(0);
-            return new Result(false, count, head.seq(), head.hash(), first.seq(),
-                    "it is signed over record " + first.signedSeq() + ", which is missing (records were removed from the end)");
+            return new Result(false, count, head.seq(), head.hash(), first.seq(), "records " + first.seq() + " to " + head.seq()
+                    + " carry no signature (stripped of it, or written by a process that stopped before signing them)",
+                    unsigned.size());
         }
-        return new Result(true, count, head.seq(), head.hash(), null, null);
+        return new Result(true, count, head.seq(), head.hash(), null, null, 0);
     }
 }

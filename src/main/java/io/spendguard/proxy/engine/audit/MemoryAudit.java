@@ -124,7 +124,7 @@ public final class MemoryAudit implements AuditLog {
                 if (item instanceof AuditEvent e) {
                     sealing.add(e);
                 } else {
-                    seal();
+                    sealQueued();
                     ((Task) item).work().run();
                 }
             }
@@ -134,7 +134,7 @@ public final class MemoryAudit implements AuditLog {
                 LockSupport.parkNanos(wait);
                 continue;
             }
-            seal();
+            sealQueued();
             scheduled.set(false);
             if (queue.isEmpty() || !scheduled.compareAndSet(false, true)) {
                 return;
@@ -142,7 +142,7 @@ public final class MemoryAudit implements AuditLog {
         }
     }
 
-    private void seal() {
+    private void sealQueued() {
         if (sealing.isEmpty()) {
             return;
         }

@@ -190,4 +190,26 @@ class AuditVerifierTest {
         all.forEach(strict::accept);
         assertThat(strict.result().ok()).isFalse();
     }
+
+    @Test
+    void unsignedRecordsAreCoveredByTheNextSignatureButAnUnsignedTailIsNot() {
+        List<AuditEvent> events = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            events.add(new AuditEvent(AuditEvent.RELEASE, "team", Map.of("i", (long) i)));
+        }
+        List<AuditRecord> linked = chain.link(AuditChain.GENESIS, events);
+        List<AuditRecord> stored = new ArrayList<>(linked);
+        // records 1–4 stored unsigned; 5 signed (as a durable ledger's sealer stamps it); 6 not yet
+        String signature = chain.sign(linked.get(4).hash());
+        stored.set(4, new AuditRecord(5, linked.get(4).body(), linked.get(4).hash(), 5, signature));
+        AuditVerifier.Result r = verify(stored);
+        assertThat(r.ok()).isFalse();
+        assertThat(r.onlyUnsigned()).isTrue();
+        assertThat(r.unsigned()).isEqualTo(1);
+        assertThat(r.badSeq()).isEqualTo(6);
+        assertThat(verify(stored.subList(0, 5)).ok()).as("1–4 covered by 5's signature through the chain").isTrue();
+        AuditRecord edited = withBody(stored.get(1), stored.get(1).body().replace("\"i\":1", "\"i\":7"), true);
+        stored.set(1, edited);
+        assertThat(verify(stored.subList(0, 5)).badSeq()).as("an unsigned record is still linked").isEqualTo(3);
+    }
 }
