@@ -49,11 +49,8 @@ public final class MemoryLedger implements Ledger {
         }
     }
 
-    /**
-     * Recently settled reservation ids (bounded), so that reusing one is refused as the durable ledgers refuse it.
-     * Its upkeep runs on the settling thread: Caffeine's default hands it to the common pool, waking a thread per write.
-     */
-    private final Cache<String, Boolean> settled = Caffeine.newBuilder().executor(Runnable::run).maximumSize(100_000).build();
+    /** Recently settled reservation ids (bounded), so that reusing one is refused as the durable ledgers refuse it. */
+    private final Cache<String, Boolean> settled = Caffeine.newBuilder().maximumSize(100_000).build();
 
     @Override
     public synchronized Future<BudgetState> putBudget(BudgetSpec spec) {
