@@ -97,6 +97,19 @@ class GateFailureTest extends HarnessTest {
         assertThat(hold()).isZero();
     }
 
+    @Test
+    void aClientThatLeavesWhileTheGateDecidesIsReleasedAndCountedAsASettlement() throws Exception {
+        LateGate[] gate = new LateGate[1];
+        h = ProxyHarness.start(ProxyHarness.config(1_000_000, "", ""),
+                (vertx, engine) -> gate[0] = new LateGate(vertx, new LocalGate(engine), 300));
+        RawClient.sendAndHangUp(h.server.port(), ChatCompletionsTest.BODY, "", "", 0, 50);
+        ProxyHarness.await("hold granted after the client left, then released", () -> gate[0].released.get() == 1);
+        assertThat(h.mock.served()).isZero();
+        assertThat(h.counter("spendguard.decisions", "decision", "CONTINUE")).isEqualTo(1);
+        ProxyHarness.await("release counted", () -> h.counter("spendguard.settlements", "kind", "release") == 1);
+        h.assertSettled(1, "default");
+    }
+
     private long hold() {
         try {
             return h.budget("default").reservedMicros();

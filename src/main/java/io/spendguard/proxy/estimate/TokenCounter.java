@@ -42,7 +42,9 @@ public final class TokenCounter {
     }
 
     private static Cache<String, Integer> cache(long chars) {
-        return Caffeine.newBuilder().maximumWeight(chars).weigher((String text, Integer count) -> text.length()).build();
+        // Upkeep on the calling thread: Caffeine's default hands it to the common pool, a thread wake-up per batch of hits.
+        return Caffeine.newBuilder().executor(Runnable::run).maximumWeight(chars)
+                .weigher((String text, Integer count) -> text.length()).build();
     }
 
     public int count(String encoding, String text) {

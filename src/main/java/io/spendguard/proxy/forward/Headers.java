@@ -2,6 +2,7 @@ package io.spendguard.proxy.forward;
 
 import io.vertx.core.MultiMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
@@ -48,8 +49,12 @@ public final class Headers {
     }
 
     private static Set<String> connectionTokens(MultiMap headers) {
+        List<String> values = headers.getAll("connection");
+        if (values.isEmpty()) {
+            return Set.of();
+        }
         Set<String> tokens = new HashSet<>();
-        for (String value : headers.getAll("connection")) {
+        for (String value : values) {
             for (String t : value.split(",")) {
                 tokens.add(t.trim().toLowerCase(Locale.ROOT));
             }

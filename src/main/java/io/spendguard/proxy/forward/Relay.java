@@ -5,6 +5,7 @@ import io.spendguard.proxy.error.ProxyError;
 import io.spendguard.proxy.estimate.Usage;
 import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.spendguard.proxy.provider.ApiShape;
+import io.spendguard.proxy.provider.ReplyUsage;
 import io.spendguard.proxy.provider.StreamScanner;
 import io.spendguard.proxy.settle.Settlement;
 import io.vertx.core.Future;
@@ -170,9 +171,14 @@ public final class Relay {
         });
     }
 
+    /** The reply's usage, read from its {@code usage} member alone (the rest of the reply is not built). */
     private Usage usageOf(Buffer body) {
+        JsonObject usageOnly = ReplyUsage.of(body);
+        if (usageOnly == null) {
+            return null;
+        }
         try {
-            return shape.usage(new JsonObject(body));
+            return shape.usage(usageOnly);
         } catch (RuntimeException e) {
             return null;
         }

@@ -129,8 +129,8 @@ public final class ProxyMetrics {
 
     /** µUSD committed against one budget (the operator's ids: a bounded set), for spend by budget. */
     public void budgetCommitted(String budget, long micros) {
-        Counter.builder("spendguard.budget.committed.usd.micros").description("µUSD spent, by budget")
-                .tag("budget", budget).register(registry).increment(micros);
+        counter(new Key("spendguard.budget.committed.usd.micros", budget, null, null), k -> Counter.builder(k.name())
+                .description("µUSD spent, by budget").tag("budget", k.a()).register(registry)).increment(micros);
     }
 
     public void released(long micros) {

@@ -43,6 +43,9 @@ public final class Pipeline {
     private static final Logger LOG = Logger.getLogger(Pipeline.class.getName());
     /** Bodies above this are parsed and tokenised on a worker thread, never on the event loop. */
     static final int WORKER_PARSE_BYTES = 128 * 1024;
+    /** One digest per thread (event loops and workers), reset by each {@code digest()}: no provider lookup per call. */
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(Pipeline::newSha256);
+    private static final HexFormat HEX = HexFormat.of();
 
     private final Vertx vertx;
     private final ProxyConfig config;
@@ -166,8 +169,9 @@ public final class Pipeline {
     private Future<Decision> ask(DecisionRequest request) {
         long started = System.nanoTime();
         Future<Decision> pending = gate.decide(request);
-        return pending.timeout(config.gate().timeoutMs(), TimeUnit.MILLISECONDS)
-                .andThen(ar -> metrics.gateDuration(gate.mode(), System.nanoTime() - started))
+        // The embedded gate answers at once: a timer that could never fire would be set and cancelled for nothing.
+        Future<Decision> bounded = pending.isComplete() ? pending : pending.timeout(config.gate().timeoutMs(), TimeUnit.MILLISECONDS);
+        return bounded.andThen(ar -> metrics.gateDuration(gate.mode(), System.nanoTime() - started))
                 .recover(e -> gateFailed(pending, e));
     }
 
@@ -232,7 +236,9 @@ public final class Pipeline {
         x.state = Exchange.State.ADMITTED;
         metrics.reserved(d.reservedMicros());
         if (x.clientGone) {
-            gate.release(d, "client_gone_before_forward");
+            // Through a Settlement, so that this release is counted like every other settlement of an admitted call.
+            new Settlement(gate, metrics, d, x.estimate, x.shape.provider(), estimator.prices().metricLabel(x.spec.model()))
+                    .release("client_gone_before_forward");
             return Future.failedFuture(ProxyError.CLIENT_CLOSED.exception("The client went away before the call was sent."));
         }
         return Future.succeededFuture();
@@ -378,12 +384,16 @@ public final class Pipeline {
     }
 
     static String sha256(String route, Buffer body) {
+        MessageDigest digest = SHA256.get();
+        digest.update(route.getBytes(StandardCharsets.UTF_8));
+        digest.update((byte) 0);
+        digest.update(body.getBytes());
+        return HEX.formatHex(digest.digest());
+    }
+
+    private static MessageDigest newSha256() {
         try {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            digest.update(route.getBytes(StandardCharsets.UTF_8));
-            digest.update((byte) 0);
-            digest.update(body.getBytes());
-            return HexFormat.of().formatHex(digest.digest());
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

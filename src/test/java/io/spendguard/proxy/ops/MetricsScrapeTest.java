@@ -105,10 +105,10 @@ class MetricsScrapeTest {
     }
 
     @Test
-    void exportsJvmAndVertxMeters() {
+    void exportsJvmAndVertxPoolMetersButNoPerRequestVertxHttpMeters() {
         assertThat(m.names()).contains("jvm_memory_used_bytes", "jvm_threads_live_threads", "process_cpu_usage");
-        assertThat(m.names()).anyMatch(n -> n.startsWith("vertx_http_server_"));
-        assertThat(m.names()).anyMatch(n -> n.startsWith("vertx_http_client_"));
         assertThat(m.names()).anyMatch(n -> n.startsWith("vertx_pool_"));
+        // the proxy's own request and upstream meters cover the data plane; Vert.x's cost a tenth of the event loop
+        assertThat(m.names()).noneMatch(n -> n.startsWith("vertx_http_server_") || n.startsWith("vertx_http_client_"));
     }
 }
