@@ -1,6 +1,7 @@
 package io.spendguard.proxy.engine.audit;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.util.logging.Logger;
 
@@ -16,7 +17,7 @@ import java.util.logging.Logger;
  */
 public final class AuditSealer {
     private static final Logger LOG = Logger.getLogger(AuditSealer.class.getName());
-    static final long LINGER_MS = 10;
+    static final long LINGER_MS = 50;
 
     /** Stores {@code signature} (over record {@code seq}) on every record up to {@code seq} that has none. */
     public interface Stamp {
@@ -50,21 +51,21 @@ public final class AuditSealer {
     /** Signs and stamps what this process wrote and has not signed yet; completes once it is stored. */
     public Future<Void> seal() {
         AuditChain.Head head;
+        Promise<Void> done = Promise.promise();
         synchronized (this) {
             head = pending;
             pending = null;
             scheduled = false;
             if (head == null) {
-                return running;
+                return running; // the newest seal under way (or done) already covers what was committed
             }
+            running = done.future();
         }
-        Future<Void> done = vertx.executeBlocking(() -> chain.sign(head.hash()), false)
+        vertx.executeBlocking(() -> chain.sign(head.hash()), false)
                 .compose(signature -> stamp.stamp(head.seq(), signature))
                 .onFailure(e -> LOG.warning("audit: signing records up to " + head.seq() + " failed (" + e.getMessage()
-                        + "); the next signature covers them"));
-        synchronized (this) {
-            running = done;
-        }
-        return done;
+                        + "); the next signature covers them"))
+                .onComplete(done);
+        return done.future();
     }
 }

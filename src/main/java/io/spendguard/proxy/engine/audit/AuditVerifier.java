@@ -140,16 +140,17 @@ public final class AuditVerifier {
         if (failure != null) {
             return failure;
         }
-        for (AuditRecord r : unsigned) {
-            if (r.signature() != null) {
-                return bad(r.seq(), "it is signed over record " + r.signedSeq() + ", which is missing (records were removed from the end)");
-            }
+        // one stamp signs every record up to its head at once, so an unsigned record left open is where signing stopped
+        List<AuditRecord> bare = unsigned.stream().filter(r -> r.signature() == null).toList();
+        if (!bare.isEmpty()) {
+            AuditRecord first = bare.get(0);
+            return new Result(false, count, head.seq(), head.hash(), first.seq(), "records " + first.seq() + " to " + head.seq()
+                    + " carry no signature (stripped of it, or written by a process that stopped before signing them)",
+                    bare.size());
         }
         if (!unsigned.isEmpty()) {
             AuditRecord first = unsigned.get(0);
-            return new Result(false, count, head.seq(), head.hash(), first.seq(), "records " + first.seq() + " to " + head.seq()
-                    + " carry no signature (stripped of it, or written by a process that stopped before signing them)",
-                    unsigned.size());
+            return bad(first.seq(), "it is signed over record " + first.signedSeq() + ", which is missing (records were removed from the end)");
         }
         return new Result(true, count, head.seq(), head.hash(), null, null, 0);
     }

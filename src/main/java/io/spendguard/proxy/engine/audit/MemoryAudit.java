@@ -21,14 +21,14 @@ import java.util.function.Supplier;
  * The memory ledger's audit chain: kept in this process, its most recent {@code capacity} records
  * only (older ones are dropped and verification starts after them). Events are queued in ledger
  * order and sealed on one thread of its own, in batches — signing is slow, so it never runs on an
- * event loop, and under load events linger up to 10 ms so that one signature covers whatever queued
+ * event loop, and under load events linger up to 50 ms so that one signature covers whatever queued
  * up meanwhile. Reads go through the same thread (sealing what waits first), so a read sees every
  * event queued before it.
  */
 public final class MemoryAudit implements AuditLog {
     public static final int DEFAULT_CAPACITY = 100_000;
     /** How long queued events wait for company before they are signed (signing costs about a millisecond). */
-    private static final long LINGER_NANOS = 10_000_000;
+    private static final long LINGER_NANOS = 50_000_000;
     private static final int MAX_BATCH = 1024;
 
     private record Task(Runnable work) { }
