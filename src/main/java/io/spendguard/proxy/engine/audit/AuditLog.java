@@ -5,6 +5,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Instant;
 import java.util.List;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The audit chain kept beside a ledger (durable where the ledger is). Ledger changes write their
@@ -55,43 +57,56 @@ public interface AuditLog {
         return Future.succeededFuture();
     }
 
-    /** Signs what is pending here, then recomputes the whole chain, page by page, against the chain's trusted keys. */
+    /**
+     * Signs what is pending here, then recomputes the whole chain, page by page, against the chain's
+     * trusted keys, on the calling thread (tests, small chains).
+     */
     default Future<AuditVerifier.Result> verify() {
-        return seal().compose(v -> start()).compose(start -> {
-            AuditVerifier verifier = new AuditVerifier(chain().trusted(), start);
-            Promise<AuditVerifier.Result> done = Promise.promise();
-            page(verifier, start.seq(), done);
-            return done.future();
-        });
+        return verify(check -> Future.succeededFuture(check.get()));
     }
 
     /**
-     * {@link #verify}, once more a second later if all it found was a tail of unsigned records
-     * (another process sharing the ledger may have written them a moment ago and not signed them yet).
+     * {@link #verify} with each page's hashing and signature checks on a worker thread — a signature
+     * check costs about a millisecond, too much for an event loop over a long chain — and once more a
+     * second later if all it found was a tail of unsigned records (another process sharing the ledger
+     * may have written them a moment ago and not signed them yet).
      */
     default Future<AuditVerifier.Result> verifySettled(Vertx vertx) {
-        return verify().compose(first -> {
+        Function<Supplier<Boolean>, Future<Boolean>> onWorker = check -> vertx.executeBlocking(check::get, true);
+        return verify(onWorker).compose(first -> {
             if (!first.onlyUnsigned()) {
                 return Future.succeededFuture(first);
             }
             Promise<AuditVerifier.Result> again = Promise.promise();
-            vertx.setTimer(1000, id -> verify().onComplete(again));
+            vertx.setTimer(1000, id -> verify(onWorker).onComplete(again));
             return again.future();
         });
     }
 
-    private void page(AuditVerifier verifier, long after, Promise<AuditVerifier.Result> done) {
-        read(Query.all(after)).onFailure(done::fail).onSuccess(records -> {
+    /** Seals, then feeds every page to a verifier through {@code run}, which runs a page's checks (true: go on). */
+    private Future<AuditVerifier.Result> verify(Function<Supplier<Boolean>, Future<Boolean>> run) {
+        return seal().compose(v -> start()).compose(start -> {
+            AuditVerifier verifier = new AuditVerifier(chain().trusted(), start);
+            Promise<AuditVerifier.Result> done = Promise.promise();
+            page(verifier, start.seq(), run, done);
+            return done.future();
+        });
+    }
+
+    private void page(AuditVerifier verifier, long after, Function<Supplier<Boolean>, Future<Boolean>> run,
+                      Promise<AuditVerifier.Result> done) {
+        read(Query.all(after)).compose(records -> run.apply(() -> {
             for (AuditRecord r : records) {
                 if (!verifier.accept(r)) {
-                    done.complete(verifier.result());
-                    return;
+                    return false;
                 }
             }
-            if (records.size() < MAX_PAGE) {
+            return records.size() == MAX_PAGE;
+        }).map(more -> more ? records.get(records.size() - 1).seq() : -1L)).onFailure(done::fail).onSuccess(next -> {
+            if (next < 0) {
                 done.complete(verifier.result());
             } else {
-                page(verifier, records.get(records.size() - 1).seq(), done);
+                page(verifier, next, run, done);
             }
         });
     }
