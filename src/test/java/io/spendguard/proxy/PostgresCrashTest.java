@@ -104,6 +104,14 @@ class PostgresCrashTest {
         }
         assertThat(committed(db)).as("forwarded holds are committed at the held amount")
                 .isEqualTo(billed.get() + WORKERS * claim);
+        // the sweeper logs once its transaction has committed, a moment after the rows read as swept
+        waitFor("the sweeper's log line", () -> {
+            try {
+                return sweptAndCommitted(proxy.log()) >= WORKERS;
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
         assertThat(sweptAndCommitted(proxy.log())).as("holds the sweeper committed, from its log").isEqualTo(WORKERS);
 
         HttpResponse<String> after = http.send(PostgresProxies.chat(proxy, 0), HttpResponse.BodyHandlers.ofString());
