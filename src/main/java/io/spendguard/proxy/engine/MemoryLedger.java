@@ -67,7 +67,7 @@ public final class MemoryLedger implements Ledger {
     }
 
     /** Recently settled reservation ids (bounded), so that reusing one is refused as the durable ledgers refuse it. */
-    private final Cache<String, Boolean> settled = Caffeine.newBuilder().maximumSize(100_000).executor(Runnable::run).build();
+    private final Cache<String, Boolean> settled = Caffeine.newBuilder().maximumSize(10_000).executor(Runnable::run).build();
 
     @Override
     public synchronized Future<BudgetState> putBudget(BudgetSpec spec) {

@@ -58,15 +58,29 @@ final class Canonical {
         return v;
     }
 
-    static byte[] sha256(String text) {
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is not available", e);
         }
+    });
+
+    static byte[] sha256(String text) {
+        return sha256(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static byte[] sha256(byte[] bytes) {
+        return SHA256.get().digest(bytes);
     }
 
     static String sha256Hex(String text) {
         return HexFormat.of().formatHex(sha256(text));
+    }
+
+    static String sha256Hex(byte[] bytes, int offset, int length) {
+        MessageDigest digest = SHA256.get();
+        digest.update(bytes, offset, length);
+        return HexFormat.of().formatHex(digest.digest());
     }
 }

@@ -4,10 +4,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -33,12 +30,8 @@ public final class MemoryAudit implements AuditLog {
 
     private record Task(Runnable work) { }
 
-    /** A record with what queries filter on, so a query does not parse every record. */
-    private record Kept(AuditRecord record, String budgetId, Instant time) { }
-
     private final AuditChain chain;
-    private final int capacity;
-    private final ArrayDeque<Kept> records = new ArrayDeque<>();
+    private final KeptRecords records;
     private final List<AuditEvent> sealing = new ArrayList<>();
     private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean scheduled = new AtomicBoolean();
@@ -49,12 +42,11 @@ public final class MemoryAudit implements AuditLog {
         return t;
     });
     private AuditChain.Head head = AuditChain.GENESIS;
-    private AuditChain.Head start = AuditChain.GENESIS;
     private long lastSeal = System.nanoTime() - LINGER_NANOS;
 
     public MemoryAudit(AuditChain chain, int capacity) {
         this.chain = chain;
-        this.capacity = capacity;
+        this.records = new KeptRecords(capacity);
         thread.allowCoreThreadTimeOut(true);
     }
 
@@ -73,22 +65,12 @@ public final class MemoryAudit implements AuditLog {
 
     @Override
     public Future<List<AuditRecord>> read(Query q) {
-        return onThread(() -> {
-            List<AuditRecord> out = new ArrayList<>();
-            for (Iterator<Kept> it = records.iterator(); it.hasNext() && out.size() < q.limit(); ) {
-                Kept k = it.next();
-                if (k.record().seq() > q.afterSeq() && (q.budgetId() == null || q.budgetId().equals(k.budgetId()))
-                        && (q.since() == null || !k.time().isBefore(q.since()))) {
-                    out.add(k.record());
-                }
-            }
-            return out;
-        });
+        return onThread(() -> records.read(q.afterSeq(), q.budgetId(), q.since(), q.limit()));
     }
 
     @Override
     public Future<AuditChain.Head> start() {
-        return onThread(() -> start);
+        return onThread(records::start);
     }
 
     @Override
@@ -148,16 +130,12 @@ public final class MemoryAudit implements AuditLog {
         }
         lastSeal = System.nanoTime();
         List<AuditRecord> sealed = chain.seal(head, sealing);
-        Instant time = sealed.get(0).time();
+        AuditRecord last = sealed.get(sealed.size() - 1);
+        KeptRecords.Seal seal = new KeptRecords.Seal(last.signedSeq(), last.signature(), sealed.get(0).time());
         for (int i = 0; i < sealed.size(); i++) {
-            AuditRecord r = sealed.get(i);
-            records.addLast(new Kept(r, sealing.get(i).budgetId(), time));
-            head = new AuditChain.Head(r.seq(), r.hash());
+            records.add(sealed.get(i), sealing.get(i).budgetId(), seal);
         }
+        head = new AuditChain.Head(last.seq(), last.hash());
         sealing.clear();
-        while (records.size() > capacity) {
-            AuditRecord dropped = records.removeFirst().record();
-            start = new AuditChain.Head(dropped.seq(), dropped.hash());
-        }
     }
 }
