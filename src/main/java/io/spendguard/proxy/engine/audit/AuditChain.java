@@ -4,11 +4,11 @@ import java.security.PublicKey;
 import java.time.Clock;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * Gives events their place in the chain. Each record's canonical body holds its sequence number and
@@ -62,7 +62,7 @@ public final class AuditChain {
         String prev = head.hash();
         for (int i = 0; i < events.size(); i++) {
             AuditEvent e = events.get(i);
-            Map<String, Object> body = new TreeMap<>();
+            Map<String, Object> body = new HashMap<>(16);
             body.put("seq", head.seq() + 1 + i);
             body.put("time", time);
             body.put("type", e.type());

@@ -1,61 +1,76 @@
 package io.spendguard.proxy.engine.audit;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * The one canonical form records are hashed in: JSON with object keys in sorted order at every
  * level, no whitespace, nulls left out, UTF-8. The same facts always give the same bytes.
  */
 final class Canonical {
-    private static final JsonMapper MAPPER = JsonMapper.builder()
-            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-            .serializationInclusion(JsonInclude.Include.NON_NULL)
-            .build();
+    private static final JsonMapper MAPPER = JsonMapper.builder().build();
 
     private Canonical() {
     }
 
+    /**
+     * {@code value} in canonical form, written straight to Jackson's generator: a map's keys are sorted
+     * as they are written, so no sorted copy of the tree is built first (this runs twice per model call).
+     */
     static String json(Map<String, ?> value) {
-        try {
-            return MAPPER.writeValueAsString(plain(value));
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("audit record is not JSON-serialisable: " + e.getOriginalMessage(), e);
+        StringWriter text = new StringWriter(512);
+        try (JsonGenerator g = MAPPER.createGenerator(text)) {
+            write(g, value);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("audit record is not JSON-serialisable: " + e.getMessage(), e);
         }
+        return text.toString();
     }
 
-    /** Vert.x JSON values as the plain maps and lists they wrap, at every level. */
-    private static Object plain(Object v) {
+    private static void write(JsonGenerator g, Object v) throws IOException {
         if (v instanceof JsonObject o) {
-            return plain(o.getMap());
-        }
-        if (v instanceof JsonArray a) {
-            return plain(a.getList());
+            v = o.getMap();
+        } else if (v instanceof JsonArray a) {
+            v = a.getList();
         }
         if (v instanceof Map<?, ?> m) {
-            Map<String, Object> out = new TreeMap<>();
-            m.forEach((k, x) -> {
+            String[] keys = m.keySet().toArray(new String[0]);
+            Arrays.sort(keys);
+            g.writeStartObject();
+            for (String key : keys) {
+                Object x = m.get(key);
                 if (x != null) {
-                    out.put(String.valueOf(k), plain(x));
+                    g.writeFieldName(key);
+                    write(g, x);
                 }
-            });
-            return out;
+            }
+            g.writeEndObject();
+        } else if (v instanceof List<?> l) {
+            g.writeStartArray();
+            for (Object x : l) {
+                write(g, x);
+            }
+            g.writeEndArray();
+        } else if (v instanceof String x) {
+            g.writeString(x);
+        } else if (v instanceof Long || v instanceof Integer) {
+            g.writeNumber(((Number) v).longValue());
+        } else if (v instanceof Boolean x) {
+            g.writeBoolean(x);
+        } else {
+            g.writeObject(v); // null in a list, doubles, anything else Jackson knows
         }
-        if (v instanceof List<?> l) {
-            return l.stream().map(Canonical::plain).toList();
-        }
-        return v;
     }
 
     private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
