@@ -38,7 +38,7 @@ final class Demo {
             env.put("SPENDGUARD_GATE_MODE", "sidecar");
         }
         ProxyConfig config = ConfigLoader.load(CONFIG, env::get);
-        Main.start(config, Main.prices(config, CONFIG), "demo (mock provider at " + env.get("MOCK_PROVIDER_URL") + ")");
+        Main.start(config, Main.prices(config, CONFIG), "demo (mock provider at " + env.get("MOCK_PROVIDER_URL") + ")", null);
         System.out.println(script(config.listen().port(), controlAdmin));
     }
 

@@ -1,5 +1,6 @@
 package io.spendguard.proxy;
 
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.spendguard.proxy.config.ConfigException;
 import io.spendguard.proxy.config.ConfigLoader;
@@ -7,6 +8,7 @@ import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.estimate.PriceTable;
 import io.spendguard.proxy.http.AccessLog;
 import io.spendguard.proxy.logging.DrainSafeLogManager;
+import io.spendguard.proxy.logging.StdoutLines;
 import io.spendguard.proxy.mock.MockProvider;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
@@ -92,15 +94,22 @@ public final class Main {
 
     private static void serve(String location) {
         // One JSON object per line on stdout, for the log shipper; everything else stays on stderr.
-        DrainSafeLogManager.messagesToStdout(AccessLog.logger());
+        StdoutLines lines = DrainSafeLogManager.messagesToStdout(AccessLog.logger());
         ProxyConfig config = ConfigLoader.load(location, System::getenv);
         PriceTable prices = prices(config, location);
-        start(config, prices, "serve");
+        start(config, prices, "serve", lines);
     }
 
-    /** Starts a proxy and blocks the main thread until shutdown; exits non-zero if it cannot start. */
-    static ProxyServer start(ProxyConfig config, PriceTable prices, String what) {
+    /**
+     * Starts a proxy and blocks the main thread until shutdown; exits non-zero if it cannot start.
+     * {@code accessLines}: where access-log lines are written, if to standard output (its drops are a metric).
+     */
+    static ProxyServer start(ProxyConfig config, PriceTable prices, String what, StdoutLines accessLines) {
         PrometheusMeterRegistry registry = ProxyServer.newRegistry();
+        if (accessLines != null) {
+            FunctionCounter.builder("spendguard.access.log.dropped", accessLines, StdoutLines::dropped)
+                    .description("access-log lines dropped because standard output was read too slowly").register(registry);
+        }
         Vertx vertx = ProxyServer.newVertx(registry);
         try {
             ProxyServer server = ProxyServer.start(vertx, config, prices, Clock.systemUTC(), registry,

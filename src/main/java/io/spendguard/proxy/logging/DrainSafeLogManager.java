@@ -1,8 +1,6 @@
 package io.spendguard.proxy.logging;
 
-import java.util.logging.Handler;
 import java.util.logging.LogManager;
-import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 /**
@@ -40,26 +38,11 @@ public final class DrainSafeLogManager extends LogManager {
         }
     }
 
-    /** Writes the message of each record alone on a line to standard output: JSON lines stay JSON lines. */
-    public static void messagesToStdout(Logger logger) {
+    /** Writes the message of each record alone on a line to standard output, off the caller's thread ({@link StdoutLines}). */
+    public static StdoutLines messagesToStdout(Logger logger) {
+        StdoutLines lines = new StdoutLines(System.out, 65_536);
         logger.setUseParentHandlers(false);
-        logger.addHandler(new Handler() {
-            @Override
-            public void publish(LogRecord r) {
-                if (isLoggable(r)) {
-                    System.out.println(r.getMessage());
-                }
-            }
-
-            @Override
-            public void flush() {
-                System.out.flush();
-            }
-
-            @Override
-            public void close() {
-                flush();
-            }
-        });
+        logger.addHandler(lines);
+        return lines;
     }
 }

@@ -101,6 +101,8 @@ class GracefulDrainTest {
     void sigtermMidStreamLetsTheStreamFinishAndSettleThenExits() throws Exception {
         child = ChildProxy.start(dir, config(30_000));
         assertThat(readyz()).isEqualTo(200);
+        String metrics = http.send(HttpRequest.newBuilder(child.admin("/metrics")).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics).as("serve writes access lines off the event loop and counts what it drops").contains("spendguard_access_log_dropped_total 0.0");
         BufferedReader stream = new BufferedReader(new InputStreamReader(openStream(40, 100), StandardCharsets.UTF_8));
         List<String> events = new ArrayList<>();
         events.add(stream.readLine());
