@@ -1,5 +1,6 @@
 package io.spendguard.proxy.sidecar;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.spendguard.proto.adapter.v1.DecisionRequest;
 import io.spendguard.proto.adapter.v1.DecisionResponse;
 import io.spendguard.proto.adapter.v1.HandshakeRequest;
@@ -47,7 +48,8 @@ final class Decisions {
     private final SidecarServer.Options options;
     private final Holds holds;
     private final DrainSignals drains;
-    private final ReplayCache<DecisionResponse> replays = new ReplayCache<>(Duration.ofMinutes(10), 100_000);
+    private final ReplayCache<DecisionResponse> replays = new ReplayCache<>(Duration.ofMinutes(10), 100_000,
+            DecisionResponse::toByteArray, Decisions::parseDecision);
 
     Decisions(Engine engine, SidecarServer.Options options, Holds holds, DrainSignals drains) {
         this.engine = engine;
@@ -174,5 +176,14 @@ final class Decisions {
             // fall through: the version is informational
         }
         return "dev";
+    }
+
+    /** A response this sidecar encoded itself, for a replay. */
+    private static DecisionResponse parseDecision(byte[] bytes) {
+        try {
+            return DecisionResponse.parseFrom(bytes);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("a kept decision does not parse", e);
+        }
     }
 }
