@@ -11,6 +11,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -59,8 +60,9 @@ final class PostgresAudit implements AuditLog, PostgresLanes.AuditWriter {
     public Future<AuditChain.Head> write(SqlConnection conn, List<AuditEvent> events) {
         return conn.preparedQuery("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE").execute().compose(rows -> {
             Row head = rows.iterator().next();
-            List<AuditRecord> records = chain.link(new AuditChain.Head(head.getLong(0), head.getString(1)), events);
-            long time = records.get(0).time().toEpochMilli();
+            Instant at = chain.now();
+            List<AuditRecord> records = chain.link(new AuditChain.Head(head.getLong(0), head.getString(1)), at, events);
+            long time = at.toEpochMilli();
             List<Tuple> batch = new ArrayList<>(records.size());
             for (int i = 0; i < records.size(); i++) {
                 AuditRecord r = records.get(i);

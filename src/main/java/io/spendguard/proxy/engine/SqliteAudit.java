@@ -10,6 +10,7 @@ import io.vertx.core.Vertx;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -72,8 +73,9 @@ final class SqliteAudit implements AuditLog, SqliteThread.AuditWriter {
         }
         PreparedStatement insert = db.statement(
                 "INSERT INTO audit (seq, time, type, budget_id, body, hash, signed_seq, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-        List<AuditRecord> records = chain.link(head, events);
-        long time = records.get(0).time().toEpochMilli();
+        Instant at = chain.now();
+        List<AuditRecord> records = chain.link(head, at, events);
+        long time = at.toEpochMilli();
         for (int i = 0; i < records.size(); i++) {
             AuditRecord r = records.get(i);
             insert.setLong(1, r.seq());

@@ -2,6 +2,7 @@ package io.spendguard.proxy.engine.audit;
 
 import java.security.PublicKey;
 import java.time.Clock;
+import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -57,7 +58,17 @@ public final class AuditChain {
      * holds its place in the chain, so they can be stored at once and signed a moment later.
      */
     public List<AuditRecord> link(Head head, List<AuditEvent> events) {
-        String time = clock.instant().truncatedTo(ChronoUnit.MILLIS).toString();
+        return link(head, now(), events);
+    }
+
+    /** The time records written now carry (milliseconds). */
+    public Instant now() {
+        return clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    }
+
+    /** {@link #link(Head, List)} at {@code at} (from {@link #now}): the caller keeps the time without parsing it back. */
+    public List<AuditRecord> link(Head head, Instant at, List<AuditEvent> events) {
+        String time = at.toString();
         List<AuditRecord> out = new ArrayList<>(events.size());
         String prev = head.hash();
         for (int i = 0; i < events.size(); i++) {
@@ -84,10 +95,15 @@ public final class AuditChain {
 
     /** The records for {@code events} after {@code head}, linked and signed at once (one signature covers them all). */
     public List<AuditRecord> seal(Head head, List<AuditEvent> events) {
+        return seal(head, now(), events);
+    }
+
+    /** {@link #seal(Head, List)} at {@code at} (from {@link #now}). */
+    public List<AuditRecord> seal(Head head, Instant at, List<AuditEvent> events) {
         if (events.isEmpty()) {
             return List.of();
         }
-        List<AuditRecord> linked = link(head, events);
+        List<AuditRecord> linked = link(head, at, events);
         AuditRecord last = linked.get(linked.size() - 1);
         String signature = sign(last.hash());
         return linked.stream().map(r -> new AuditRecord(r.seq(), r.body(), r.hash(), last.seq(), signature)).toList();

@@ -4,6 +4,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -129,9 +130,10 @@ public final class MemoryAudit implements AuditLog {
             return;
         }
         lastSeal = System.nanoTime();
-        List<AuditRecord> sealed = chain.seal(head, sealing);
+        Instant at = chain.now();
+        List<AuditRecord> sealed = chain.seal(head, at, sealing);
         AuditRecord last = sealed.get(sealed.size() - 1);
-        KeptRecords.Seal seal = new KeptRecords.Seal(last.signedSeq(), last.signature(), sealed.get(0).time());
+        KeptRecords.Seal seal = new KeptRecords.Seal(last.signedSeq(), last.signature(), at);
         for (int i = 0; i < sealed.size(); i++) {
             records.add(sealed.get(i), sealing.get(i).budgetId(), seal);
         }
