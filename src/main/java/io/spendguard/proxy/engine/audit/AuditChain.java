@@ -5,11 +5,11 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Gives events their place in the chain. Each record's canonical body holds its sequence number and
@@ -73,7 +73,7 @@ public final class AuditChain {
         String prev = head.hash();
         for (int i = 0; i < events.size(); i++) {
             AuditEvent e = events.get(i);
-            Map<String, Object> body = new HashMap<>(16);
+            Map<String, Object> body = new TreeMap<>(); // in key order: written as it is
             body.put("seq", head.seq() + 1 + i);
             body.put("time", time);
             body.put("type", e.type());

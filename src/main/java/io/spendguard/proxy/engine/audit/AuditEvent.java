@@ -1,5 +1,6 @@
 package io.spendguard.proxy.engine.audit;
 
+import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -7,7 +8,8 @@ import java.util.TreeMap;
  * Something that happened and must be recorded, before it is given its place in the chain: its type
  * (one of the constants here), the budget it concerns (null: none, e.g. a virtual key change) and its
  * facts. Facts name ids (decision, reservation, budget, virtual key, approval) and amounts, never key
- * material or prompt text. Null facts are left out.
+ * material or prompt text. Null facts are left out, and the facts are kept in key order (the order
+ * {@link Canonical} writes them in).
  */
 public record AuditEvent(String type, String budgetId, Map<String, Object> data) {
     /** A budget decision: CONTINUE, STOP, REQUIRE_APPROVAL or DEGRADE, with its rules and reasons. */
@@ -34,6 +36,6 @@ public record AuditEvent(String type, String budgetId, Map<String, Object> data)
                 facts.put(k, v);
             }
         });
-        data = java.util.Collections.unmodifiableMap(facts);
+        data = Collections.unmodifiableSortedMap(facts);
     }
 }

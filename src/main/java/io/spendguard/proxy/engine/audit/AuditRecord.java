@@ -1,7 +1,6 @@
 package io.spendguard.proxy.engine.audit;
 
 import io.vertx.core.json.JsonObject;
-import java.time.Instant;
 
 /**
  * One record of the audit chain as stored. {@code body} is the canonical JSON that was hashed: the
@@ -23,10 +22,6 @@ public record AuditRecord(long seq, String body, String hash, long signedSeq, St
 
     public String budgetId() {
         return content().getString("budget_id");
-    }
-
-    public Instant time() {
-        return Instant.parse(content().getString("time"));
     }
 
     /** The record as the admin API and the export show it: its content plus hash and signature. */

@@ -81,7 +81,7 @@ public final class AuditSigner {
         }
     }
 
-    /** {@code ed25519:} and the first 16 hex digits of the SHA-256 of the encoded public key. */
+    /** {@code ed25519:} and the first 16 hex digits of the SHA-256 of the encoded public key's base64 text. */
     public static String keyId(PublicKey key) {
         return "ed25519:" + Canonical.sha256Hex(Base64.getEncoder().encodeToString(key.getEncoded())).substring(0, 16);
     }
@@ -131,20 +131,31 @@ public final class AuditSigner {
         }
     }
 
+    /**
+     * Writes a new key pair to a private temporary file beside {@code file}, then links it into place:
+     * the link is atomic and fails if {@code file} exists, so a process starting at the same moment
+     * (replicas sharing a volume) reads either no file or a whole one, and the first key wins.
+     */
     private static void create(Path file) throws IOException {
         Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
+        Files.createDirectories(parent);
         KeyPair pair = generate();
         String text = block("PRIVATE KEY", pair.getPrivate().getEncoded()) + block("PUBLIC KEY", pair.getPublic().getEncoded());
+        Path temp = Files.createTempFile(parent, ".audit-key-", ".tmp",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         try {
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(temp, text, StandardCharsets.US_ASCII);
+            try {
+                Files.createLink(file, temp);
+            } catch (UnsupportedOperationException e) {
+                Files.move(temp, file); // no hard links here: a rename that refuses an existing file
+            }
+            LOG.info("audit: generated signing key " + keyId(pair.getPublic()) + " in " + file);
         } catch (FileAlreadyExistsException e) {
-            return; // another process created it first: use theirs
+            // another process created it first: use theirs
+        } finally {
+            Files.deleteIfExists(temp);
         }
-        Files.writeString(file, text, StandardCharsets.US_ASCII);
-        LOG.info("audit: generated signing key " + keyId(pair.getPublic()) + " in " + file);
     }
 
     private static String block(String label, byte[] der) {

@@ -16,9 +16,12 @@ import java.util.Map;
  * {@link #accept} and read {@link #result}.
  */
 public final class AuditVerifier {
+    private record Open(AuditRecord record, String keyId) { }
+
     private final Map<String, PublicKey> trusted;
     private AuditChain.Head head;
-    private final List<AuditRecord> unsigned = new ArrayList<>();
+    /** Records since the last signature checked, with the key id each one's body names (bodies are parsed once). */
+    private final List<Open> unsigned = new ArrayList<>();
     private long count;
     private Result failure;
 
@@ -61,18 +64,27 @@ public final class AuditVerifier {
         if (failure != null) {
             return false;
         }
-        String problem = check(r);
+        JsonObject body = null;
+        String problem = checkHash(r);
+        if (problem == null) {
+            try {
+                body = new JsonObject(r.body());
+                problem = check(r, body);
+            } catch (DecodeException e) {
+                problem = "its content is not JSON";
+            }
+        }
         if (problem != null) {
             failure = bad(r.seq(), problem);
             return false;
         }
         count++;
         head = new AuditChain.Head(r.seq(), r.hash());
-        unsigned.add(r);
+        unsigned.add(new Open(r, body.getString("key_id")));
         if (r.signature() != null && r.seq() == r.signedSeq()) {
-            String signatureProblem = checkSignature(r);
+            String signatureProblem = checkSignature(unsigned.get(unsigned.size() - 1));
             if (signatureProblem != null) {
-                failure = bad(unsigned.get(0).seq(), signatureProblem);
+                failure = bad(unsigned.get(0).record().seq(), signatureProblem);
                 return false;
             }
             unsigned.clear();
@@ -80,7 +92,7 @@ public final class AuditVerifier {
         return true;
     }
 
-    private String check(AuditRecord r) {
+    private String checkHash(AuditRecord r) {
         long expected = head.seq() + 1;
         if (r.seq() != expected) {
             return "found record " + r.seq() + " where record " + expected + " belongs (a record was removed or reordered)";
@@ -88,12 +100,10 @@ public final class AuditVerifier {
         if (!Canonical.sha256Hex(r.body()).equals(r.hash())) {
             return "its content does not match its hash (the record was edited)";
         }
-        JsonObject body;
-        try {
-            body = new JsonObject(r.body());
-        } catch (DecodeException e) {
-            return "its content is not JSON";
-        }
+        return null;
+    }
+
+    private String check(AuditRecord r, JsonObject body) {
         if (!Long.valueOf(r.seq()).equals(body.getLong("seq"))) {
             return "its content says seq " + body.getValue("seq") + " (the record was moved)";
         }
@@ -114,19 +124,19 @@ public final class AuditVerifier {
      * {@code last} closes a group: its signature must verify over its hash and be every earlier open
      * record's that has one (an open record without one is covered through the chain).
      */
-    private String checkSignature(AuditRecord last) {
-        String keyId = last.content().getString("key_id");
-        for (AuditRecord r : unsigned) {
+    private String checkSignature(Open last) {
+        AuditRecord signing = last.record();
+        for (Open open : unsigned) {
+            AuditRecord r = open.record();
             if (r.signature() == null) {
                 continue;
             }
-            if (r.signedSeq() != last.seq() || !r.signature().equals(last.signature())
-                    || !keyId.equals(r.content().getString("key_id"))) {
+            if (r.signedSeq() != signing.seq() || !r.signature().equals(signing.signature()) || !last.keyId().equals(open.keyId())) {
                 return "record " + r.seq() + "'s signature is not the one of the transaction it belongs to";
             }
         }
-        if (!AuditSigner.verify(trusted.get(keyId), HexFormat.of().parseHex(last.hash()), last.signature())) {
-            return "the signature over record " + last.seq() + " does not verify with key " + keyId;
+        if (!AuditSigner.verify(trusted.get(last.keyId()), HexFormat.of().parseHex(signing.hash()), signing.signature())) {
+            return "the signature over record " + signing.seq() + " does not verify with key " + last.keyId();
         }
         return null;
     }
@@ -141,7 +151,7 @@ public final class AuditVerifier {
             return failure;
         }
         // one stamp signs every record up to its head at once, so an unsigned record left open is where signing stopped
-        List<AuditRecord> bare = unsigned.stream().filter(r -> r.signature() == null).toList();
+        List<AuditRecord> bare = unsigned.stream().map(Open::record).filter(r -> r.signature() == null).toList();
         if (!bare.isEmpty()) {
             AuditRecord first = bare.get(0);
             return new Result(false, count, head.seq(), head.hash(), first.seq(), "records " + first.seq() + " to " + head.seq()
@@ -149,7 +159,7 @@ public final class AuditVerifier {
                     bare.size());
         }
         if (!unsigned.isEmpty()) {
-            AuditRecord first = unsigned.get(0);
+            AuditRecord first = unsigned.get(0).record();
             return bad(first.seq(), "it is signed over record " + first.signedSeq() + ", which is missing (records were removed from the end)");
         }
         return new Result(true, count, head.seq(), head.hash(), null, null, 0);

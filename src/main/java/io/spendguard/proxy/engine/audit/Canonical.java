@@ -9,10 +9,12 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedMap;
 
 /**
  * The one canonical form records are hashed in: JSON with object keys in sorted order at every
@@ -45,14 +47,11 @@ final class Canonical {
             v = a.getList();
         }
         if (v instanceof Map<?, ?> m) {
-            String[] keys = m.keySet().toArray(new String[0]);
-            Arrays.sort(keys);
             g.writeStartObject();
-            for (String key : keys) {
-                Object x = m.get(key);
-                if (x != null) {
-                    g.writeFieldName(key);
-                    write(g, x);
+            for (Map.Entry<?, ?> e : sorted(m)) {
+                if (e.getValue() != null) {
+                    g.writeFieldName((String) e.getKey());
+                    write(g, e.getValue());
                 }
             }
             g.writeEndObject();
@@ -80,6 +79,17 @@ final class Canonical {
             throw new IllegalStateException("SHA-256 is not available", e);
         }
     });
+
+    /** A map's entries in key order: as they are when the map keeps them so (an event's facts), else sorted. */
+    @SuppressWarnings("unchecked")
+    private static Iterable<Map.Entry<?, ?>> sorted(Map<?, ?> m) {
+        if (m instanceof SortedMap<?, ?> s && s.comparator() == null) {
+            return (Iterable<Map.Entry<?, ?>>) (Iterable<?>) m.entrySet();
+        }
+        List<Map.Entry<?, ?>> entries = new ArrayList<>(m.entrySet());
+        entries.sort(Comparator.comparing(e -> (String) e.getKey()));
+        return entries;
+    }
 
     static byte[] sha256(String text) {
         return sha256(text.getBytes(StandardCharsets.UTF_8));

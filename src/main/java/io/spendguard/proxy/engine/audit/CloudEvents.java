@@ -16,7 +16,7 @@ public final class CloudEvents {
     }
 
     public static JsonObject of(AuditRecord r) {
-        JsonObject content = r.content();
+        JsonObject content = r.toJson(); // the record's content, hash and signature: parsed once
         JsonObject event = new JsonObject()
                 .put("specversion", "1.0")
                 .put("id", r.hash())
@@ -28,6 +28,6 @@ public final class CloudEvents {
         if (content.getString("budget_id") != null) {
             event.put("subject", content.getString("budget_id"));
         }
-        return event.put("data", r.toJson());
+        return event.put("data", content);
     }
 }
