@@ -22,7 +22,7 @@ import java.util.function.Function;
 
 /**
  * The command line: {@code demo}, {@code serve --config FILE}, {@code sidecar --config FILE},
- * {@code mock-provider --port N}, {@code audit verify|export --config FILE}.
+ * {@code mock-provider --port N}, {@code audit verify|export --config FILE}, {@code audit keygen --out PATH}.
  */
 public final class Main {
     private static final String USAGE = """

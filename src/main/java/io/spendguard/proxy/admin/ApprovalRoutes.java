@@ -4,13 +4,13 @@ import io.spendguard.proxy.engine.Approval;
 import io.spendguard.proxy.engine.Approvals;
 import io.spendguard.proxy.engine.audit.AuditEvent;
 import io.spendguard.proxy.engine.audit.AuditLog;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The approval routes of the admin API: {@code GET /v1/approvals?state=&approver_role=},

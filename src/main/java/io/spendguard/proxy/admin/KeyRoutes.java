@@ -5,13 +5,13 @@ import io.spendguard.proxy.auth.VirtualKeys;
 import io.spendguard.proxy.config.ProxyConfig.KeyConfig;
 import io.spendguard.proxy.engine.Engine;
 import io.spendguard.proxy.engine.audit.AuditEvent;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * The virtual-key routes of the admin API: {@code POST /v1/keys} makes a key and shows it once;

@@ -41,7 +41,7 @@ public final class MemoryLedger implements Ledger {
     }
 
     private void record(AuditEvent event) {
-        audit.enqueue(List.of(event));
+        audit.enqueue(event);
     }
 
     private static final class Account {
@@ -66,7 +66,11 @@ public final class MemoryLedger implements Ledger {
         }
     }
 
-    /** Recently settled reservation ids (bounded), so that reusing one is refused as the durable ledgers refuse it. */
+    /**
+     * The 10,000 most recently settled reservation ids, so that reusing one is refused as the durable
+     * ledgers refuse it (bounded small: every entry lives until evicted, and a large set of such
+     * entries lengthens every young collection).
+     */
     private final Cache<String, Boolean> settled = Caffeine.newBuilder().maximumSize(10_000).executor(Runnable::run).build();
 
     @Override

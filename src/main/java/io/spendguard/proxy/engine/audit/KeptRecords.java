@@ -100,12 +100,15 @@ final class KeptRecords {
     List<AuditRecord> read(long afterSeq, String budgetId, Instant since, int limit) {
         List<AuditRecord> out = new ArrayList<>();
         for (Segment s : segments) {
+            if (out.size() == limit) {
+                break;
+            }
             if (s.lastSeq() <= afterSeq) {
                 continue;
             }
-            for (int i = 0; i < s.count && out.size() < limit; i++) {
-                long seq = s.firstSeq + i;
-                if (seq >= firstKept && seq > afterSeq && (budgetId == null || budgetId.equals(s.budgetIds[i]))
+            int from = (int) Math.max(0, Math.max(afterSeq + 1, firstKept) - s.firstSeq);
+            for (int i = from; i < s.count && out.size() < limit; i++) {
+                if ((budgetId == null || budgetId.equals(s.budgetIds[i]))
                         && (since == null || !s.seals[i].time().isBefore(since))) {
                     out.add(s.record(i));
                 }

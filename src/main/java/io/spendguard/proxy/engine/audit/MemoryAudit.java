@@ -51,16 +51,16 @@ public final class MemoryAudit implements AuditLog {
         thread.allowCoreThreadTimeOut(true);
     }
 
-    /** Queues events to seal, in the order given; callers hold their ledger's lock so the order is the ledger's. */
-    public void enqueue(List<AuditEvent> events) {
-        queue.addAll(events);
+    /** Queues an event to seal; callers hold their ledger's lock so the order is the ledger's. */
+    public void enqueue(AuditEvent event) {
+        queue.add(event);
         schedule();
     }
 
     /** Queued, not yet sealed: there is nothing durable to wait for, and a read sees it (reads queue behind it). */
     @Override
     public Future<Void> append(AuditEvent event) {
-        enqueue(List.of(event));
+        enqueue(event);
         return Future.succeededFuture();
     }
 

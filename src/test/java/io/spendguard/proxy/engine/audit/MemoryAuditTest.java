@@ -14,7 +14,7 @@ class MemoryAuditTest {
     void keepsTheNewestRecordsAndVerifiesFromTheOldestKept() throws Exception {
         MemoryAudit audit = new MemoryAudit(AuditChain.ephemeral(Clock.systemUTC()), 5);
         for (int i = 0; i < 12; i++) {
-            audit.enqueue(List.of(new AuditEvent(AuditEvent.COMMIT, i % 2 == 0 ? "even" : "odd", Map.of("i", (long) i))));
+            audit.enqueue(new AuditEvent(AuditEvent.COMMIT, i % 2 == 0 ? "even" : "odd", Map.of("i", (long) i)));
         }
         List<AuditRecord> kept = audit.read(AuditLog.Query.all(0)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         assertThat(kept).extracting(AuditRecord::seq).containsExactly(8L, 9L, 10L, 11L, 12L);
