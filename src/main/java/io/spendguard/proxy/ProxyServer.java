@@ -42,7 +42,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.logging.Logger;
@@ -130,12 +129,8 @@ public final class ProxyServer {
                 new Idempotency(idempotency, clock, IDEMPOTENCY_TTL), metrics,
                 new Credentials(config.auth(), config.openai(), config.anthropic(), keys));
         ProxyServer server = new ProxyServer(vertx, engine, upstream, gate);
-        DataPlane dataPlane = new DataPlane(Map.of(
-                "/v1/chat/completions", new OpenAiChat(),
-                "/v1/responses", new OpenAiResponses(),
-                "/v1/completions", new OpenAiCompletions(),
-                "/v1/embeddings", new OpenAiEmbeddings(),
-                "/v1/messages", new AnthropicMessages()), pipeline, metrics, config.limits().maxBodyBytes(), server.drain);
+        DataPlane dataPlane = new DataPlane(List.of(new OpenAiChat(), new OpenAiResponses(), new OpenAiCompletions(),
+                new OpenAiEmbeddings(), new AnthropicMessages()), pipeline, metrics, config.limits().maxBodyBytes(), server.drain);
         AdminApi adminApi = new AdminApi(engine == null ? null : engine.engine(), gate, metrics, registry, config.admin().token(),
                 server.drain::draining, keys);
 

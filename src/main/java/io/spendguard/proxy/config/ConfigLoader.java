@@ -131,11 +131,13 @@ public final class ConfigLoader {
 
     private static ProviderConfig provider(ConfigNode n, String name, String defaultUrl) {
         n.only("base_url", "api_key", "connect_timeout_ms", "timeout_ms");
-        String url = n.string("base_url", defaultUrl).replaceAll("/+$", "");
-        if (!url.startsWith("http://") && !url.startsWith("https://")) {
-            throw new ConfigException(n.path("base_url") + ": " + url + " (expected: an http:// or https:// URL)");
+        Origin origin;
+        try {
+            origin = Origin.parse(n.string("base_url", defaultUrl));
+        } catch (ConfigException e) {
+            throw new ConfigException(n.path("") + e.getMessage());
         }
-        return new ProviderConfig(name, url, n.string("api_key", ""),
+        return new ProviderConfig(name, origin, n.string("api_key", ""),
                 n.longAtLeast("connect_timeout_ms", 5_000, 1), n.longAtLeast("timeout_ms", 600_000, 1));
     }
 

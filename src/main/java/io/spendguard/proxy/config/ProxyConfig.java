@@ -183,17 +183,22 @@ public record ProxyConfig(
     }
 
     /**
-     * One upstream provider: base URL, its key (in passthrough mode injected when the client sends
-     * none; with virtual keys always injected), timeouts.
+     * One upstream provider: where it is ({@link Origin}, parsed once), its key (in passthrough mode
+     * injected when the client sends none; with virtual keys always injected), timeouts.
      */
-    public record ProviderConfig(String name, String baseUrl, String apiKey, long connectTimeoutMs, long timeoutMs) {
+    public record ProviderConfig(String name, Origin origin, String apiKey, long connectTimeoutMs, long timeoutMs) {
+        /** The base URL, for display: requests are built from {@link #origin()}'s parts. */
+        public String baseUrl() {
+            return origin.toString();
+        }
+
         public boolean hasApiKey() {
             return apiKey != null && !apiKey.isEmpty();
         }
 
         @Override
         public String toString() {
-            return "ProviderConfig[" + name + ", " + baseUrl + ", api_key=" + (apiKey == null || apiKey.isEmpty() ? "unset" : "set") + "]";
+            return "ProviderConfig[" + name + ", " + origin + ", api_key=" + (apiKey == null || apiKey.isEmpty() ? "unset" : "set") + "]";
         }
     }
 

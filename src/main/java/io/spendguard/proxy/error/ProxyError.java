@@ -7,6 +7,7 @@ package io.spendguard.proxy.error;
  */
 public enum ProxyError {
     INVALID_REQUEST(400, "invalid_request_error", "invalid_request", "invalid"),
+    INVALID_TARGET(400, "invalid_request_error", "invalid_request_target", "invalid_target"),
     UNPRICED_MODEL(400, "invalid_request_error", "unpriced_model", "unpriced"),
     UNKNOWN_BUDGET(400, "invalid_request_error", "unknown_budget", "invalid"),
     UNAUTHENTICATED(401, "authentication_error", "invalid_api_key", "unauthenticated"),

@@ -1,5 +1,6 @@
 package io.spendguard.proxy.forward;
 
+import io.spendguard.proxy.config.Origin;
 import io.spendguard.proxy.config.ProxyConfig.ProviderConfig;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -12,6 +13,7 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import java.util.regex.Pattern;
 
 /**
  * The pooled HTTP client to the providers. One {@link Call} per forwarded request: it knows whether
@@ -25,6 +27,10 @@ public final class Upstream {
      */
     static final int MAX_CONNECTIONS = 16_384;
 
+    /** What an upstream path may look like: plain segments only (defence in depth behind the request-target check). */
+    private static final Pattern SAFE_PATH = Pattern.compile("(/[A-Za-z0-9._~:-]+)+");
+    private static final Pattern DOT_SEGMENT = Pattern.compile(".*/\\.{1,2}(/.*)?");
+
     private final HttpClientAgent client;
 
     public Upstream(Vertx vertx) {
@@ -37,12 +43,23 @@ public final class Upstream {
                 new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS).setHttp2MaxSize(64).setMaxWaitQueueSize(4096));
     }
 
-    /** Starts a request to {@code provider}'s base URL + {@code path}. */
-    public Call call(ProviderConfig provider, HttpMethod method, String path, MultiMap headers, Buffer body) {
+    /**
+     * Starts a request to {@code provider}: its configured scheme, host and port, its base path +
+     * {@code path} (one of the proxy's routes, or a checked model id under {@code /v1/models}) and the
+     * re-encoded {@code query} (null: none). Nothing here is parsed from text a client sent.
+     */
+    public Call call(ProviderConfig provider, HttpMethod method, String path, String query, MultiMap headers, Buffer body) {
+        if (!SAFE_PATH.matcher(path).matches() || DOT_SEGMENT.matcher(path).matches()) {
+            throw new IllegalArgumentException("not a plain upstream path");
+        }
+        Origin origin = provider.origin();
         Call call = new Call();
         RequestOptions options = new RequestOptions()
                 .setMethod(method)
-                .setAbsoluteURI(provider.baseUrl() + path)
+                .setSsl(origin.tls())
+                .setHost(origin.host())
+                .setPort(origin.port())
+                .setURI(origin.basePath() + path + (query == null ? "" : "?" + query))
                 .setHeaders(headers)
                 .setConnectTimeout(provider.connectTimeoutMs())
                 .setIdleTimeout(provider.timeoutMs());

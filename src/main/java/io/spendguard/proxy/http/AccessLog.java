@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.gate.Traceparent;
 import io.spendguard.proxy.pipeline.Exchange;
+import io.vertx.core.http.HttpServerRequest;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -33,6 +34,31 @@ public final class AccessLog {
         if (LOG.isLoggable(java.util.logging.Level.INFO)) {
             LOG.info(line(x, outcome));
         }
+    }
+
+    /**
+     * Logs a request refused before it became a call (bad target, unknown route, wrong method): no
+     * path, header or body goes into the line, only the bounded route label and the outcome.
+     */
+    public static void refused(HttpServerRequest request, String route, String outcome, long startedNanos) {
+        if (!LOG.isLoggable(java.util.logging.Level.INFO)) {
+            return;
+        }
+        StringWriter text = new StringWriter(160);
+        try (JsonGenerator g = JSON.createGenerator(text)) {
+            g.writeStartObject();
+            g.writeStringField("event", "refused");
+            g.writeStringField("route", route);
+            String method = request.method().name();
+            g.writeStringField("method", method.length() <= 16 && method.chars().allMatch(c -> c >= 'A' && c <= 'Z') ? method : "OTHER");
+            g.writeStringField("outcome", outcome);
+            g.writeNumberField("status", request.response().getStatusCode());
+            g.writeNumberField("duration_ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startedNanos));
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        LOG.info(text.toString());
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.spendguard.proxy.http;
 
 import io.spendguard.proxy.error.ProxyError;
+import io.spendguard.proxy.error.ProxyException;
 import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.spendguard.proxy.pipeline.Exchange;
 import io.spendguard.proxy.pipeline.Pipeline;
@@ -9,7 +10,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
  * The listen port: routes each gated API to its shape, reads the body within the limit, runs the
@@ -28,8 +31,8 @@ public final class DataPlane implements Handler<HttpServerRequest> {
     private final long maxBodyBytes;
     private final Drain drain;
 
-    public DataPlane(Map<String, ApiShape> routes, Pipeline pipeline, ProxyMetrics metrics, long maxBodyBytes, Drain drain) {
-        this.routes = Map.copyOf(routes);
+    public DataPlane(List<ApiShape> shapes, Pipeline pipeline, ProxyMetrics metrics, long maxBodyBytes, Drain drain) {
+        this.routes = shapes.stream().collect(Collectors.toUnmodifiableMap(ApiShape::path, s -> s));
         this.pipeline = pipeline;
         this.metrics = metrics;
         this.maxBodyBytes = maxBodyBytes;
@@ -51,11 +54,21 @@ public final class DataPlane implements Handler<HttpServerRequest> {
 
     /** Serves one call; the future completes when its reply is done and its settlement has landed. */
     private Future<Void> route(HttpServerRequest request) {
-        String path = request.path();
-        String route = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+        long started = System.nanoTime();
+        RequestTarget target;
+        try {
+            target = RequestTarget.parse(request.uri());
+        } catch (ProxyException e) {
+            return refuse(request, false, e, "invalid", "none", started);
+        }
+        String route = target.path();
         if (request.method() == HttpMethod.GET && (route.equals(MODELS) || route.startsWith(MODELS + "/"))) {
-            long started = System.nanoTime();
-            return pipeline.passThrough(request, "openai")
+            if (route.indexOf('/', MODELS.length() + 1) >= 0) {
+                return refuse(request, false, ProxyError.NOT_FOUND.exception(
+                        "No route " + request.method() + " for that path: /v1/models/{id} takes a single model id."),
+                        "models", "openai", started);
+            }
+            return pipeline.passThrough(request, "openai", route, target.query())
                     .map(v -> "ok")
                     .recover(e -> Future.succeededFuture(ErrorWriter.write(request, false, e)))
                     .onSuccess(outcome -> metrics.request("models", "openai", outcome, System.nanoTime() - started))
@@ -63,19 +76,15 @@ public final class DataPlane implements Handler<HttpServerRequest> {
         }
         ApiShape shape = routes.get(route);
         if (shape == null) {
-            String label = ErrorWriter.write(request, false, ProxyError.NOT_FOUND.exception(
-                    "No route " + request.method() + " " + path + " on this proxy."));
-            metrics.request("unknown", "none", label, 0);
-            return Future.succeededFuture();
+            return refuse(request, false, ProxyError.NOT_FOUND.exception("No route " + request.method() + " " + route + " on this proxy."),
+                    "unknown", "none", started);
         }
         boolean anthropic = "anthropic".equals(shape.provider());
         if (request.method() != HttpMethod.POST) {
-            String label = ErrorWriter.write(request, anthropic, ProxyError.METHOD_NOT_ALLOWED.exception(
-                    path + " accepts POST only."));
-            metrics.request(shape.route(), shape.provider(), label, 0);
-            return Future.succeededFuture();
+            return refuse(request, anthropic, ProxyError.METHOD_NOT_ALLOWED.exception(route + " accepts POST only."),
+                    shape.route(), shape.provider(), started);
         }
-        Exchange x = new Exchange(request, shape);
+        Exchange x = new Exchange(request, shape, target.query());
         request.response().closeHandler(v -> Pipeline.clientGone(x));
         return BodyReader.read(request, maxBodyBytes)
                 .compose(body -> {
@@ -87,5 +96,14 @@ public final class DataPlane implements Handler<HttpServerRequest> {
                 .onSuccess(outcome -> metrics.request(shape.route(), shape.provider(), outcome,
                         System.nanoTime() - x.startedNanos()))
                 .compose(outcome -> x.settled().onComplete(v -> AccessLog.log(x, outcome)));
+    }
+
+    /** Answers a request refused before it became a call: the error, the metric and an access-log line. */
+    private Future<Void> refuse(HttpServerRequest request, boolean anthropic, ProxyException e, String route, String provider,
+                                long started) {
+        String label = ErrorWriter.write(request, anthropic, e);
+        metrics.request(route, provider, label, System.nanoTime() - started);
+        AccessLog.refused(request, route, label, started);
+        return Future.succeededFuture();
     }
 }

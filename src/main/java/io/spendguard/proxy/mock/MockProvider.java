@@ -30,8 +30,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code GET /mock/stats} reports what it served.
  */
 public final class MockProvider {
-    /** A request as the mock received it. */
-    public record Received(String method, String path, MultiMap headers, Buffer body) { }
+    /** A request as the mock received it ({@code query} null when it had none). */
+    public record Received(String method, String path, String query, MultiMap headers, Buffer body) { }
 
     /** Defaults that request headers override; {@code outputTokens < 0} fills the client's max tokens. */
     public record Options(long latencyMs, long chunkDelayMs, int outputTokens) {
@@ -98,7 +98,7 @@ public final class MockProvider {
 
     private void handle(HttpServerRequest req) {
         req.body().onSuccess(body -> {
-            record(new Received(req.method().name(), req.path(), MultiMap.caseInsensitiveMultiMap().addAll(req.headers()), body));
+            record(new Received(req.method().name(), req.path(), req.query(), MultiMap.caseInsensitiveMultiMap().addAll(req.headers()), body));
             HttpServerResponse res = req.response();
             MockApi api = APIS.get(req.path());
             if (api != null) {

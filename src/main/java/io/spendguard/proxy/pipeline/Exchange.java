@@ -21,6 +21,8 @@ public final class Exchange {
 
     final HttpServerRequest request;
     final ApiShape shape;
+    /** The request's query, checked and re-encoded (null: none); the path sent upstream is the shape's route. */
+    final String query;
     final long startedNanos = System.nanoTime();
     State state = State.RECEIVED;
     Buffer body;
@@ -41,9 +43,10 @@ public final class Exchange {
     String outcome;
     boolean clientGone;
 
-    public Exchange(HttpServerRequest request, ApiShape shape) {
+    public Exchange(HttpServerRequest request, ApiShape shape, String query) {
         this.request = request;
         this.shape = shape;
+        this.query = query;
     }
 
     /** Sets the request body once it has been read. */

@@ -245,17 +245,18 @@ public final class Pipeline {
     }
 
     /**
-     * Forwards an ungated read ({@code GET /v1/models}) under the same credential rules as a model
-     * call and pipes the provider's reply back as it is; nothing is estimated, reserved or settled.
+     * Forwards an ungated read ({@code GET /v1/models}, {@code path} already checked) under the same
+     * credential rules as a model call and pipes the provider's reply back as it is; nothing is
+     * estimated, reserved or settled.
      */
-    public Future<Void> passThrough(HttpServerRequest request, String provider) {
+    public Future<Void> passThrough(HttpServerRequest request, String provider, String path, String query) {
         VirtualKey key;
         try {
             key = credentials(request, provider);
         } catch (ProxyException e) {
             return Future.failedFuture(e);
         }
-        Upstream.Call call = upstream.call(provider(provider), request.method(), request.uri(),
+        Upstream.Call call = upstream.call(provider(provider), request.method(), path, query,
                 upstreamHeaders(request, provider, key), null);
         var out = request.response();
         out.closeHandler(v -> call.cancel());
@@ -318,7 +319,7 @@ public final class Pipeline {
         String encoding = x.estimate.price().encoding();
         Buffer sent = body;
         return forwarding(x).compose(v -> new Relay(x.request.response(),
-                        upstream.call(p, HttpMethod.POST, x.request.uri(), headers, sent), x.settlement, x.shape,
+                        upstream.call(p, HttpMethod.POST, x.shape.path(), x.query, headers, sent), x.settlement, x.shape,
                         () -> x.shape.scanner(estimator.tokens(), encoding, dropUsage), decisionHeaders, metrics,
                         x.idempotencyKey == null ? null : reply -> keepForReplay(x, reply))
                 .run())

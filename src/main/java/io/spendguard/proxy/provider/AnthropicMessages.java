@@ -46,6 +46,11 @@ public final class AnthropicMessages implements ApiShape {
     }
 
     @Override
+    public String path() {
+        return "/v1/messages";
+    }
+
+    @Override
     public CallSpec parse(JsonObject body) {
         String model = Fields.requiredString(body, "model", "model");
         Integer max = Fields.optionalInt(body, "max_tokens", "max_tokens", 1);

@@ -18,6 +18,12 @@ public interface ApiShape {
     /** The bounded route label for metrics, e.g. {@code chat_completions}. */
     String route();
 
+    /**
+     * The path this shape is served at, e.g. {@code /v1/chat/completions}: where the proxy takes the
+     * call and, below the provider's base path, where it sends it.
+     */
+    String path();
+
     /** Validates and reads the body; throws {@code ProxyException(INVALID_REQUEST)} naming the field. */
     CallSpec parse(JsonObject body);
 

@@ -18,7 +18,7 @@ public final class OpenAiChat extends OpenAiShape {
     static final int TOKENS_PER_NAME = 1;
 
     public OpenAiChat() {
-        super("chat_completions");
+        super("chat_completions", "/v1/chat/completions");
     }
 
     @Override

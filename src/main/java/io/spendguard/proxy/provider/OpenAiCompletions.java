@@ -20,7 +20,7 @@ import java.util.function.Consumer;
 public final class OpenAiCompletions extends OpenAiShape {
 
     public OpenAiCompletions() {
-        super("completions");
+        super("completions", "/v1/completions");
     }
 
     @Override

@@ -15,7 +15,7 @@ import io.vertx.core.json.JsonObject;
 public final class OpenAiEmbeddings extends OpenAiShape {
 
     public OpenAiEmbeddings() {
-        super("embeddings");
+        super("embeddings", "/v1/embeddings");
     }
 
     @Override

@@ -23,7 +23,7 @@ import io.vertx.core.json.JsonObject;
 public final class OpenAiResponses extends OpenAiShape {
 
     public OpenAiResponses() {
-        super("responses");
+        super("responses", "/v1/responses");
     }
 
     @Override

@@ -3,9 +3,16 @@ package io.spendguard.proxy.provider;
 /** An API shape served by the configured {@code openai} provider, with its bounded route label. */
 abstract class OpenAiShape implements ApiShape {
     private final String route;
+    private final String path;
 
-    OpenAiShape(String route) {
+    OpenAiShape(String route, String path) {
         this.route = route;
+        this.path = path;
+    }
+
+    @Override
+    public final String path() {
+        return path;
     }
 
     @Override

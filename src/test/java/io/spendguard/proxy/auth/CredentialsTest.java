@@ -45,7 +45,7 @@ class CredentialsTest {
     }
 
     private static ProviderConfig provider(String name, String key) {
-        return new ProviderConfig(name, "http://127.0.0.1:1", key, 1000, 1000);
+        return new ProviderConfig(name, io.spendguard.proxy.config.Origin.parse("http://127.0.0.1:1"), key, 1000, 1000);
     }
 
     private static MultiMap headers(String... pairs) {

@@ -343,6 +343,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aProviderBaseUrlIsTakenApartIntoSchemeHostPortAndPath() {
+        ProxyConfig c = ConfigLoader.parse("providers: { openai: { base_url: \"https://gw.example:8443/openai/\" } }", env(Map.of()), "t");
+        assertThat(c.openai().origin()).isEqualTo(new Origin(true, "gw.example", 8443, "/openai"));
+        assertThat(c.openai().baseUrl()).isEqualTo("https://gw.example:8443/openai");
+        for (String bad : new String[] {"https://user:pw@api.openai.com", "https://api.openai.com?x=1", "https://api.openai.com#f",
+                "ftp://api.openai.com", "https:///v1", "https://api.openai.com/a/../b", "https://api.openai.com/a%2Fb"}) {
+            assertThat(errorOf("providers: { openai: { base_url: \"" + bad + "\" } }")).as(bad).contains("providers.openai.base_url");
+        }
+    }
+
+    @Test
     void invalidYamlNamesTheSource() {
         assertThatThrownBy(() -> ConfigLoader.parse("listen: [unclosed", env(Map.of()), "my.yaml"))
                 .isInstanceOf(ConfigException.class)
