@@ -177,7 +177,7 @@ public final class ProxyServer {
 
         @Override
         public Future<?> start() {
-            return vertx.createHttpServer(options).requestHandler(dataPlane).listen().onSuccess(s -> owner.port = s.actualPort());
+            return vertx.createHttpServer(options).requestHandler(dataPlane).invalidRequestHandler(dataPlane::invalid).listen().onSuccess(s -> owner.port = s.actualPort());
         }
     }
 

@@ -24,6 +24,8 @@ public enum ProxyError {
     IDEMPOTENCY_IN_FLIGHT(409, "idempotency_error", "idempotency_in_flight", "idempotency"),
     IDEMPOTENCY_CONFLICT(409, "idempotency_error", "idempotency_conflict", "idempotency"),
     REQUEST_TOO_LARGE(413, "request_too_large", "request_too_large", "too_large"),
+    TARGET_TOO_LONG(414, "invalid_request_error", "request_target_too_long", "too_large"),
+    HEADERS_TOO_LARGE(431, "invalid_request_error", "request_headers_too_large", "too_large"),
     CLIENT_CLOSED(499, "client_closed", "client_closed", "client_disconnect"),
     UPSTREAM_UNREACHABLE(502, "upstream_error", "upstream_unreachable", "upstream_error"),
     UPSTREAM_TIMEOUT(504, "upstream_error", "upstream_timeout", "upstream_timeout"),

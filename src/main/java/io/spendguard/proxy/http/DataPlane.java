@@ -6,6 +6,8 @@ import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.spendguard.proxy.pipeline.Exchange;
 import io.spendguard.proxy.pipeline.Pipeline;
 import io.spendguard.proxy.provider.ApiShape;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpMethod;
@@ -96,6 +98,22 @@ public final class DataPlane implements Handler<HttpServerRequest> {
                 .onSuccess(outcome -> metrics.request(shape.route(), shape.provider(), outcome,
                         System.nanoTime() - x.startedNanos()))
                 .compose(outcome -> x.settled().onComplete(v -> AccessLog.log(x, outcome)));
+    }
+
+    /**
+     * Answers a request whose head the HTTP codec could not take (a line or header block over the
+     * limit, a malformed {@code Content-Length}, …) in the provider's error shape, then closes the
+     * connection: what follows on it cannot be trusted to be framed.
+     */
+    public void invalid(HttpServerRequest request) {
+        Throwable cause = request.decoderResult().cause();
+        ProxyException e = cause instanceof TooLongHttpLineException
+                ? ProxyError.TARGET_TOO_LONG.exception("The request line is longer than this proxy accepts.")
+                : cause instanceof TooLongHttpHeaderException
+                ? ProxyError.HEADERS_TOO_LARGE.exception("The request headers are larger than this proxy accepts.")
+                : ProxyError.INVALID_REQUEST.exception("The request is not well-formed HTTP.");
+        refuse(request, false, e.header("Connection", "close"), "invalid", "none", System.nanoTime());
+        request.connection().close();
     }
 
     /** Answers a request refused before it became a call: the error, the metric and an access-log line. */

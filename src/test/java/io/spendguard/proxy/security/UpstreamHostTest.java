@@ -15,10 +15,6 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -139,7 +135,7 @@ class UpstreamHostTest {
         long committed = h.budget("default").committedMicros();
         boolean get = target.contains("/v1/models") || target.equals("*");
         boolean anthropic = target.contains("/v1/messages");
-        String reply = raw(h.server.port(), get ? "GET" : "POST", target, credential(virtualKeys, anthropic),
+        String reply = RawHttp.send(h.server.port(), get ? "GET" : "POST", target, credential(virtualKeys, anthropic),
                 get ? "" : anthropic ? MESSAGES : CHAT);
 
         int status = Integer.parseInt(reply.substring(9, 12));
@@ -179,7 +175,7 @@ class UpstreamHostTest {
         long committed = passthrough.budget("default").committedMicros();
         double refused = passthrough.counter("spendguard.requests", "route", "invalid", "outcome", "invalid_target");
         for (int i = 0; i < 5; i++) {
-            String reply = raw(passthrough.server.port(), "POST", "http://127.0.0.1:" + thief.actualPort() + "/v1/chat/completions",
+            String reply = RawHttp.send(passthrough.server.port(), "POST", "http://127.0.0.1:" + thief.actualPort() + "/v1/chat/completions",
                     "Authorization: Bearer sk-client-1", CHAT);
             assertThat(reply).startsWith("HTTP/1.1 400").contains("invalid_request_target").doesNotContain(OPERATOR_KEY);
         }
@@ -191,9 +187,9 @@ class UpstreamHostTest {
 
     @Test
     void aModelIdIsForwardedAsOneCheckedSegment() throws Exception {
-        String reply = raw(passthrough.server.port(), "GET", "/v1/models/gpt-4o-mini", "Authorization: Bearer sk-client-1", "");
+        String reply = RawHttp.send(passthrough.server.port(), "GET", "/v1/models/gpt-4o-mini", "Authorization: Bearer sk-client-1", "");
         assertThat(reply).startsWith("HTTP/1.1 200");
-        String deeper = raw(passthrough.server.port(), "GET", "/v1/models/gpt-4o-mini/files", "Authorization: Bearer sk-client-1", "");
+        String deeper = RawHttp.send(passthrough.server.port(), "GET", "/v1/models/gpt-4o-mini/files", "Authorization: Bearer sk-client-1", "");
         assertThat(deeper).startsWith("HTTP/1.1 404");
         assertThat(passthrough.mock.received()).extracting(MockProvider.Received::path).containsExactly("/v1/models/gpt-4o-mini");
         assertThat(stolen).isEmpty();
@@ -201,7 +197,7 @@ class UpstreamHostTest {
 
     @Test
     void theQueryGoesUpstreamReencodedAndThePathIsTheRoutesOwn() throws Exception {
-        String reply = raw(passthrough.server.port(), "POST", "/v1/chat/completions/?api-version=2024%2D10%2D21&flag",
+        String reply = RawHttp.send(passthrough.server.port(), "POST", "/v1/chat/completions/?api-version=2024%2D10%2D21&flag",
                 "Authorization: Bearer sk-client-1", CHAT);
 
         assertThat(reply).startsWith("HTTP/1.1 200");
@@ -213,7 +209,7 @@ class UpstreamHostTest {
 
     @Test
     void anOrdinaryCallStillReachesTheConfiguredProviderWithTheOperatorKey() throws Exception {
-        String reply = raw(virtual.server.port(), "POST", "/v1/chat/completions", "Authorization: Bearer " + VIRTUAL_KEY, CHAT);
+        String reply = RawHttp.send(virtual.server.port(), "POST", "/v1/chat/completions", "Authorization: Bearer " + VIRTUAL_KEY, CHAT);
 
         assertThat(reply).startsWith("HTTP/1.1 200");
         assertThat(virtual.mock.received()).hasSize(1);
@@ -235,20 +231,5 @@ class UpstreamHostTest {
         assertThat(h.budget("default").reservedMicros()).isZero();
         assertThat(h.budget("default").committedMicros()).isEqualTo(committedBefore);
         assertThat(h.counter("spendguard.requests", "outcome", "internal")).isZero();
-    }
-
-    /** One request with the target written exactly as given; returns the whole reply. */
-    static String raw(int port, String method, String target, String headers, String body) throws Exception {
-        byte[] payload = body.getBytes(StandardCharsets.UTF_8);
-        try (Socket socket = new Socket("127.0.0.1", port)) {
-            socket.setSoTimeout(10_000);
-            OutputStream out = socket.getOutputStream();
-            out.write((method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\n"
-                    + headers + "\r\nContent-Length: " + payload.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-            out.write(payload);
-            out.flush();
-            InputStream in = socket.getInputStream();
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
     }
 }
