@@ -350,10 +350,11 @@ public final class Relay {
         metrics.streamCut("event_too_large");
         LOG.warning("an SSE event from " + shape.provider() + " passed " + SseSplitter.MAX_EVENT_BYTES
                 + " bytes: the stream is cut and the call committed at its reservation");
-        call.cancel();
         settlement.reservation("sse_event_too_large");
         endStream();
         done.tryComplete(new Reply(in.statusCode(), "stream_cut", null, null));
+        // Settled and done first: cancelling can report the provider's connection as broken at once.
+        call.cancel();
         if (clientGone) {
             return;
         }
