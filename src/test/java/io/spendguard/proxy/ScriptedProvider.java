@@ -105,8 +105,12 @@ final class ScriptedProvider implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
-        server.close().await(5, TimeUnit.SECONDS);
-        vertx.close().await(10, TimeUnit.SECONDS);
+    public void close() {
+        try {
+            server.close().await(5, TimeUnit.SECONDS);
+            vertx.close().await(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("scripted provider did not close", e);
+        }
     }
 }

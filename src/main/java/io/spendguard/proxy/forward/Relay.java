@@ -59,8 +59,8 @@ public final class Relay {
     private boolean streaming;
 
     /**
-     * {@code beforeEnd} (null: none) sees a settled 2xx JSON reply before it is sent, and the reply
-     * waits for it (the idempotent-replay store).
+     * {@code beforeEnd} (null: none) sees a settled 2xx JSON reply held whole (at most
+     * {@link #HOLD_BYTES}) before it is sent, and the reply waits for it (the idempotent-replay store).
      */
     public Relay(HttpServerResponse out, Upstream.Call call, Settlement settlement, ApiShape shape,
                  Supplier<StreamScanner> scanners, MultiMap decisionHeaders, ProxyMetrics metrics,
