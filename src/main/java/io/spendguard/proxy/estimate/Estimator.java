@@ -39,7 +39,7 @@ public final class Estimator {
             ceiling = Math.max(0, limit) * Math.max(1, spec.choices());
         }
         long claim = price.costMicros(new Usage(input, 0, 0, ceiling));
-        return new Estimate(price, input, ceiling, claim, prices.version());
+        return new Estimate(price, input, ceiling, claim, prices.version(), Math.max(1, spec.choices()));
     }
 
     public TokenCounter tokens() {

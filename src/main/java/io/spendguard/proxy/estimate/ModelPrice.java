@@ -10,12 +10,22 @@ import java.math.RoundingMode;
 public record ModelPrice(String name, String provider, String encoding, BigDecimal input, BigDecimal cachedInput,
                          BigDecimal cacheWrite, BigDecimal output, int contextWindow, int maxOutputTokens) {
 
-    /** µUSD for the given token counts, rounded up to a whole µUSD. */
+    private static final BigDecimal MAX_MICROS = BigDecimal.valueOf(Long.MAX_VALUE);
+
+    /**
+     * µUSD for the given token counts, rounded up to a whole µUSD. The sum is exact, then held to
+     * {@code [0, Long.MAX_VALUE]}: no count can make a cost wrap around or go negative (a negative
+     * count adds nothing).
+     */
     public long costMicros(Usage usage) {
-        BigDecimal total = input.multiply(BigDecimal.valueOf(usage.uncachedInput()))
-                .add(cachedInput.multiply(BigDecimal.valueOf(usage.cacheRead())))
-                .add(cacheWrite.multiply(BigDecimal.valueOf(usage.cacheWrite())))
-                .add(output.multiply(BigDecimal.valueOf(usage.output())));
-        return total.setScale(0, RoundingMode.CEILING).longValueExact();
+        BigDecimal total = input.multiply(tokens(usage.uncachedInput()))
+                .add(cachedInput.multiply(tokens(usage.cacheRead())))
+                .add(cacheWrite.multiply(tokens(usage.cacheWrite())))
+                .add(output.multiply(tokens(usage.output())));
+        return total.min(MAX_MICROS).setScale(0, RoundingMode.CEILING).longValue();
+    }
+
+    private static BigDecimal tokens(long count) {
+        return BigDecimal.valueOf(Math.max(0, count));
     }
 }

@@ -20,15 +20,29 @@ import java.util.List;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.logging.Logger;
 
 /**
  * Relays one provider reply to the client and settles the call exactly once on whichever path ends
- * it: a JSON reply is buffered (its cost goes in the headers), an SSE reply is relayed event by event
- * with back-pressure, a provider error passes through untouched and releases the hold, and a client
- * that leaves or a provider that breaks off cancels the other side and commits what was consumed.
+ * it: a JSON reply is scanned for its usage as it arrives and held while it is small (its cost then
+ * goes in the headers), an SSE reply is relayed event by event with back-pressure, a provider error
+ * passes through untouched and releases the hold, and a client that leaves or a provider that breaks
+ * off cancels the other side and commits what was consumed.
+ *
+ * <p>Nothing a provider sends is kept whole past a bound. A JSON reply up to {@link #HOLD_BYTES} is
+ * held until it ends, so that the cost headers go with it and an idempotent reply is stored before
+ * the client sees it; a larger one is relayed as it arrives (no cost headers; the cost is in the
+ * metrics and the access log) and is not kept for replay, which is counted. Its usage is read by a
+ * bounded scan ({@link ReplyUsage}); a reply past the scan's bounds is billed at the reservation. An
+ * SSE event past {@link SseSplitter#MAX_EVENT_BYTES} cuts the stream: the client's connection is
+ * closed after the events already relayed, and the call is committed at the reservation.
  */
 public final class Relay {
-    /** How the call ended; {@code body} is kept only for a 2xx JSON reply (idempotent replay). */
+    private static final Logger LOG = Logger.getLogger(Relay.class.getName());
+    /** The largest JSON reply held whole (for the cost headers and idempotent replay). */
+    public static final int HOLD_BYTES = 4 * 1024 * 1024;
+
+    /** How the call ended; {@code body} is kept only for a 2xx JSON reply held whole (idempotent replay). */
     public record Reply(int status, String outcome, MultiMap headers, Buffer body) { }
 
     private final HttpServerResponse out;
@@ -45,8 +59,8 @@ public final class Relay {
     private boolean streaming;
 
     /**
-     * {@code beforeEnd} (null: none) sees a settled 2xx JSON reply before it is sent, and the reply
-     * waits for it (the idempotent-replay store).
+     * {@code beforeEnd} (null: none) sees a settled 2xx JSON reply held whole (at most
+     * {@link #HOLD_BYTES}) before it is sent, and the reply waits for it (the idempotent-replay store).
      */
     public Relay(HttpServerResponse out, Upstream.Call call, Settlement settlement, ApiShape shape,
                  Supplier<StreamScanner> scanners, MultiMap decisionHeaders, ProxyMetrics metrics,
@@ -91,7 +105,7 @@ public final class Relay {
     }
 
     private void clientGone() {
-        if (out.ended() || clientGone) {
+        if (out.ended() || clientGone || done.future().isComplete()) {
             return;
         }
         clientGone = true;
@@ -119,61 +133,139 @@ public final class Relay {
         out.headers().addAll(Headers.downstream(in.headers())).addAll(decisionHeaders);
     }
 
+    /** A provider's own error passes through as it comes (never held: its size is the provider's to choose). */
     private void providerError(HttpClientResponse in) {
         settlement.release("provider_" + in.statusCode());
-        in.body().onComplete(ar -> {
-            if (clientGone) {
+        head(in);
+        String length = in.getHeader("content-length");
+        if (length != null) {
+            out.putHeader("content-length", length);
+        } else {
+            out.setChunked(true);
+        }
+        in.handler(chunk -> {
+            if (!clientGone) {
+                relay(in, chunk);
+            }
+        });
+        in.exceptionHandler(e -> {
+            if (clientGone || done.future().isComplete()) {
                 return;
             }
-            if (ar.failed()) {
-                out.reset();
-                done.tryComplete(new Reply(in.statusCode(), "upstream_break", null, null));
-                return;
+            out.reset();
+            done.tryComplete(new Reply(in.statusCode(), "upstream_break", null, null));
+        });
+        in.endHandler(v -> {
+            if (!clientGone) {
+                out.end();
+                done.tryComplete(new Reply(in.statusCode(), "provider_error", null, null));
             }
-            head(in);
-            out.end(ar.result());
-            done.tryComplete(new Reply(in.statusCode(), "provider_error", null, null));
         });
     }
 
     private void json(HttpClientResponse in) {
-        in.body().onComplete(ar -> {
+        ReplyUsage.Scan scan = ReplyUsage.scan();
+        Buffer[] held = {Buffer.buffer()};
+        in.handler(chunk -> {
             if (clientGone) {
                 return;
             }
-            if (ar.failed()) {
-                metrics.interrupted("upstream_break");
-                settlement.reservation("upstream_break");
-                done.tryFail(ProxyError.UPSTREAM_UNREACHABLE.exception("The provider's reply was cut off."));
+            scan.feed(chunk);
+            if (held[0] != null && held[0].length() + chunk.length() <= HOLD_BYTES) {
+                held[0].appendBuffer(chunk);
                 return;
             }
-            Buffer body = ar.result();
-            Usage usage = usageOf(body);
-            Future<Settled> settled = usage != null ? settlement.usage(usage) : settlement.reservation("no_usage");
-            settled.onComplete(s -> {
-                if (clientGone) {
-                    return;
+            if (held[0] != null) {
+                startRelaying(in, held[0]);
+                held[0] = null;
+            }
+            relay(in, chunk);
+        });
+        in.exceptionHandler(e -> {
+            if (clientGone || done.future().isComplete()) {
+                return;
+            }
+            metrics.interrupted("upstream_break");
+            settlement.reservation("upstream_break");
+            if (held[0] == null) {
+                out.reset();
+                done.tryComplete(new Reply(in.statusCode(), "upstream_break", null, null));
+            } else {
+                done.tryFail(ProxyError.UPSTREAM_UNREACHABLE.exception("The provider's reply was cut off."));
+            }
+        });
+        in.endHandler(v -> {
+            if (clientGone) {
+                return;
+            }
+            Future<Settled> settled = settle(scan);
+            if (held[0] == null) {
+                out.end();
+                done.tryComplete(new Reply(in.statusCode(), "ok", null, null));
+            } else {
+                endHeld(in, held[0], settled);
+            }
+        });
+    }
+
+    /** The reply is too large to hold: its head and what was held go out, and the rest follows as it comes. */
+    private void startRelaying(HttpClientResponse in, Buffer held) {
+        if (beforeEnd != null) {
+            metrics.replayNotKept("too_large");
+            LOG.info("a " + shape.route() + " reply over " + HOLD_BYTES + " bytes is relayed as it arrives and not kept for idempotent replay");
+        }
+        head(in);
+        String length = in.getHeader("content-length");
+        if (length != null) {
+            out.putHeader("content-length", length);
+        } else {
+            out.setChunked(true);
+        }
+        relay(in, held);
+    }
+
+    private void relay(HttpClientResponse in, Buffer chunk) {
+        out.write(chunk);
+        if (out.writeQueueFull()) {
+            in.pause();
+            out.drainHandler(v -> in.resume());
+        }
+    }
+
+    /** Settles from the scanned usage: the reservation when there is none or it cannot be read. */
+    private Future<Settled> settle(ReplyUsage.Scan scan) {
+        JsonObject usageOnly = scan.finish();
+        if (scan.overLimit()) {
+            return settlement.usageRejected("scan_limit");
+        }
+        Usage usage = usageOf(usageOnly);
+        return usage != null ? settlement.usage(usage) : settlement.reservation("no_usage");
+    }
+
+    /** A held reply goes out whole once settled, with its cost, after the idempotent-replay store has it. */
+    private void endHeld(HttpClientResponse in, Buffer body, Future<Settled> settled) {
+        settled.onComplete(s -> {
+            if (clientGone) {
+                return;
+            }
+            head(in);
+            out.putHeader("X-SpendGuard-Cost-Usd-Micros", Long.toString(settlement.costMicros()));
+            if (s.succeeded() && s.result() != null && s.result().budget() != null) {
+                out.putHeader("X-SpendGuard-Budget-Remaining-Usd-Micros", Long.toString(s.result().budget().remainingMicros()));
+            }
+            Reply reply = new Reply(in.statusCode(), "ok", MultiMap.caseInsensitiveMultiMap().addAll(out.headers()), body);
+            Future<Void> kept = beforeEnd == null ? Future.succeededFuture() : beforeEnd.apply(reply);
+            kept.onComplete(k -> {
+                if (!clientGone) {
+                    out.end(body);
+                    done.tryComplete(reply);
                 }
-                head(in);
-                out.putHeader("X-SpendGuard-Cost-Usd-Micros", Long.toString(settlement.costMicros()));
-                if (s.succeeded() && s.result() != null && s.result().budget() != null) {
-                    out.putHeader("X-SpendGuard-Budget-Remaining-Usd-Micros", Long.toString(s.result().budget().remainingMicros()));
-                }
-                Reply reply = new Reply(in.statusCode(), "ok", MultiMap.caseInsensitiveMultiMap().addAll(out.headers()), body);
-                Future<Void> kept = beforeEnd == null ? Future.succeededFuture() : beforeEnd.apply(reply);
-                kept.onComplete(k -> {
-                    if (!clientGone) {
-                        out.end(body);
-                        done.tryComplete(reply);
-                    }
-                });
             });
         });
     }
 
     /** The reply's usage, read from its {@code usage} member alone (the rest of the reply is not built). */
-    private Usage usageOf(Buffer body) {
-        JsonObject usageOnly = ReplyUsage.of(body);
+    private Usage usageOf(JsonObject usageOnly) {
         if (usageOnly == null) {
             return null;
         }
@@ -193,6 +285,9 @@ public final class Relay {
         out.setChunked(true);
         SseSplitter splitter = new SseSplitter();
         in.handler(chunk -> {
+            if (done.future().isComplete()) {
+                return;
+            }
             boolean aligned = splitter.idle();
             List<Buffer> kept = new ArrayList<>(4);
             int[] dropped = {0};
@@ -203,6 +298,10 @@ public final class Relay {
                     dropped[0]++;
                 }
             });
+            if (splitter.tooLarge()) {
+                cut(in, join(kept));
+                return;
+            }
             // A chunk made only of whole events, all kept, goes out as the very buffer that came in.
             Buffer batch = aligned && dropped[0] == 0 && splitter.idle() ? chunk : join(kept);
             if (batch.length() > 0 && !clientGone) {
@@ -224,7 +323,7 @@ public final class Relay {
             done.tryComplete(new Reply(in.statusCode(), "upstream_break", null, null));
         });
         in.endHandler(v -> {
-            if (clientGone) {
+            if (clientGone || done.future().isComplete()) {
                 return;
             }
             Buffer rest = splitter.rest();
@@ -242,7 +341,31 @@ public final class Relay {
         });
     }
 
+    /**
+     * An event too large to relay: the provider call is cancelled, the call committed at the
+     * reservation (its usage is unknown), and the client's connection closed once the events before
+     * it have gone out, so the client sees a stream cut short rather than one that ended.
+     */
+    private void cut(HttpClientResponse in, Buffer relayed) {
+        metrics.streamCut("event_too_large");
+        LOG.warning("an SSE event from " + shape.provider() + " passed " + SseSplitter.MAX_EVENT_BYTES
+                + " bytes: the stream is cut and the call committed at its reservation");
+        settlement.reservation("sse_event_too_large");
+        endStream();
+        done.tryComplete(new Reply(in.statusCode(), "stream_cut", null, null));
+        // Settled and done first: cancelling can report the provider's connection as broken at once.
+        call.cancel();
+        if (clientGone) {
+            return;
+        }
+        Future<Void> written = relayed.length() > 0 ? out.write(relayed) : Future.succeededFuture();
+        written.onComplete(w -> out.reset());
+    }
+
     private static Buffer join(List<Buffer> events) {
+        if (events.isEmpty()) {
+            return Buffer.buffer();
+        }
         if (events.size() == 1) {
             return events.get(0);
         }

@@ -28,6 +28,15 @@ public final class ProxyMetrics {
     public static final List<String> GATE_FAILURE_REASONS = List.of("timeout", "error");
     /** The {@code kind} values of {@link #settled} and {@link #settlementFailure}. */
     public static final List<String> SETTLEMENT_KINDS = List.of("commit", "release");
+    /** The {@code reason} values of {@link #usageRejected}. */
+    public static final List<String> USAGE_REJECTED_REASONS = List.of("invalid", "out_of_range", "scan_limit");
+    /** The {@code reason} values of {@link #streamCut}. */
+    public static final List<String> STREAM_CUT_REASONS = List.of("event_too_large");
+    /** The {@code reason} values of {@link #replayNotKept}. */
+    public static final List<String> REPLAY_NOT_KEPT_REASONS = List.of("too_large");
+    private static final String USAGE_REJECTED = "spendguard.usage.rejected";
+    private static final String STREAM_CUTS = "spendguard.stream.cuts";
+    private static final String REPLAY_NOT_KEPT = "spendguard.replay.not.kept";
 
     private final MeterRegistry registry;
     private final AtomicInteger streamsActive = new AtomicInteger();
@@ -61,6 +70,15 @@ public final class ProxyMetrics {
         }
         for (String kind : SETTLEMENT_KINDS) {
             Counter.builder("spendguard.settlement.failures").tag("kind", kind).register(registry);
+        }
+        for (String reason : USAGE_REJECTED_REASONS) {
+            usageRejectedCounter(reason);
+        }
+        for (String reason : STREAM_CUT_REASONS) {
+            streamCutCounter(reason);
+        }
+        for (String reason : REPLAY_NOT_KEPT_REASONS) {
+            replayNotKeptCounter(reason);
         }
     }
 
@@ -191,6 +209,44 @@ public final class ProxyMetrics {
     /** A relayed reply cut short, by cause ({@code client_disconnect}, {@code upstream_break}). */
     public void interrupted(String cause) {
         counter1("spendguard.interrupted", "cause", cause).increment();
+    }
+
+    /**
+     * A provider's usage the proxy would not bill from, so the call's reservation was committed
+     * instead, by reason: {@code invalid} (a count that is negative, fractional or not a number),
+     * {@code out_of_range} (past what the model can produce), {@code scan_limit} (the reply's usage
+     * scan went past its bounds).
+     */
+    public void usageRejected(String reason) {
+        usageRejectedCounter(reason).increment();
+    }
+
+    private Counter usageRejectedCounter(String reason) {
+        return counter(new Key(USAGE_REJECTED, reason, null, null), k -> Counter.builder(k.name())
+                .description("provider usage not billed from (the reservation was committed instead), by reason")
+                .tag("reason", k.a()).register(registry));
+    }
+
+    /** An SSE reply the proxy cut (the client's connection closed after what was relayed), by reason ({@code event_too_large}). */
+    public void streamCut(String reason) {
+        streamCutCounter(reason).increment();
+    }
+
+    private Counter streamCutCounter(String reason) {
+        return counter(new Key(STREAM_CUTS, reason, null, null), k -> Counter.builder(k.name())
+                .description("SSE replies cut by the proxy (settled at the reservation), by reason")
+                .tag("reason", k.a()).register(registry));
+    }
+
+    /** An idempotent call's reply that was relayed but not kept for replay, by reason ({@code too_large}). */
+    public void replayNotKept(String reason) {
+        replayNotKeptCounter(reason).increment();
+    }
+
+    private Counter replayNotKeptCounter(String reason) {
+        return counter(new Key(REPLAY_NOT_KEPT, reason, null, null), k -> Counter.builder(k.name())
+                .description("idempotent replies relayed but not kept for replay, by reason")
+                .tag("reason", k.a()).register(registry));
     }
 
     /** A settlement the gate sent again after a rejected ack or a broken stream, by kind ({@code commit}, {@code release}). */

@@ -67,13 +67,13 @@ final class AnthropicStreamScanner implements StreamScanner {
 
     /** Takes each input count the usage block carries, keeping earlier ones it leaves out. */
     private void input(JsonObject u) {
-        if (u.getValue("input_tokens") instanceof Number) {
+        if (u.getValue("input_tokens") != null) {
             uncached = Fields.count(u, "input_tokens");
         }
-        if (u.getValue("cache_read_input_tokens") instanceof Number) {
+        if (u.getValue("cache_read_input_tokens") != null) {
             cacheRead = Fields.count(u, "cache_read_input_tokens");
         }
-        if (u.getValue("cache_creation_input_tokens") instanceof Number) {
+        if (u.getValue("cache_creation_input_tokens") != null) {
             cacheWrite = Fields.count(u, "cache_creation_input_tokens");
         }
     }

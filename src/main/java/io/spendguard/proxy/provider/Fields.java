@@ -2,8 +2,10 @@ package io.spendguard.proxy.provider;
 
 import io.spendguard.proxy.error.ProxyError;
 import io.spendguard.proxy.error.ProxyException;
+import io.spendguard.proxy.estimate.Usage;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.math.BigDecimal;
 import java.util.function.Consumer;
 
 /** Typed reads of request fields; a wrong type is a 400 naming the field. */
@@ -124,12 +126,34 @@ final class Fields {
         return s;
     }
 
-    /** A non-negative long from a usage block, 0 when absent or not a number. */
+    /**
+     * A token count from a usage block: 0 when absent (or null), {@link Usage#UNREADABLE} when present
+     * but not a whole, non-negative number that fits a {@code long} (a string, 1.5, -3, 1e30): such a
+     * count is never read as some other number.
+     */
     static long count(JsonObject o, String key) {
-        if (o == null) {
+        Object v = o == null ? null : o.getValue(key);
+        if (v == null) {
             return 0;
         }
-        Object v = o.getValue(key);
-        return v instanceof Number n ? Math.max(0, n.longValue()) : 0;
+        if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte) {
+            long n = ((Number) v).longValue();
+            return n >= 0 ? n : Usage.UNREADABLE;
+        }
+        if (v instanceof Number n) {
+            BigDecimal d;
+            try {
+                d = new BigDecimal(n.toString());
+            } catch (NumberFormatException e) {
+                return Usage.UNREADABLE;  // NaN, Infinity
+            }
+            if (d.signum() < 0 || d.compareTo(MAX_COUNT) > 0 || d.stripTrailingZeros().scale() > 0) {
+                return Usage.UNREADABLE;
+            }
+            return d.longValueExact();
+        }
+        return Usage.UNREADABLE;
     }
+
+    private static final BigDecimal MAX_COUNT = BigDecimal.valueOf(Long.MAX_VALUE);
 }

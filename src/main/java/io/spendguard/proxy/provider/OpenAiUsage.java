@@ -5,7 +5,8 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * OpenAI usage blocks, normalised: the cached part of the input total is split out (priced as cache
- * reads); output includes reasoning tokens, which OpenAI bills as output.
+ * reads); output includes reasoning tokens, which OpenAI bills as output. A count that is not a whole,
+ * non-negative number makes the whole usage unreadable ({@link Usage#readable()}).
  */
 final class OpenAiUsage {
     private OpenAiUsage() { }
@@ -31,7 +32,12 @@ final class OpenAiUsage {
             return null;
         }
         long input = Fields.count(usage, inputKey);
-        long cached = usage.getValue(detailsKey) instanceof JsonObject details ? Math.min(input, Fields.count(details, "cached_tokens")) : 0;
-        return new Usage(input - cached, cached, 0, Fields.count(usage, outputKey));
+        long cached = usage.getValue(detailsKey) instanceof JsonObject details ? Fields.count(details, "cached_tokens") : 0;
+        long output = Fields.count(usage, outputKey);
+        if (input < 0 || cached < 0 || output < 0) {
+            return new Usage(Usage.UNREADABLE, Usage.UNREADABLE, 0, Usage.UNREADABLE);
+        }
+        cached = Math.min(input, cached);
+        return new Usage(input - cached, cached, 0, output);
     }
 }

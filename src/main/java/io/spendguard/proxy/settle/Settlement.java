@@ -4,6 +4,7 @@ import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.engine.Ledger.Settled;
 import io.spendguard.proxy.estimate.Estimate;
 import io.spendguard.proxy.estimate.Usage;
+import io.spendguard.proxy.estimate.UsageBounds;
 import io.spendguard.proxy.gate.Gate;
 import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.vertx.core.Future;
@@ -41,9 +42,32 @@ public final class Settlement {
         this.modelLabel = modelLabel;
     }
 
-    /** Commits the cost of the provider's reported usage. */
+    /**
+     * Commits the cost of the provider's reported usage; a usage outside what the call can bill
+     * ({@link UsageBounds}) is not believed: the reservation is committed instead, and counted.
+     */
     public Future<Settled> usage(Usage usage) {
+        if (done.get()) {
+            return Future.succeededFuture(result);
+        }
+        String problem = UsageBounds.problem(usage, estimate);
+        if (problem != null) {
+            return usageRejected(problem);
+        }
         return commit(estimate.price().costMicros(usage), "usage");
+    }
+
+    /**
+     * Commits the whole reservation because the provider's usage cannot be used ({@code invalid},
+     * {@code out_of_range}, {@code scan_limit}); counted by reason.
+     */
+    public Future<Settled> usageRejected(String reason) {
+        if (done.get()) {
+            return Future.succeededFuture(result);
+        }
+        metrics.usageRejected(reason);
+        LOG.warning("provider usage not billed (" + reason + ") for a " + provider + " call: committing its reservation");
+        return reservation("usage_" + reason);
     }
 
     /** Commits the whole reservation: a 2xx reply without usage, or a reply that never came back. */

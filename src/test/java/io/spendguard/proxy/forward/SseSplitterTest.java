@@ -299,4 +299,50 @@ class SseSplitterTest {
         assertThat(partial.toString()).isEqualTo("data: {\"a\":");
         assertThat(events).extracting(Buffer::toString).containsExactly("data: {\"a\":1}\n\n");
     }
+
+    @Test
+    void anEventWithoutTerminatorPastTheBoundStopsTheSplitterAfterTheEventsBeforeIt() {
+        SseSplitter s = new SseSplitter(64);
+        List<String> events = new ArrayList<>();
+        s.feed(Buffer.buffer("data: 1\n\ndata: 2\n\ndata: " + "x".repeat(20)), e -> events.add(e.toString()));
+        assertThat(s.tooLarge()).isFalse();
+        for (int i = 0; i < 3; i++) {
+            s.feed(Buffer.buffer("y".repeat(20)), e -> events.add(e.toString()));
+        }
+        assertThat(s.tooLarge()).isTrue();
+        assertThat(events).containsExactly("data: 1\n\n", "data: 2\n\n");
+        // Nothing more is taken or given out, and nothing of the oversize event is kept.
+        s.feed(Buffer.buffer("\n\ndata: 3\n\n"), e -> events.add(e.toString()));
+        assertThat(events).hasSize(2);
+        assertThat(s.rest().length()).isZero();
+    }
+
+    @Test
+    void aWholeEventPastTheBoundInOneChunkIsTooLargeButOneAtTheBoundIsRelayed() {
+        String atBound = "data: " + "z".repeat(64 - 8) + "\n\n";
+        assertThat(atBound).hasSize(64);
+        SseSplitter s = new SseSplitter(64);
+        List<String> events = new ArrayList<>();
+        s.feed(Buffer.buffer(atBound + atBound.replace("\n\n", "\r\n\r\n").substring(0, 60) + "\r\n"), e -> events.add(e.toString()));
+        assertThat(events).containsExactly(atBound);
+        assertThat(s.tooLarge()).isFalse();
+
+        SseSplitter over = new SseSplitter(64);
+        List<String> none = new ArrayList<>();
+        over.feed(Buffer.buffer("data: " + "z".repeat(64) + "\r\n\r\ndata: after\n\n"), e -> none.add(e.toString()));
+        assertThat(over.tooLarge()).isTrue();
+        assertThat(none).isEmpty();
+    }
+
+    @Test
+    void theDefaultBoundIsEightMebibytes() {
+        SseSplitter s = new SseSplitter();
+        Buffer mib = Buffer.buffer("a".repeat(1024 * 1024));
+        s.feed(Buffer.buffer("data: "), e -> { });
+        for (int i = 0; i < 8 && !s.tooLarge(); i++) {
+            s.feed(mib, e -> { });
+        }
+        assertThat(s.tooLarge()).isTrue();
+        assertThat(SseSplitter.MAX_EVENT_BYTES).isEqualTo(8 * 1024 * 1024);
+    }
 }
