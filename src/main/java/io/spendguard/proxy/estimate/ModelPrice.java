@@ -1,7 +1,7 @@
 package io.spendguard.proxy.estimate;
 
+import io.spendguard.proxy.engine.Money;
 import java.math.BigDecimal;
-import java.math.RoundingMode;
 
 /**
  * One row of the price table. Prices are USD per million tokens, which is exactly µUSD per token,
@@ -10,12 +10,12 @@ import java.math.RoundingMode;
 public record ModelPrice(String name, String provider, String encoding, BigDecimal input, BigDecimal cachedInput,
                          BigDecimal cacheWrite, BigDecimal output, int contextWindow, int maxOutputTokens) {
 
-    /** µUSD for the given token counts, rounded up to a whole µUSD. */
+    /** µUSD for the given token counts, rounded up to a whole µUSD; saturates rather than overflowing. */
     public long costMicros(Usage usage) {
         BigDecimal total = input.multiply(BigDecimal.valueOf(usage.uncachedInput()))
                 .add(cachedInput.multiply(BigDecimal.valueOf(usage.cacheRead())))
                 .add(cacheWrite.multiply(BigDecimal.valueOf(usage.cacheWrite())))
                 .add(output.multiply(BigDecimal.valueOf(usage.output())));
-        return total.setScale(0, RoundingMode.CEILING).longValueExact();
+        return Money.ceilMicros(total);
     }
 }
