@@ -98,6 +98,52 @@ class VirtualKeyAdminTest extends HarnessTest {
     }
 
     @Test
+    void aKeyIdOrNameOutsideTheGrammarIsRefusedWith400NamingItAndNoKeyIsMade() throws Exception {
+        h = start(VirtualKeyClient.config(""));
+
+        for (String[] c : new String[][] {
+                {"{\"budget_id\":\"a\",\"id\":\"..\"}", "id: \"..\" (expected: 1 to 128 letters"},
+                {"{\"budget_id\":\"a\",\"id\":\".\"}", "id: \".\" "},
+                {"{\"budget_id\":\"a\",\"id\":\"a/b\"}", "id: \"a/b\" "},
+                {"{\"budget_id\":\"a\",\"id\":\"k\\u0000\"}", "id: \"k\\u0000\" "},
+                {"{\"budget_id\":\"a\",\"id\":\"k\\n1\"}", "id: \"k\\u000a1\" "},
+                {"{\"budget_id\":\"a\",\"id\":\"" + "k".repeat(129) + "\"}", "id: \"kkk"},
+                {"{\"budget_id\":\"../a\"}", "budget_id: \"../a\" "},
+                {"{\"budget_id\":\"a\",\"name\":\"x\\ny\"}", "name: \"x\\u000ay\" "},
+                {"{\"budget_id\":\"a\",\"name\":\"" + "n".repeat(257) + "\"}", "name: "},
+                {"{\"budget_id\":\"a\",\"budget\":\"b\"}", "\"budget\": unknown field"},
+                {"{\"budget_id\":\"a\",\"budget_id\":\"b\"}", "budget_id: given twice"},
+        }) {
+            HttpResponse<String> r = admin(h, "POST", "/v1/keys", c[0]);
+            assertThat(r.statusCode()).as(c[0]).isEqualTo(400);
+            assertThat(ProxyHarness.json(r).getJsonObject("error").getString("message")).as(c[0]).startsWith(c[1]);
+        }
+        assertThat(ProxyHarness.json(admin(h, "GET", "/v1/keys", null)).getJsonArray("data")).as("only the file's keys").hasSize(3);
+    }
+
+    @Test
+    void twentyConcurrentCreatesOfOneKeyIdGiveOne201AndOneAuditRecord() throws Exception {
+        h = start(VirtualKeyClient.config(""));
+        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> sent = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            sent.add(h.http.sendAsync(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + h.server.adminPort() + "/v1/keys"))
+                    .header("content-type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"id\":\"race\",\"budget_id\":\"b\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        java.util.Map<Integer, Long> byStatus = new java.util.TreeMap<>();
+        sent.forEach(f -> byStatus.merge(f.join().statusCode(), 1L, Long::sum));
+
+        assertThat(byStatus).isEqualTo(java.util.Map.of(201, 1L, 409, 19L));
+        String key = sent.stream().map(java.util.concurrent.CompletableFuture::join).filter(r -> r.statusCode() == 201)
+                .map(r -> ProxyHarness.json(r).getString("key")).findFirst().orElseThrow();
+        assertThat(chat(h, key, BODY).statusCode()).as("the one key made works").isEqualTo(200);
+        List<JsonObject> records = ProxyHarness.json(admin(h, "GET", "/v1/audit?budget_id=b&limit=1000", null)).getJsonArray("data")
+                .stream().map(o -> (JsonObject) o).toList();
+        assertThat(records).filteredOn(r -> "key.created".equals(r.getString("type"))).hasSize(1);
+    }
+
+    @Test
     void keyAllowedToChooseCanBeMadeWithTheChosenId() throws Exception {
         h = start(VirtualKeyClient.config(""));
 

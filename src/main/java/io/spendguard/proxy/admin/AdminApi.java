@@ -107,15 +107,12 @@ public final class AdminApi {
         }
     }
 
+    /** The body read exactly ({@link Fields#object}), or null once a 400 naming what is wrong has been sent. */
     static JsonObject body(RoutingContext ctx) {
         try {
-            JsonObject body = ctx.body().asJsonObject();
-            if (body == null) {
-                error(ctx, 400, "expected a JSON object body");
-            }
-            return body;
-        } catch (RuntimeException e) {
-            error(ctx, 400, "the body is not a valid JSON object");
+            return Fields.object(ctx.body().buffer());
+        } catch (IllegalArgumentException e) {
+            error(ctx, 400, e.getMessage());
             return null;
         }
     }
@@ -134,26 +131,14 @@ public final class AdminApi {
         return s;
     }
 
-    static Long longField(JsonObject o, String key, Long def) {
-        Object v = o.getValue(key);
-        if (v == null) {
-            if (def == null) {
-                throw new IllegalArgumentException(key + ": missing");
-            }
-            return def;
-        }
-        if (!(v instanceof Number n) || n.doubleValue() != Math.rint(n.doubleValue())) {
-            throw new IllegalArgumentException(key + ": " + v + " (expected: a whole number)");
-        }
-        return n.longValue();
-    }
-
     static void reply(RoutingContext ctx, Future<JsonObject> result, int status) {
         result.onComplete(ar -> {
             if (ar.succeeded()) {
                 json(ctx, status, ar.result());
             } else if (ar.cause() instanceof LedgerException le && le.kind() == LedgerException.Kind.UNKNOWN_BUDGET) {
                 error(ctx, 404, le.getMessage());
+            } else if (ar.cause() instanceof LedgerException le && le.kind() == LedgerException.Kind.BUDGET_EXISTS) {
+                error(ctx, 409, le.getMessage());
             } else if (ar.cause() instanceof IllegalArgumentException || ar.cause() instanceof ClassCastException) {
                 error(ctx, 400, ar.cause().getMessage());
             } else {

@@ -1,5 +1,6 @@
 package io.spendguard.proxy.admin;
 
+import io.spendguard.proxy.config.Ids;
 import io.spendguard.proxy.engine.Approval;
 import io.spendguard.proxy.engine.Approvals;
 import io.spendguard.proxy.engine.audit.AuditEvent;
@@ -55,13 +56,16 @@ final class ApprovalRoutes {
             return;
         }
         Object decision = body.getValue("decision");
-        if (!"approve".equals(decision) && !"deny".equals(decision)) {
-            AdminApi.error(ctx, 400, "decision: " + decision + " (expected: approve or deny)");
-            return;
-        }
-        Object reason = body.getValue("reason");
-        if (reason != null && !(reason instanceof String)) {
-            AdminApi.error(ctx, 400, "reason: expected a string");
+        String reason;
+        try {
+            Fields.only(body, "", "decision", "reason");
+            if (!"approve".equals(decision) && !"deny".equals(decision)) {
+                throw new IllegalArgumentException("decision: " + (decision == null ? "missing" : decision instanceof String s ? Ids.shown(s) : "not a string")
+                        + " (expected: approve or deny)");
+            }
+            reason = body.getValue("reason") == null ? null : Fields.text(body, "reason", Fields.MAX_TEXT, null);
+        } catch (IllegalArgumentException e) {
+            AdminApi.error(ctx, 400, e.getMessage());
             return;
         }
         String id = ctx.pathParam("id");
@@ -75,7 +79,7 @@ final class ApprovalRoutes {
                     + ", not pending").put("approval", before.toJson()));
             return;
         }
-        approvals.resolve(id, "approve".equals(decision), (String) reason).ifPresentOrElse(a -> {
+        approvals.resolve(id, "approve".equals(decision), reason).ifPresentOrElse(a -> {
             Map<String, Object> facts = new LinkedHashMap<>();
             facts.put("approval_id", a.id());
             facts.put("decision_id", a.decisionId());

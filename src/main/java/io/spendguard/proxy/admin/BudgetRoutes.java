@@ -11,12 +11,21 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
 /**
- * The budget routes of the admin API: {@code POST /v1/budgets} (201; 409 if it exists),
- * {@code GET /v1/budgets}, {@code GET /v1/budgets/{id}}, {@code PATCH /v1/budgets/{id}} and
- * {@code DELETE /v1/budgets/{id}} (409 while reservations are held against it). Changes apply to the
- * next call, without a restart.
+ * The budget routes of the admin API: {@code POST /v1/budgets} (201; 409 if it exists — of concurrent
+ * creations of one id exactly one wins, in the ledger itself), {@code GET /v1/budgets},
+ * {@code GET /v1/budgets/{id}}, {@code PATCH /v1/budgets/{id}} and {@code DELETE /v1/budgets/{id}}
+ * (409 while reservations are held against it). Changes apply to the next call, without a restart.
+ * Bodies are read exactly ({@link Fields}): ids follow the id grammar, amounts are whole µUSD from 0
+ * to 2^63-1, ratios are from 0 to 1, and an unknown field is refused rather than ignored.
  */
 final class BudgetRoutes {
+    /**
+     * What a budget body may hold. {@code soft_limit_ratio} is checked (0 to 1) but not acted on yet;
+     * {@code tenant} is read where tenants are kept.
+     */
+    private static final String[] FIELDS = {"id", "limit_usd_micros", "window", "timezone", "approval_above_usd_micros",
+        "soft_limit_ratio", "default", "degrade_to", "tenant"};
+
     private final Engine engine;
     private final ProxyMetrics metrics;
 
@@ -41,21 +50,16 @@ final class BudgetRoutes {
         }
         BudgetSpec spec;
         try {
-            Long approval = AdminApi.longField(body, "approval_above_usd_micros", -1L);
-            spec = new BudgetSpec(AdminApi.string(body, "id", null), AdminApi.longField(body, "limit_usd_micros", null),
+            Fields.only(body, "", FIELDS);
+            Fields.ratio(body, "soft_limit_ratio");
+            spec = new BudgetSpec(Fields.id(body, "id", null), amount(body, "limit_usd_micros", null),
                     AdminApi.string(body, "window", "none"), AdminApi.string(body, "timezone", "UTC"),
-                    approval < 0 ? null : approval, bool(body, "default", false), degradeTo(body, null));
+                    optionalAmount(body, "approval_above_usd_micros"), bool(body, "default", false), degradeTo(body, null));
         } catch (IllegalArgumentException | ClassCastException e) {
             AdminApi.error(ctx, 400, e.getMessage());
             return;
         }
-        engine.ledger().budget(spec.id()).onComplete(existing -> {
-            if (existing.succeeded()) {
-                AdminApi.error(ctx, 409, "budget " + spec.id() + " already exists (use PATCH)");
-                return;
-            }
-            AdminApi.reply(ctx, engine.putBudget(spec).onSuccess(this::publish).map(BudgetState::toJson), 201);
-        });
+        AdminApi.reply(ctx, engine.createBudget(spec).onSuccess(this::publish).map(BudgetState::toJson), 201);
     }
 
     private void patch(RoutingContext ctx) {
@@ -65,10 +69,14 @@ final class BudgetRoutes {
         }
         Future<BudgetState> patched = engine.ledger().budget(ctx.pathParam("id")).compose(state -> {
             BudgetSpec old = state.spec();
+            Fields.only(body, "", FIELDS);
+            if (body.containsKey("id") && !old.id().equals(body.getValue("id"))) {
+                throw new IllegalArgumentException("id: differs from the budget in the path (expected: leave it out, or " + old.id() + ")");
+            }
+            Fields.ratio(body, "soft_limit_ratio");
             Long approval = body.containsKey("approval_above_usd_micros")
-                    ? (body.getValue("approval_above_usd_micros") == null ? null : AdminApi.longField(body, "approval_above_usd_micros", null))
-                    : old.approvalAboveMicros();
-            BudgetSpec spec = new BudgetSpec(old.id(), AdminApi.longField(body, "limit_usd_micros", old.limitMicros()),
+                    ? optionalAmount(body, "approval_above_usd_micros") : old.approvalAboveMicros();
+            BudgetSpec spec = new BudgetSpec(old.id(), amount(body, "limit_usd_micros", old.limitMicros()),
                     AdminApi.string(body, "window", old.window()), AdminApi.string(body, "timezone", old.timezone()), approval,
                     bool(body, "default", old.isDefault()),
                     body.containsKey("degrade_to") ? degradeTo(body, null) : old.degradeTo());
@@ -91,6 +99,16 @@ final class BudgetRoutes {
         });
     }
 
+    /** A µUSD amount from 0 to {@link Long#MAX_VALUE}; {@code def} when absent or null (null {@code def}: required). */
+    private static Long amount(JsonObject body, String key, Long def) {
+        return Fields.wholeNumber(body, key, 0, Long.MAX_VALUE, def);
+    }
+
+    /** A µUSD amount from 0 to {@link Long#MAX_VALUE}, or null (none) when absent or null. */
+    private static Long optionalAmount(JsonObject body, String key) {
+        return body.getValue(key) == null ? null : amount(body, key, null);
+    }
+
     private static boolean bool(JsonObject body, String key, boolean def) {
         Object v = body.getValue(key);
         if (v == null) {
@@ -111,7 +129,12 @@ final class BudgetRoutes {
         if (!(v instanceof JsonObject d)) {
             throw new IllegalArgumentException("degrade_to: expected an object {model, below_remaining_usd_micros}");
         }
-        return new BudgetSpec.DegradeTo(AdminApi.string(d, "model", null), AdminApi.longField(d, "below_remaining_usd_micros", null));
+        Fields.only(d, "degrade_to.", "model", "below_remaining_usd_micros");
+        try {
+            return new BudgetSpec.DegradeTo(Fields.text(d, "model", Fields.MAX_NAME, null), amount(d, "below_remaining_usd_micros", null));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage().startsWith("degrade_to.") ? e.getMessage() : "degrade_to." + e.getMessage());
+        }
     }
 
     private void publish(BudgetState s) {

@@ -88,16 +88,9 @@ final class KeyRoutes {
 
     /** The requested key, without its secret yet; throws naming the field at fault. */
     private static KeyConfig draft(JsonObject body) {
-        String id = AdminApi.string(body, "id", "");
-        if (id.isEmpty()) {
-            id = VirtualKey.newId();
-        } else if (!KeyConfig.validId(id)) {
-            throw new IllegalArgumentException("id: " + id + " (expected: letters, digits, '.', '_', ':' or '-', at most 128)");
-        }
-        String budgetId = AdminApi.string(body, "budget_id", null);
-        if (budgetId.isBlank()) {
-            throw new IllegalArgumentException("budget_id: empty (expected: a budget id)");
-        }
+        Fields.only(body, "", "id", "name", "budget_id", "tenant", "allow_budget_header");
+        String id = "".equals(body.getValue("id")) ? VirtualKey.newId() : Fields.id(body, "id", VirtualKey.newId());
+        String budgetId = Fields.id(body, "budget_id", null);
         String tenant = AdminApi.string(body, "tenant", "default");
         if (tenant.isBlank()) {
             throw new IllegalArgumentException("tenant: empty (expected: a tenant name, or leave it out)");
@@ -106,7 +99,7 @@ final class KeyRoutes {
         if (allow != null && !(allow instanceof Boolean)) {
             throw new IllegalArgumentException("allow_budget_header: " + allow + " (expected: true or false)");
         }
-        String name = AdminApi.string(body, "name", "");
+        String name = Fields.text(body, "name", Fields.MAX_NAME, "");
         return new KeyConfig(id, name.isEmpty() ? null : name, tenant, budgetId, Boolean.TRUE.equals(allow), null, null);
     }
 

@@ -170,7 +170,7 @@ public final class ConfigLoader {
         k.only("id", "name", "key_sha256", "key", "tenant", "budget_id", "allow_budget_header");
         String id = k.requiredString("id");
         if (!KeyConfig.validId(id)) {
-            throw new ConfigException(k.path("id") + ": " + id + " (expected: letters, digits, '.', '_', ':' or '-', at most 128)");
+            throw new ConfigException(k.path("id") + ": " + Ids.shown(id) + " (expected: " + Ids.EXPECTED + ")");
         }
         if (k.has("key") == k.has("key_sha256")) {
             throw new ConfigException(k.path("key_sha256") + ": " + (k.has("key") ? "set together with key" : "missing")
@@ -211,7 +211,11 @@ public final class ConfigLoader {
             } catch (java.time.DateTimeException e) {
                 throw new ConfigException(b.path("timezone") + ": " + tz + " (expected: an IANA time zone such as UTC or Europe/Paris)");
             }
-            out.add(new BudgetConfig(b.requiredString("id"), limit,
+            String id = b.requiredString("id");
+            if (!Ids.valid(id)) {
+                throw new ConfigException(b.path("id") + ": " + Ids.shown(id) + " (expected: " + Ids.EXPECTED + ")");
+            }
+            out.add(new BudgetConfig(id, limit,
                     b.choice("window", "none", "none", "daily", "weekly", "monthly"), tz,
                     b.usdMicros("approval_above_usd"), b.bool("default", false), degradeTo(b)));
         }

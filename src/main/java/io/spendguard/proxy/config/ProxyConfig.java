@@ -10,7 +10,6 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * The whole configuration, immutable and validated once at start-up. Loaded by {@link ConfigLoader}
@@ -224,11 +223,10 @@ public record ProxyConfig(
                             String sha256, String prefix) {
         /** What every virtual key starts with. */
         public static final String KEY_PREFIX = "sg-";
-        private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
 
-        /** Key ids appear in URLs: letters, digits and {@code . _ : -}, at most 128. */
+        /** Key ids appear in URLs: see {@link Ids}. */
         public static boolean validId(String id) {
-            return id != null && ID.matcher(id).matches();
+            return Ids.valid(id);
         }
 
         /** The lowercase hex SHA-256 of a key's UTF-8 bytes: how keys are stored and looked up. */

@@ -6,7 +6,7 @@ import io.vertx.core.json.JsonObject;
 public record BudgetState(BudgetSpec spec, long reservedMicros, long committedMicros, BudgetWindow window) {
 
     public long remainingMicros() {
-        return Math.max(0, spec.limitMicros() - reservedMicros - committedMicros);
+        return Money.remaining(spec.limitMicros(), reservedMicros, committedMicros);
     }
 
     /** The admin API's view ({@code GET /v1/budgets/{id}}). */

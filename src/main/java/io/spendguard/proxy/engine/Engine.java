@@ -76,13 +76,23 @@ public final class Engine {
 
     /** Creates or updates a budget; a budget marked default becomes the one unnamed calls use. */
     public Future<BudgetState> putBudget(BudgetSpec spec) {
-        return ledger.putBudget(spec).onSuccess(state -> {
-            if (spec.isDefault()) {
-                defaultBudgetId = spec.id();
-            } else if (spec.id().equals(defaultBudgetId)) {
-                defaultBudgetId = null;
-            }
-        });
+        return ledger.putBudget(spec).onSuccess(state -> adopted(spec));
+    }
+
+    /**
+     * Creates a budget only if its id is free ({@link Ledger#createBudget}: one of any number of
+     * concurrent creations wins, the rest fail with {@link LedgerException.Kind#BUDGET_EXISTS}).
+     */
+    public Future<BudgetState> createBudget(BudgetSpec spec) {
+        return ledger.createBudget(spec).onSuccess(state -> adopted(spec));
+    }
+
+    private void adopted(BudgetSpec spec) {
+        if (spec.isDefault()) {
+            defaultBudgetId = spec.id();
+        } else if (spec.id().equals(defaultBudgetId)) {
+            defaultBudgetId = null;
+        }
     }
 
     /** Removes a budget that holds nothing (see {@link Ledger#deleteBudget}); the default budget is then unset. */

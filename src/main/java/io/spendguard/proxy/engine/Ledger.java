@@ -16,12 +16,20 @@ import java.util.function.Function;
  * only once it is on disk. Every change writes its audit record ({@link #audit}) in the same
  * transaction: a reservation the record its {@link Reservation#audit} makes of the outcome, a
  * settlement or expiry a {@code commit}, {@code release} or {@code expire} record, a budget change a
- * {@code budget.put} or {@code budget.delete} record.
+ * {@code budget.put} or {@code budget.delete} record. Totals never wrap: spend that would pass
+ * {@link Long#MAX_VALUE} stays there ({@link Money}), and neither total is ever negative.
  */
 public interface Ledger {
 
     /** Creates or replaces a budget definition, keeping its holds and spend. */
     Future<BudgetState> putBudget(BudgetSpec spec);
+
+    /**
+     * Creates a budget only if no budget has its id, atomically in the backend: of any number of
+     * concurrent creations of one id (in one process or many) exactly one succeeds; the others fail
+     * with {@link LedgerException.Kind#BUDGET_EXISTS} and write no audit record.
+     */
+    Future<BudgetState> createBudget(BudgetSpec spec);
 
     /** The budget's state, or a failed future with {@link LedgerException.Kind#UNKNOWN_BUDGET}. */
     Future<BudgetState> budget(String id);
@@ -34,6 +42,11 @@ public interface Ledger {
      * are held against it (they must settle first).
      */
     Future<BudgetState> deleteBudget(String id);
+
+    /** The refusal to create a budget whose id is taken. */
+    static LedgerException exists(String id) {
+        return new LedgerException(LedgerException.Kind.BUDGET_EXISTS, "budget " + id + " already exists (use PATCH)");
+    }
 
     /** The refusal to delete a budget that still holds {@code reservedMicros}. */
     static IllegalStateException stillHeld(String id, long reservedMicros) {

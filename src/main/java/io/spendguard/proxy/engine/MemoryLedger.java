@@ -91,6 +91,14 @@ public final class MemoryLedger implements Ledger {
     }
 
     @Override
+    public synchronized Future<BudgetState> createBudget(BudgetSpec spec) {
+        if (accounts.containsKey(spec.id())) {
+            return Future.failedFuture(Ledger.exists(spec.id()));
+        }
+        return putBudget(spec);
+    }
+
+    @Override
     public synchronized Future<BudgetState> budget(String id) {
         Account a = accounts.get(id);
         if (a == null) {
@@ -138,10 +146,10 @@ public final class MemoryLedger implements Ledger {
         }
         roll(a);
         Hold hold;
-        if (a.committed + a.reserved + r.amountMicros() > a.spec.limitMicros()) {
+        if (!Money.fits(a.spec.limitMicros(), a.reserved, a.committed, r.amountMicros())) {
             hold = new Hold(false, state(a));
         } else {
-            a.reserved += r.amountMicros();
+            a.reserved = Money.add(a.reserved, r.amountMicros());
             holds.put(r.id(), new Held(r));
             hold = new Hold(true, state(a));
         }
@@ -180,11 +188,11 @@ public final class MemoryLedger implements Ledger {
         long amount = h.reservation.amountMicros();
         Account a = accounts.get(h.reservation.budgetId());
         roll(a);
-        a.reserved -= amount;
-        a.committed += spend;
+        a.reserved = Money.less(a.reserved, amount);
+        a.committed = Money.add(a.committed, spend);
         BudgetState after = state(a);
         record(AuditEvents.settled(type, reservationId, a.spec.id(), amount, spend, after));
-        return Future.succeededFuture(new Settled(reservationId, amount, spend, Math.max(0, spend - amount), after));
+        return Future.succeededFuture(new Settled(reservationId, amount, spend, Money.less(spend, amount), after));
     }
 
     @Override
@@ -199,9 +207,9 @@ public final class MemoryLedger implements Ledger {
             settled.put(h.reservation.id(), true);
             Account a = accounts.get(h.reservation.budgetId());
             roll(a);
-            a.reserved -= h.reservation.amountMicros();
+            a.reserved = Money.less(a.reserved, h.reservation.amountMicros());
             if (h.forwarded) {
-                a.committed += h.reservation.amountMicros();
+                a.committed = Money.add(a.committed, h.reservation.amountMicros());
             }
             record(AuditEvents.settled(AuditEvent.EXPIRE, h.reservation.id(), a.spec.id(), h.reservation.amountMicros(),
                     h.forwarded ? h.reservation.amountMicros() : 0, state(a)));

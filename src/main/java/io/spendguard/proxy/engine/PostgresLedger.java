@@ -38,7 +38,7 @@ public final class PostgresLedger implements Ledger {
     private static final String RESERVE = """
             WITH ex AS (SELECT budget_id, amount, state FROM reservations WHERE id = $1::text),
             b AS (UPDATE budgets SET reserved = reserved + $3::bigint
-                  WHERE id = $2::text AND committed + reserved + $3::bigint <= limit_micros AND NOT EXISTS (SELECT 1 FROM ex)
+                  WHERE id = $2::text AND committed::numeric + reserved + $3::bigint <= limit_micros AND NOT EXISTS (SELECT 1 FROM ex)
                   RETURNING reserved, committed),
             ins AS (INSERT INTO reservations (id, budget_id, amount, state, forwarded, expires_at, created_at)
                     SELECT $1::text, $2::text, $3::bigint, 'held', $4::boolean, $5::bigint, $6::bigint FROM b)
@@ -48,14 +48,16 @@ public final class PostgresLedger implements Ledger {
     private static final String SETTLE = """
             WITH r AS (UPDATE reservations SET state = $2::text, spent = $3::bigint, settled_at = $4::bigint
                        WHERE id = $1::text AND state = 'held' RETURNING budget_id, amount),
-            b AS (UPDATE budgets SET reserved = budgets.reserved - r.amount, committed = budgets.committed + $3::bigint
+            b AS (UPDATE budgets SET reserved = GREATEST(budgets.reserved - r.amount, 0),
+                    committed = LEAST(budgets.committed::numeric + $3::bigint, 9223372036854775807)::bigint
                   FROM r WHERE budgets.id = r.budget_id RETURNING budgets.reserved, budgets.committed)
             SELECT r.amount, b.reserved, b.committed FROM r CROSS JOIN b""";
     private static final String EXPIRE = """
             WITH r AS (UPDATE reservations SET state = CASE WHEN forwarded THEN 'expired_committed' ELSE 'expired_released' END,
                          spent = CASE WHEN forwarded THEN amount ELSE 0 END, settled_at = $2::bigint
                        WHERE id = $1::text AND state = 'held' AND expires_at <= $3::bigint RETURNING budget_id, amount, spent, forwarded),
-            b AS (UPDATE budgets SET reserved = budgets.reserved - r.amount, committed = budgets.committed + r.spent
+            b AS (UPDATE budgets SET reserved = GREATEST(budgets.reserved - r.amount, 0),
+                    committed = LEAST(budgets.committed::numeric + r.spent, 9223372036854775807)::bigint
                   FROM r WHERE budgets.id = r.budget_id RETURNING budgets.reserved, budgets.committed)
             SELECT r.amount, r.forwarded, b.reserved, b.committed FROM r CROSS JOIN b""";
 
@@ -197,6 +199,28 @@ public final class PostgresLedger implements Ledger {
                         Row r = first(rows);
                         recorded.accept(AuditEvents.budgetPut(spec));
                         return new BudgetState(spec, r.getLong(0), r.getLong(1), window);
+                    });
+        });
+    }
+
+    @Override
+    public Future<BudgetState> createBudget(BudgetSpec spec) {
+        return lanes.submit(spec.id(), (conn, old, recorded) -> {
+            if (old != null) {
+                return Future.failedFuture(Ledger.exists(spec.id()));
+            }
+            BudgetWindow window = BudgetWindow.of(spec.window(), spec.timezone(), clock.instant());
+            // No row to lock yet: the primary key decides between replicas creating the same id at once.
+            return conn.preparedQuery("""
+                    INSERT INTO budgets (id, spec, limit_micros, window_start, window_end) VALUES ($1, $2, $3, $4, $5)
+                    ON CONFLICT (id) DO NOTHING RETURNING reserved, committed""")
+                    .execute(Tuple.of(spec.id(), spec.toJson().encode(), spec.limitMicros(), millis(window.start()), millis(window.end())))
+                    .map(rows -> {
+                        if (first(rows) == null) {
+                            throw Ledger.exists(spec.id());
+                        }
+                        recorded.accept(AuditEvents.budgetPut(spec));
+                        return new BudgetState(spec, 0, 0, window);
                     });
         });
     }

@@ -27,7 +27,7 @@ public record RuleFacts(String budgetId, long claimMicros, long remainingMicros,
     /** The facts for a call against {@code state}: spent ratio is (committed + reserved) / limit, 1 for a zero limit. */
     public static RuleFacts of(DecisionRequest request, BudgetState state) {
         long limit = state.spec().limitMicros();
-        double ratio = limit == 0 ? 1.0 : Math.min(1.0, (double) (state.reservedMicros() + state.committedMicros()) / limit);
+        double ratio = limit == 0 ? 1.0 : Math.min(1.0, (double) Money.add(state.reservedMicros(), state.committedMicros()) / limit);
         return new RuleFacts(state.spec().id(), request.claimMicros(), state.remainingMicros(), ratio, request.model(),
                 request.maxOutputTokens() == null ? 0 : request.maxOutputTokens(), request.stream(),
                 request.tenant() == null ? DecisionRequest.DEFAULT_TENANT : request.tenant());

@@ -56,6 +56,20 @@ public final class SqliteLedger implements Ledger {
         SqliteAudit.UNSIGNED,
     };
     private static final String BUDGET = "SELECT spec, reserved, committed, window_start, window_end FROM budgets WHERE id = ?";
+    /**
+     * Takes a hold if {@code committed + reserved + amount <= limit}, written so that no term can
+     * overflow (SQLite would turn an overflowing sum into an inexact REAL): committed and reserved
+     * never exceed what fits in a 64-bit integer, and each difference is of non-negative values.
+     */
+    private static final String TAKE = """
+            UPDATE budgets SET reserved = reserved + ?1
+            WHERE id = ?2 AND committed <= limit_micros AND reserved <= limit_micros - committed
+              AND ?1 <= limit_micros - committed - reserved""";
+    /** Moves a hold into spend; spend saturates at the largest 64-bit integer instead of overflowing. */
+    private static final String MOVE = """
+            UPDATE budgets SET reserved = max(reserved - ?1, 0),
+              committed = CASE WHEN ?2 > 9223372036854775807 - committed THEN 9223372036854775807 ELSE committed + ?2 END
+            WHERE id = ?3""";
 
     private final Clock clock;
     private final SqliteThread writer;
@@ -204,6 +218,26 @@ public final class SqliteLedger implements Ledger {
     }
 
     @Override
+    public Future<BudgetState> createBudget(BudgetSpec spec) {
+        return writer.submit(db -> {
+            BudgetWindow window = BudgetWindow.of(spec.window(), spec.timezone(), clock.instant());
+            PreparedStatement ps = db.statement("""
+                    INSERT INTO budgets (id, spec, limit_micros, window_start, window_end) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (id) DO NOTHING""");
+            ps.setString(1, spec.id());
+            ps.setString(2, spec.toJson().encode());
+            ps.setLong(3, spec.limitMicros());
+            setInstant(ps, 4, window.start());
+            setInstant(ps, 5, window.end());
+            if (ps.executeUpdate() == 0) {
+                throw Ledger.exists(spec.id());
+            }
+            db.audit(AuditEvents.budgetPut(spec));
+            return new BudgetState(spec, 0, 0, window);
+        });
+    }
+
+    @Override
     public Future<BudgetState> deleteBudget(String id) {
         return writer.submit(db -> {
             BudgetState last = existing(db, id).at(clock.instant());
@@ -257,11 +291,9 @@ public final class SqliteLedger implements Ledger {
                 }
             }
             BudgetState before = rolled(db, r.budgetId());
-            PreparedStatement take = db.statement(
-                    "UPDATE budgets SET reserved = reserved + ? WHERE id = ? AND committed + reserved + ? <= limit_micros");
+            PreparedStatement take = db.statement(TAKE);
             take.setLong(1, r.amountMicros());
             take.setString(2, r.budgetId());
-            take.setLong(3, r.amountMicros());
             if (take.executeUpdate() == 0) {
                 Hold refused = new Hold(false, before);
                 db.audit(r.auditOf(refused));
@@ -278,7 +310,7 @@ public final class SqliteLedger implements Ledger {
             insert.setLong(6, clock.millis());
             insert.executeUpdate();
             // The write lock is ours for the whole batch: the row is exactly what we read plus this hold.
-            Hold granted = new Hold(true, new BudgetState(before.spec(), before.reservedMicros() + r.amountMicros(),
+            Hold granted = new Hold(true, new BudgetState(before.spec(), Money.add(before.reservedMicros(), r.amountMicros()),
                     before.committedMicros(), before.window()));
             db.audit(r.auditOf(granted));
             return granted;
@@ -337,12 +369,13 @@ public final class SqliteLedger implements Ledger {
         mark.setLong(3, clock.millis());
         mark.setString(4, reservationId);
         mark.executeUpdate();
-        PreparedStatement move = db.statement("UPDATE budgets SET reserved = reserved - ?, committed = committed + ? WHERE id = ?");
+        PreparedStatement move = db.statement(MOVE);
         move.setLong(1, held);
         move.setLong(2, spend);
         move.setString(3, budgetId);
         move.executeUpdate();
-        return new BudgetState(before.spec(), before.reservedMicros() - held, before.committedMicros() + spend, before.window());
+        return new BudgetState(before.spec(), Money.less(before.reservedMicros(), held), Money.add(before.committedMicros(), spend),
+                before.window());
     }
 
     private static LedgerException notHeld(String reservationId) {

@@ -1,7 +1,7 @@
 package io.spendguard.proxy.estimate;
 
+import io.spendguard.proxy.engine.Money;
 import java.math.BigDecimal;
-import java.math.RoundingMode;
 
 /**
  * One row of the price table. Prices are USD per million tokens, which is exactly µUSD per token,
@@ -9,8 +9,6 @@ import java.math.RoundingMode;
  */
 public record ModelPrice(String name, String provider, String encoding, BigDecimal input, BigDecimal cachedInput,
                          BigDecimal cacheWrite, BigDecimal output, int contextWindow, int maxOutputTokens) {
-
-    private static final BigDecimal MAX_MICROS = BigDecimal.valueOf(Long.MAX_VALUE);
 
     /**
      * µUSD for the given token counts, rounded up to a whole µUSD. The sum is exact, then held to
@@ -22,7 +20,7 @@ public record ModelPrice(String name, String provider, String encoding, BigDecim
                 .add(cachedInput.multiply(tokens(usage.cacheRead())))
                 .add(cacheWrite.multiply(tokens(usage.cacheWrite())))
                 .add(output.multiply(tokens(usage.output())));
-        return total.min(MAX_MICROS).setScale(0, RoundingMode.CEILING).longValue();
+        return Money.ceilMicros(total);
     }
 
     private static BigDecimal tokens(long count) {

@@ -205,6 +205,15 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aBudgetIdOutsideTheIdGrammarNamesKey() {
+        for (String id : new String[] {"\"..\"", "\".\"", "\"a/b\"", "\"a b\"", "\"a\\nb\""}) {
+            assertThat(errorOf("budgets:\n  - { id: " + id + ", limit_usd: 1 }")).as(id)
+                    .contains("budgets[0].id: \"").contains("(expected: 1 to 128 letters, digits");
+        }
+        assertThat(parse("budgets:\n  - { id: \"team-a.b:c_1\", limit_usd: 1 }").budgets().get(0).id()).isEqualTo("team-a.b:c_1");
+    }
+
+    @Test
     void nonLoopbackAdminWithoutTokenNamesAdminToken() {
         assertThat(errorOf("admin: { host: 0.0.0.0 }")).contains("admin.token");
         assertThat(errorOf("admin: { host: 10.0.0.5, token: \"   \" }")).contains("admin.token");

@@ -582,4 +582,103 @@ abstract class LedgerContract {
         assertThat(verified.ok()).as(verified.describe()).isTrue();
         assertThat(verified.records()).isEqualTo(202);
     }
+
+    @Test
+    void spendThatWouldPassTheLargestAmountSaturatesAndTheBudgetStaysSpent() {
+        put("b", 1_000_000, "none");
+        reserve("b", "r1", 100);
+        reserve("b", "r2", 200);
+
+        Settled first = await(ledger.commit("r1", Long.MAX_VALUE));
+        Settled second = await(ledger.commit("r2", Long.MAX_VALUE));
+
+        assertThat(first.budget().committedMicros()).isEqualTo(Long.MAX_VALUE);
+        assertThat(second.budget().committedMicros()).as("saturated, not wrapped negative").isEqualTo(Long.MAX_VALUE);
+        assertThat(second.budget().reservedMicros()).isZero();
+        assertThat(second.budget().remainingMicros()).isZero();
+        BudgetState after = await(ledger.budget("b"));
+        assertThat(after.committedMicros()).isEqualTo(Long.MAX_VALUE);
+        assertThat(after.reservedMicros()).isZero();
+        assertThat(after.remainingMicros()).isZero();
+        assertThat(reserve("b", "r3", 960_002).granted()).as("a spent budget admits nothing").isFalse();
+        assertThat(reserve("b", "r4", 1).granted()).isFalse();
+        assertThat(await(ledger.budget("b")).reservedMicros()).isZero();
+    }
+
+    @Test
+    void aBudgetAsLargeAsTheLargestAmountStillRefusesWhatDoesNotFit() {
+        put("b", Long.MAX_VALUE, "none");
+        assertThat(reserve("b", "r1", Long.MAX_VALUE - 10).granted()).isTrue();
+        assertThat(reserve("b", "r2", 11).granted()).as("reserved + amount would pass the limit").isFalse();
+        assertThat(reserve("b", "r3", 10).granted()).isTrue();
+        await(ledger.commit("r1", Long.MAX_VALUE));
+
+        BudgetState after = await(ledger.budget("b"));
+        assertThat(after.committedMicros()).isEqualTo(Long.MAX_VALUE);
+        assertThat(after.reservedMicros()).isEqualTo(10);
+        assertThat(after.remainingMicros()).isZero();
+        assertThat(reserve("b", "r4", 1).granted()).isFalse();
+        assertThat(await(ledger.commit("r3", Long.MAX_VALUE)).budget().committedMicros()).isEqualTo(Long.MAX_VALUE);
+    }
+
+    @Test
+    void anExpiredHoldCommittedOnTopOfSaturatedSpendLeavesItSaturated() {
+        put("b", 1_000_000, "none");
+        reserve("b", "spent", 100);
+        await(ledger.reserve(new Reservation("sent", "b", 500, EXPIRES, true)));
+        await(ledger.commit("spent", Long.MAX_VALUE));
+
+        assertThat(await(ledger.sweep(EXPIRES))).singleElement().extracting(Expired::committed).isEqualTo(true);
+
+        BudgetState after = await(ledger.budget("b"));
+        assertThat(after.committedMicros()).isEqualTo(Long.MAX_VALUE);
+        assertThat(after.reservedMicros()).isZero();
+    }
+
+    @Test
+    void createBudgetIsRefusedWhenTheIdIsTakenAndWritesNoRecord() {
+        BudgetState made = await(ledger.createBudget(new BudgetSpec("b", 1000, "daily", "UTC", null, false)));
+        assertThat(made.remainingMicros()).isEqualTo(1000);
+        assertThat(made.window().start()).isEqualTo(Instant.parse("2024-03-15T00:00:00Z"));
+        reserve("b", "r1", 100);
+
+        assertThat(failureKind(ledger.createBudget(new BudgetSpec("b", 5, "none", "UTC", null, false))))
+                .isEqualTo(LedgerException.Kind.BUDGET_EXISTS);
+
+        BudgetState kept = await(ledger.budget("b"));
+        assertThat(kept.spec().limitMicros()).as("the first definition stands").isEqualTo(1000);
+        assertThat(kept.reservedMicros()).isEqualTo(100);
+        assertThat(types(auditRecords("b"))).containsExactly("budget.put", "decision:CONTINUE");
+    }
+
+    @Test
+    void ofConcurrentCreatesOfOneIdExactlyOneWins() throws Exception {
+        int callers = 20;
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<java.util.concurrent.Future<Future<BudgetState>>> asks = new ArrayList<>();
+            for (int i = 0; i < callers; i++) {
+                long limit = 1000 + i;
+                asks.add(pool.submit(() -> ledger.createBudget(new BudgetSpec("new", limit, "none", "UTC", null, false))));
+            }
+            List<Long> won = new ArrayList<>();
+            int refused = 0;
+            for (var ask : asks) {
+                Future<BudgetState> f = ask.get();
+                try {
+                    won.add(f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).spec().limitMicros());
+                } catch (ExecutionException e) {
+                    assertThat(e.getCause()).isInstanceOf(LedgerException.class);
+                    assertThat(((LedgerException) e.getCause()).kind()).isEqualTo(LedgerException.Kind.BUDGET_EXISTS);
+                    refused++;
+                }
+            }
+            assertThat(won).hasSize(1);
+            assertThat(refused).isEqualTo(callers - 1);
+            assertThat(await(ledger.budget("new")).spec().limitMicros()).isEqualTo(won.get(0));
+            assertThat(types(auditRecords("new"))).containsExactly("budget.put");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
 }

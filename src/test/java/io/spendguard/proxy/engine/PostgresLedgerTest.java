@@ -172,6 +172,30 @@ class PostgresLedgerTest extends LedgerContract {
     }
 
     @Test
+    void twoReplicasCreatingOneBudgetAtOnceCreateItOnce() {
+        Ledger other = replica(clock);
+        List<Future<BudgetState>> asks = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            Ledger via = i % 2 == 0 ? ledger : other;
+            asks.add(via.createBudget(new BudgetSpec("new", 1000 + i, "none", "UTC", null, false)));
+        }
+
+        long created = asks.stream().filter(f -> {
+            try {
+                return f.toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS) != null;
+            } catch (java.util.concurrent.ExecutionException e) {
+                assertThat(((LedgerException) e.getCause()).kind()).isEqualTo(LedgerException.Kind.BUDGET_EXISTS);
+                return false;
+            } catch (InterruptedException | java.util.concurrent.TimeoutException e) {
+                throw new AssertionError(e);
+            }
+        }).count();
+
+        assertThat(created).as("whichever replica asked first, one creation").isEqualTo(1);
+        assertThat(types(auditRecords("new"))).containsExactly("budget.put");
+    }
+
+    @Test
     void settlementsFromBothReplicasLandExactlyOnce() {
         put("b", 100_000, "none");
         Ledger other = replica(clock);

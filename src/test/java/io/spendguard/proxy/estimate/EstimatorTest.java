@@ -41,6 +41,14 @@ class EstimatorTest {
     }
 
     @Test
+    void aCostTooLargeForAnAmountSaturatesInsteadOfFailing() {
+        ModelPrice p = price(128_000, 16_384);
+
+        assertThat(p.costMicros(new Usage(Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE))).isEqualTo(Long.MAX_VALUE);
+        assertThat(p.costMicros(new Usage(0, 0, 0, -1000))).as("never a negative cost").isZero();
+    }
+
+    @Test
     void tinyFractionStillRoundsUpToOneMicroDollar() {
         ModelPrice cheap = new ModelPrice("c", "openai", "o200k_base", new BigDecimal("0.000001"), BigDecimal.ZERO,
                 BigDecimal.ZERO, BigDecimal.ZERO, 1000, 100);

@@ -52,6 +52,11 @@ class SidecarFailureProxyTest {
         }
 
         @Override
+        public Future<BudgetState> createBudget(BudgetSpec spec) {
+            return inner.createBudget(spec);
+        }
+
+        @Override
         public Future<BudgetState> budget(String id) {
             return inner.budget(id);
         }
