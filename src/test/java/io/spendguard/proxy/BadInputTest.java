@@ -51,6 +51,10 @@ class BadInputTest {
                 Arguments.of("{\"model\":\"gpt-test\",\"n\":-1," + msgs + "}", 400, "invalid_request", "n"),
                 Arguments.of("{\"model\":\"gpt-test\",\"tools\":{}," + msgs + "}", 400, "invalid_request", "tools"),
                 Arguments.of("{\"model\":\"made-up-model\"," + msgs + "}", 400, "unpriced_model", "model"),
+                Arguments.of("{\"model\":\"gpt-test\"," + msgs + ",\"model\":\"gpt-4o-mini\"}", 400, "invalid_request", "model"),
+                Arguments.of("{\"model\":\"gpt-test\",\"max_tokens\":1," + msgs + ",\"max_tokens\":900}", 400, "invalid_request", "max_tokens"),
+                Arguments.of("{\"model\":\"gpt-test\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\",\"content\":\"more\"}]}",
+                        400, "invalid_request", "messages[0].content"),
                 Arguments.of("{\"model\":\"gpt-test\"," + msgs + ",\"pad\":\"" + "x".repeat(70_000) + "\"}", 413, "request_too_large", null));
     }
 

@@ -37,13 +37,23 @@ public final class OpenAiChat extends OpenAiShape {
         if (format != null && format.containsKey("json_schema")) {
             in.json(format);
         }
-        Integer max = Fields.optionalInt(body, "max_completion_tokens", "max_completion_tokens", 1);
-        if (max == null) {
-            max = Fields.optionalInt(body, "max_tokens", "max_tokens", 1);
-        }
+        Integer max = outputLimit(body);
         Integer n = Fields.optionalInt(body, "n", "n", 1);
         IncludeUsage.validate(body);
         return in.spec(model, stream, max, n == null ? 1 : n, true);
+    }
+
+    /**
+     * {@code max_completion_tokens} or the older {@code max_tokens}; when a body sets both (OpenAI
+     * refuses that, compatible servers may not) the larger, so whichever the server obeys is covered.
+     */
+    private static Integer outputLimit(JsonObject body) {
+        Integer completion = Fields.optionalInt(body, "max_completion_tokens", "max_completion_tokens", 1);
+        Integer legacy = Fields.optionalInt(body, "max_tokens", "max_tokens", 1);
+        if (completion == null || legacy == null) {
+            return completion != null ? completion : legacy;
+        }
+        return Math.max(completion, legacy);
     }
 
     private static void message(JsonObject m, String path, BilledInput in) {

@@ -163,13 +163,17 @@ class OpenAiChatTest {
     }
 
     @Test
-    void maxCompletionTokensIsPreferredOverMaxTokens() {
-        CallSpec both = parse("{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
-                + "\"max_tokens\":500,\"max_completion_tokens\":200}");
-        CallSpec legacy = parse("{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":500}");
+    void bothOutputLimitsArePricedOnTheLarger() {
+        String msgs = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],";
+        CallSpec legacyLarger = parse(msgs + "\"max_tokens\":500,\"max_completion_tokens\":200}");
+        CallSpec completionLarger = parse(msgs + "\"max_completion_tokens\":900,\"max_tokens\":300}");
+        CallSpec legacy = parse(msgs + "\"max_tokens\":500}");
+        CallSpec completion = parse(msgs + "\"max_completion_tokens\":200}");
 
-        assertThat(both.maxOutputTokens()).isEqualTo(200);
+        assertThat(legacyLarger.maxOutputTokens()).isEqualTo(500);
+        assertThat(completionLarger.maxOutputTokens()).isEqualTo(900);
         assertThat(legacy.maxOutputTokens()).isEqualTo(500);
+        assertThat(completion.maxOutputTokens()).isEqualTo(200);
     }
 
     @Test
