@@ -7,16 +7,31 @@ import io.spendguard.proxy.error.ProxyError;
  * Turns a {@link CallSpec} into a claim: input tokens counted with the model's encoding, the output
  * ceiling (client limit, else the configured default, never above the model's max output or the
  * context window left) times {@code n}, priced and rounded up to µUSD.
+ *
+ * <p>BPE work per request is bounded: once {@value #COUNTED_CHARS_PER_REQUEST} characters of a
+ * request's texts have been counted, the rest are counted by {@link TokenCounter#upperBound} (one
+ * token per UTF-8 byte), which over- but never under-counts. That many characters is already more
+ * than the largest context window holds, so a call the provider can accept is counted exactly.
  */
 public final class Estimator {
+    /** Characters per request counted by BPE (about a million tokens of prose); the rest by their bytes. */
+    public static final int COUNTED_CHARS_PER_REQUEST = 4 * 1024 * 1024;
+
     private final PriceTable prices;
     private final TokenCounter tokens;
     private final EstimationConfig config;
+    private final int countedChars;
 
     public Estimator(PriceTable prices, TokenCounter tokens, EstimationConfig config) {
+        this(prices, tokens, config, COUNTED_CHARS_PER_REQUEST);
+    }
+
+    /** With another per-request counting budget (tests). */
+    Estimator(PriceTable prices, TokenCounter tokens, EstimationConfig config, int countedCharsPerRequest) {
         this.prices = prices;
         this.tokens = tokens;
         this.config = config;
+        this.countedChars = countedCharsPerRequest;
     }
 
     public Estimate estimate(CallSpec spec) {
@@ -25,10 +40,7 @@ public final class Estimator {
             throw ProxyError.UNPRICED_MODEL.exception("The model '" + spec.model()
                     + "' is not in the price table, so its cost cannot be reserved.").param("model");
         }
-        long input = spec.framingTokens() + (long) spec.imageTokens();
-        for (String text : spec.texts()) {
-            input += tokens.count(price.encoding(), text);
-        }
+        long input = spec.framingTokens() + (long) spec.imageTokens() + inputTokens(price.encoding(), spec);
         long ceiling = 0;
         if (spec.billsOutput()) {
             long limit = spec.maxOutputTokens() != null
@@ -40,6 +52,21 @@ public final class Estimator {
         }
         long claim = price.costMicros(new Usage(input, 0, 0, ceiling));
         return new Estimate(price, input, ceiling, claim, prices.version());
+    }
+
+    /** The request's texts, counted by BPE within the per-request budget and bounded by their bytes beyond it. */
+    private long inputTokens(String encoding, CallSpec spec) {
+        long total = 0;
+        long budget = countedChars;
+        for (String text : spec.texts()) {
+            if (text.length() <= budget) {
+                total += tokens.count(encoding, text);
+                budget -= text.length();
+            } else {
+                total += tokens.upperBound(encoding, text);
+            }
+        }
+        return total;
     }
 
     public TokenCounter tokens() {

@@ -168,4 +168,17 @@ class EstimatorTest {
         assertThat(e.partialCostMicros(0)).isEqualTo(43);
         assertThat(e.partialCostMicros(7)).isEqualTo(113); // 42.5 + 70 → 113
     }
+
+    @Test
+    void textsBeyondTheRequestsCountingBudgetAreBoundedByTheirBytes() {
+        ModelPrice p = price(1_000_000, 100);
+        Estimator budgeted = new Estimator(new PriceTable("v-test", Map.of(p.name(), p), null), TOKENS,
+                new EstimationConfig(100, false), 30);
+        String first = "hello world hello world";   // 23 chars, within the budget of 30: 4 tokens by BPE
+        String second = "hello world";              // would pass the budget: its 11 bytes
+        CallSpec spec = new CallSpec("m", false, List.of(first, second), 0, 0, 1, 1, true);
+
+        assertThat(budgeted.estimate(spec).inputTokens()).isEqualTo(4 + 11);
+        assertThat(estimator(p, 100).estimate(spec).inputTokens()).as("unbudgeted: exact").isEqualTo(6);
+    }
 }
