@@ -96,6 +96,7 @@ public final class Pipeline {
     }
 
     private void parse(Exchange x) {
+        CallHeaders.check(x.request.headers());
         x.json = RequestJson.parse(x.body);
         x.spec = x.shape.parse(x.json);
         credentials(x);
@@ -159,7 +160,7 @@ public final class Pipeline {
                 x.requestHash, x.request.getHeader("X-SpendGuard-Run-Id"), x.request.getHeader("X-SpendGuard-Approval-Id"),
                 attemptKey(x), x.estimate.inputTokens(), x.estimate.outputCeiling(), x.estimate.pricingVersion(), mutated,
                 x.spec.stream(), x.spec.maxOutputTokens(), x.key == null ? null : x.key.tenant(),
-                x.request.getHeader("traceparent"), x.request.getHeader("tracestate"), x.key == null ? null : x.key.id());
+                x.request.getHeader("traceparent"), CallHeaders.tracestate(x.request.headers()), x.key == null ? null : x.key.id());
     }
 
     private Future<Decision> ask(DecisionRequest request) {

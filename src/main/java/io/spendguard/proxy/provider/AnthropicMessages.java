@@ -47,7 +47,7 @@ public final class AnthropicMessages implements ApiShape {
 
     @Override
     public CallSpec parse(JsonObject body) {
-        String model = Fields.requiredString(body, "model", "model");
+        String model = Fields.model(body);
         Integer max = Fields.optionalInt(body, "max_tokens", "max_tokens", 1);
         if (max == null) {
             throw Fields.invalid("max_tokens", "'max_tokens' is required and must be an integer >= 1.");

@@ -42,6 +42,12 @@ class AnthropicMessagesTest {
     }
 
     @Test
+    void modelNamesAreBoundedTo256Bytes() {
+        assertThat(invalidParam("{\"model\":\"claude-test" + "z".repeat(250) + "\",\"max_tokens\":10," + HELLO + "}")).isEqualTo("model");
+        assertThat(parse("{\"model\":\"" + "c".repeat(256) + "\",\"max_tokens\":10," + HELLO + "}").model()).hasSize(256);
+    }
+
+    @Test
     void maxTokensIsRequiredAndIsTheOutputLimit() {
         assertThat(invalidParam("{\"model\":\"claude-test\"," + HELLO + "}")).isEqualTo("max_tokens");
         assertThat(parse("{\"model\":\"claude-test\",\"max_tokens\":300," + HELLO + "}").maxOutputTokens()).isEqualTo(300);

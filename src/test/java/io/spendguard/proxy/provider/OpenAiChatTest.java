@@ -163,6 +163,15 @@ class OpenAiChatTest {
     }
 
     @Test
+    void modelNamesAreBoundedTo256Bytes() {
+        String msgs = ",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}";
+        assertThat(parse("{\"model\":\"" + "m".repeat(256) + "\"" + msgs).model()).hasSize(256);
+        assertThat(invalid("{\"model\":\"gpt-4o-mini" + "z".repeat(246) + "\"" + msgs).param()).isEqualTo("model");
+        // 129 characters, 258 bytes
+        assertThat(invalid("{\"model\":\"" + "é".repeat(129) + "\"" + msgs).getMessage()).contains("256 bytes");
+    }
+
+    @Test
     void bothOutputLimitsArePricedOnTheLarger() {
         String msgs = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],";
         CallSpec legacyLarger = parse(msgs + "\"max_tokens\":500,\"max_completion_tokens\":200}");
