@@ -6,7 +6,8 @@ import io.spendguard.proxy.error.ProxyError;
 /**
  * Turns a {@link CallSpec} into a claim: input tokens counted with the model's encoding, the output
  * ceiling (client limit, else the configured default, never above the model's max output or the
- * context window left) times {@code n}, priced and rounded up to µUSD.
+ * context window left) times {@code n}, priced and rounded up to µUSD, plus the configured reserves
+ * for what the call draws on beyond its body ({@link HiddenInput}).
  *
  * <p>BPE work per request is bounded: once {@value #COUNTED_CHARS_PER_REQUEST} characters of a
  * request's texts have been counted, the rest are counted by {@link TokenCounter#upperBound} (one
@@ -41,17 +42,36 @@ public final class Estimator {
                     + "' is not in the price table, so its cost cannot be reserved.").param("model");
         }
         long input = spec.framingTokens() + (long) spec.imageTokens() + inputTokens(price.encoding(), spec);
+        HiddenInput hidden = spec.hidden();
         long ceiling = 0;
         if (spec.billsOutput()) {
+            // A background response's usage arrives after the reply, out of sight: without a limit of its own, reserve the model's most.
             long limit = spec.maxOutputTokens() != null
                     ? spec.maxOutputTokens()
-                    : Math.min(config.defaultMaxOutputTokens(), price.maxOutputTokens());
+                    : hidden.background() ? price.maxOutputTokens() : Math.min(config.defaultMaxOutputTokens(), price.maxOutputTokens());
             limit = Math.min(limit, price.maxOutputTokens());
+            // Only the input the body shows narrows the window: the hidden amounts are reserves, not known sizes.
             limit = Math.min(limit, Math.max(0, price.contextWindow() - input));
             ceiling = Math.max(0, limit) * Math.max(1, spec.choices());
         }
+        input += hiddenTokens(hidden);
         long claim = price.costMicros(new Usage(input, 0, 0, ceiling));
-        return new Estimate(price, input, ceiling, claim, prices.version());
+        long tools = hidden.hostedTools() * config.hiddenCosts().hostedToolMicros();
+        return new Estimate(price, input, ceiling, saturatedAdd(claim, tools), prices.version());
+    }
+
+    /** Input tokens reserved for what the call draws on beyond its body ({@code estimation.hidden_costs}). */
+    private long hiddenTokens(HiddenInput hidden) {
+        var costs = config.hiddenCosts();
+        return (hidden.storedConversation() ? costs.previousResponseTokens() : 0)
+                + (hidden.storedPrompt() ? costs.storedPromptTokens() : 0)
+                + hidden.filesById() * costs.fileInputTokens()
+                + hidden.hostedTools() * costs.hostedToolTokens();
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        return ((a ^ sum) & (b ^ sum)) < 0 ? Long.MAX_VALUE : sum;
     }
 
     /** The request's texts, counted by BPE within the per-request budget and bounded by their bytes beyond it. */

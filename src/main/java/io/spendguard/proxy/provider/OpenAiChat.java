@@ -12,7 +12,8 @@ import java.util.function.Consumer;
  * OpenAI {@code POST /v1/chat/completions}. Bills, as OpenAI counts them: every message's role,
  * content (string or text parts), name and tool calls, plus 3 framing tokens per message, 1 per name
  * and 3 to prime the reply; tool / function definitions and a JSON schema response format as their
- * JSON text; images at a fixed cost each (see {@link BilledInput}).
+ * JSON text; images at a fixed cost each (see {@link BilledInput}). {@code web_search_options} (the
+ * search models) counts as one hosted tool for the estimator's reserve.
  */
 public final class OpenAiChat extends OpenAiShape {
     static final int TOKENS_PER_NAME = 1;
@@ -38,6 +39,9 @@ public final class OpenAiChat extends OpenAiShape {
             in.json(format);
         }
         Integer max = outputLimit(body);
+        if (Fields.optionalObject(body, "web_search_options", "web_search_options") != null) {
+            in.hostedTool();
+        }
         Integer n = Fields.optionalInt(body, "n", "n", 1);
         IncludeUsage.validate(body);
         return in.spec(model, stream, max, n == null ? 1 : n, true);

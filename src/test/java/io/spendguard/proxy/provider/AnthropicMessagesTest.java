@@ -222,4 +222,16 @@ class AnthropicMessagesTest {
         assertThat(scanner.failed()).isFalse();
         assertThat(scanner.outputTokensSeen()).isZero();
     }
+
+    @Test
+    void countsServerToolsButNotClientTools() {
+        CallSpec s = parse("{\"model\":\"claude-test\",\"max_tokens\":10," + HELLO + ",\"tools\":["
+                + "{\"type\":\"web_search_20250305\",\"name\":\"web_search\",\"max_uses\":3},"
+                + "{\"type\":\"code_execution_20250825\",\"name\":\"code_execution\"},"
+                + "{\"type\":\"bash_20250124\",\"name\":\"bash\"},"
+                + "{\"name\":\"get_weather\",\"input_schema\":{\"type\":\"object\"}}]}");
+
+        assertThat(s.hidden().hostedTools()).isEqualTo(2);
+        assertThat(parse("{\"model\":\"claude-test\",\"max_tokens\":10," + HELLO + "}").hidden().hostedTools()).isZero();
+    }
 }

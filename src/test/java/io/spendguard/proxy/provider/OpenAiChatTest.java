@@ -163,6 +163,13 @@ class OpenAiChatTest {
     }
 
     @Test
+    void webSearchOptionsCountAsOneHostedTool() {
+        String msgs = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]";
+        assertThat(parse(msgs + ",\"web_search_options\":{}}").hidden().hostedTools()).isEqualTo(1);
+        assertThat(parse(msgs + "}").hidden().hostedTools()).isZero();
+    }
+
+    @Test
     void modelNamesAreBoundedTo256Bytes() {
         String msgs = ",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}";
         assertThat(parse("{\"model\":\"" + "m".repeat(256) + "\"" + msgs).model()).hasSize(256);
