@@ -51,6 +51,12 @@ class BadInputTest {
                 Arguments.of("{\"model\":\"gpt-test\",\"n\":-1," + msgs + "}", 400, "invalid_request", "n"),
                 Arguments.of("{\"model\":\"gpt-test\",\"tools\":{}," + msgs + "}", 400, "invalid_request", "tools"),
                 Arguments.of("{\"model\":\"made-up-model\"," + msgs + "}", 400, "unpriced_model", "model"),
+                Arguments.of("{\"model\":\"gpt-test\"," + msgs + ",\"model\":\"gpt-4o-mini\"}", 400, "invalid_request", "model"),
+                Arguments.of("{\"model\":\"gpt-4o-mini" + "z".repeat(300) + "\"," + msgs + "}", 400, "invalid_request", "model"),
+                Arguments.of("{\"model\":\"gpt-4o-mini-ultra-expensive\"," + msgs + "}", 400, "unpriced_model", "model"),
+                Arguments.of("{\"model\":\"gpt-test\",\"max_tokens\":1," + msgs + ",\"max_tokens\":900}", 400, "invalid_request", "max_tokens"),
+                Arguments.of("{\"model\":\"gpt-test\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\",\"content\":\"more\"}]}",
+                        400, "invalid_request", "messages[0].content"),
                 Arguments.of("{\"model\":\"gpt-test\"," + msgs + ",\"pad\":\"" + "x".repeat(70_000) + "\"}", 413, "request_too_large", null));
     }
 
@@ -69,6 +75,21 @@ class BadInputTest {
         assertThat(h.counter("spendguard.reserved.usd.micros")).isEqualTo(reserved);
         assertThat(h.budget("default").reservedMicros()).isZero();
         assertThat(h.budget("default").committedMicros()).isZero();
+    }
+
+    @Test
+    void refusesAnOverlongRunOrApprovalIdHeaderWithoutReservingOrForwarding() throws Exception {
+        for (String header : new String[] {"X-SpendGuard-Run-Id", "X-SpendGuard-Approval-Id"}) {
+            long served = h.mock.served();
+            double reserved = h.counter("spendguard.reserved.usd.micros");
+            HttpResponse<String> r = h.chat(ChatCompletionsTest.BODY, header, "r".repeat(257));
+            assertThat(r.statusCode()).as(header).isEqualTo(400);
+            JsonObject error = ProxyHarness.json(r).getJsonObject("error");
+            assertThat(error.getString("code")).isEqualTo("invalid_request");
+            assertThat(error.getString("param")).isEqualTo(header);
+            assertThat(h.mock.served()).isEqualTo(served);
+            assertThat(h.counter("spendguard.reserved.usd.micros")).isEqualTo(reserved);
+        }
     }
 
     @Test

@@ -57,6 +57,10 @@ class ShippedConfigTest {
         assertThat(prices.lookup("gpt-4o-2024-08-06").name()).isEqualTo("gpt-4o");
         assertThat(prices.lookup("gpt-4o-mini-2024-07-18").name()).isEqualTo("gpt-4o-mini");
         assertThat(prices.lookup("claude-sonnet-4-5-20250929").name()).isEqualTo("claude-sonnet-4-5");
+        assertThat(prices.lookup("gpt-5-2025-08-07").name()).isEqualTo("gpt-5");
+        assertThat(prices.lookup("claude-opus-4-1@20250805").name()).isEqualTo("claude-opus-4-1");
+        assertThat(prices.lookup("gpt-4o-mini-ultra-expensive")).as("not a snapshot of gpt-4o-mini").isNull();
+        assertThat(prices.lookup("gpt-5.3")).as("not gpt-5").isNull();
         assertThat(prices.lookup("gpt-4o").encoding()).isEqualTo("o200k_base");
         assertThat(prices.lookup("gpt-4").encoding()).isEqualTo("cl100k_base");
         assertThat(prices.lookup("claude-sonnet-4-5").encoding()).isEqualTo("estimate");

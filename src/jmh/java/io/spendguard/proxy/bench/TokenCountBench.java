@@ -21,6 +21,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Token counting on the load test's chat prompt (its message contents, ~2 KB): the BPE itself (no
  * cache) and a repeated prompt (cached, as agents resend history); the {@code tokens} counter gives tokens/s.
+ * {@code spacelessWord} is the pathological input: one 1 MiB word with no space, which BPE took 1.6 s
+ * over before long runs were counted by their bytes.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -35,6 +37,7 @@ public class TokenCountBench {
     private String[] texts;
     private TokenCounter uncached;
     private TokenCounter cached;
+    private String spacelessWord;
 
     /** Tokens counted, reported by JMH as a rate next to the operations. */
     @AuxCounters(AuxCounters.Type.OPERATIONS)
@@ -57,6 +60,14 @@ public class TokenCountBench {
         }
         uncached = new TokenCounter(0);
         cached = new TokenCounter();
+        spacelessWord = "z".repeat(1024 * 1024);
+    }
+
+    @Benchmark
+    public int spacelessWord(Tokens counter) {
+        int n = uncached.count(encoding, spacelessWord);
+        counter.tokens += n;
+        return n;
     }
 
     @Benchmark

@@ -240,8 +240,17 @@ public final class ConfigLoader {
     }
 
     private static EstimationConfig estimation(ConfigNode n) {
-        n.only("default_max_output_tokens", "cap_output_to_reservation");
+        n.only("default_max_output_tokens", "cap_output_to_reservation", "hidden_costs");
         return new EstimationConfig(n.intAtLeast("default_max_output_tokens", 4096, 1),
-                n.bool("cap_output_to_reservation", false));
+                n.bool("cap_output_to_reservation", false), hiddenCosts(n.child("hidden_costs")));
+    }
+
+    private static ProxyConfig.HiddenCosts hiddenCosts(ConfigNode n) {
+        n.only("previous_response_tokens", "stored_prompt_tokens", "file_input_tokens", "hosted_tool_tokens", "hosted_tool_usd");
+        ProxyConfig.HiddenCosts d = ProxyConfig.HiddenCosts.DEFAULTS;
+        Long usd = n.usdMicros("hosted_tool_usd");
+        return new ProxyConfig.HiddenCosts(n.longAtLeast("previous_response_tokens", d.previousResponseTokens(), 0),
+                n.longAtLeast("stored_prompt_tokens", d.storedPromptTokens(), 0), n.longAtLeast("file_input_tokens", d.fileInputTokens(), 0),
+                n.longAtLeast("hosted_tool_tokens", d.hostedToolTokens(), 0), usd == null ? d.hostedToolMicros() : usd);
     }
 }

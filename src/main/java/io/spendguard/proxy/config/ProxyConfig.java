@@ -259,8 +259,43 @@ public record ProxyConfig(
         }
     }
 
-    /** Estimation knobs. */
-    public record EstimationConfig(int defaultMaxOutputTokens, boolean capOutputToReservation) { }
+    /** Estimation knobs; {@code hiddenCosts} is what is reserved for costs a request body does not show. */
+    public record EstimationConfig(int defaultMaxOutputTokens, boolean capOutputToReservation, HiddenCosts hiddenCosts) {
+        public EstimationConfig {
+            hiddenCosts = hiddenCosts == null ? HiddenCosts.DEFAULTS : hiddenCosts;
+        }
+
+        /** With the default hidden-cost reserves. */
+        public EstimationConfig(int defaultMaxOutputTokens, boolean capOutputToReservation) {
+            this(defaultMaxOutputTokens, capOutputToReservation, HiddenCosts.DEFAULTS);
+        }
+    }
+
+    /**
+     * {@code estimation.hidden_costs}: input tokens reserved for a stored conversation
+     * ({@code previous_response_id} / {@code conversation}), a stored prompt ({@code prompt.id}) and
+     * each file referenced by id or URL; input tokens and µUSD (configured in USD) per hosted tool
+     * the request enables (web or file search, code interpreter, Anthropic server tools). Usage above
+     * the claim is still committed in full and counted as an overrun.
+     */
+    public record HiddenCosts(long previousResponseTokens, long storedPromptTokens, long fileInputTokens,
+                              long hostedToolTokens, long hostedToolMicros) {
+        public static final HiddenCosts DEFAULTS = new HiddenCosts(32_000, 4_000, 50_000, 8_000, 50_000);
+
+        public HiddenCosts {
+            nonNegative("previous_response_tokens", previousResponseTokens);
+            nonNegative("stored_prompt_tokens", storedPromptTokens);
+            nonNegative("file_input_tokens", fileInputTokens);
+            nonNegative("hosted_tool_tokens", hostedToolTokens);
+            nonNegative("hosted_tool_usd", hostedToolMicros);
+        }
+
+        private static void nonNegative(String key, long value) {
+            if (value < 0) {
+                throw new ConfigException("estimation.hidden_costs." + key + ": " + value + " (expected: >= 0)");
+            }
+        }
+    }
 
     /** Request limits. */
     public record LimitsConfig(long maxBodyBytes) { }

@@ -25,6 +25,13 @@ public final class Money {
         return sum;
     }
 
+    /** {@code count × each} for non-negative operands, saturating at {@link Long#MAX_VALUE}. */
+    public static long times(long count, long each) {
+        long high = Math.multiplyHigh(Math.max(0, count), Math.max(0, each));
+        long product = Math.max(0, count) * Math.max(0, each);
+        return high != 0 || product < 0 ? Long.MAX_VALUE : product;
+    }
+
     /** {@code a - b}, never below zero (a total that loses more than it held is empty, not negative). */
     public static long less(long a, long b) {
         long diff = a - b;

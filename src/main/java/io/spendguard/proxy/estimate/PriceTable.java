@@ -3,28 +3,33 @@ package io.spendguard.proxy.estimate;
 import io.spendguard.proxy.config.ConfigException;
 import io.spendguard.proxy.config.ConfigNode;
 import java.math.BigDecimal;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * The price table ({@code config/pricing.yaml}): exact model name first, then the longest listed
- * prefix (so {@code gpt-4o-2024-08-06} prices as {@code gpt-4o}), then the optional {@code default}.
+ * The price table ({@code config/pricing.yaml}): exact model name first, then a dated snapshot or
+ * alias of a listed model — the listed name followed by {@code -YYYY-MM-DD} ({@code gpt-4o-2024-08-06}),
+ * {@code -YYYYMMDD} ({@code claude-sonnet-4-5-20250929}), {@code @YYYYMMDD} (Vertex AI's
+ * {@code claude-sonnet-4-5@20250929}), {@code -MMDD} ({@code gpt-4-0613}) or {@code -latest} — then the
+ * optional {@code default}. Any other suffix is another model, with a price of its own:
+ * {@code gpt-4o-mini-ultra} or {@code gpt-4o-audio-preview} are not priced as {@code gpt-4o-mini} or
+ * {@code gpt-4o}, but refused as unpriced unless listed.
  */
 public final class PriceTable {
     private static final Set<String> ENCODINGS = Set.of("o200k_base", "cl100k_base", "estimate");
+    /** A listed name, then one snapshot date or alias suffix. */
+    private static final Pattern SNAPSHOT = Pattern.compile("(.+?)(?:-\\d{4}-\\d{2}-\\d{2}|-\\d{8}|@\\d{8}|-\\d{4}|-latest)");
 
     private final String version;
     private final Map<String, ModelPrice> models;
-    private final List<String> byLengthDesc;
     private final ModelPrice fallback;
 
     public PriceTable(String version, Map<String, ModelPrice> models, ModelPrice fallback) {
         this.version = version;
         this.models = Map.copyOf(models);
-        this.byLengthDesc = models.keySet().stream().sorted(Comparator.comparingInt(String::length).reversed()).toList();
         this.fallback = fallback;
     }
 
@@ -69,9 +74,11 @@ public final class PriceTable {
         if (exact != null) {
             return exact;
         }
-        for (String prefix : byLengthDesc) {
-            if (model.startsWith(prefix)) {
-                return models.get(prefix);
+        Matcher snapshot = SNAPSHOT.matcher(model);
+        if (snapshot.matches()) {
+            ModelPrice base = models.get(snapshot.group(1));
+            if (base != null) {
+                return base;
             }
         }
         return fallback;

@@ -17,16 +17,33 @@ import com.knuddels.jtokkit.api.EncodingType;
  * the same system prompt, tool definitions and conversation history on every turn, and BPE over
  * them was the largest cost per request in the load-test profile. A hit costs a hash and an equals
  * over the text.
+ *
+ * <p>BPE's cost grows with the length of a single pre-tokenised piece: one spaceless word of 8 MiB
+ * took 18 s and hundreds of megabytes. So a text is first scanned for runs that could form such a
+ * piece — more than {@value #LONG_RUN_BYTES} UTF-8 bytes of letters (and combining marks), or of
+ * anything that is neither a letter nor a digit — and each such run is counted as one token per UTF-8
+ * byte instead: every token of a byte-level BPE covers at least one byte, so this never counts
+ * fewer tokens than the encoder would. The text around the runs is counted by BPE as usual, with
+ * {@value #CUT_MARGIN_TOKENS} tokens added at each cut for the pieces the cut may split. Real text
+ * rarely has such runs (digits, spaces and punctuation break words, base64 and minified JSON), so its
+ * counts are exact; a pathological text costs a linear scan.
  */
 public final class TokenCounter {
     /** Shorter texts (streamed deltas, names, roles) are counted directly: cheap, and rarely repeated. */
     static final int CACHED_MIN_CHARS = 64;
     static final long DEFAULT_CACHE_CHARS = 16L * 1024 * 1024;
+    /** Longest run given to BPE, in UTF-8 bytes: well under jtokkit's 500-byte switch to its slower large-piece encoder. */
+    static final int LONG_RUN_BYTES = 256;
+    /** Tokens added at each side of a run counted by its bytes, for the pieces next to the cut. */
+    static final int CUT_MARGIN_TOKENS = 2;
+    /** Claude's tokens per o200k token in the {@code estimate} encoding. */
+    private static final double ESTIMATE_FACTOR = 1.3;
 
     private final Encoding o200k;
     private final Encoding cl100k;
     private final Cache<String, Integer> o200kCounts;
     private final Cache<String, Integer> cl100kCounts;
+    private final int longRunBytes;
 
     public TokenCounter() {
         this(DEFAULT_CACHE_CHARS);
@@ -34,6 +51,15 @@ public final class TokenCounter {
 
     /** With at most {@code cacheChars} characters of text held per encoding for cached counts (0: no cache). */
     public TokenCounter(long cacheChars) {
+        this(cacheChars, LONG_RUN_BYTES);
+    }
+
+    /** With runs longer than {@code longRunBytes} counted by their bytes (tests use small values to exercise the cuts). */
+    TokenCounter(long cacheChars, int longRunBytes) {
+        if (longRunBytes < 1) {
+            throw new IllegalArgumentException("longRunBytes: " + longRunBytes + " (expected: >= 1)");
+        }
+        this.longRunBytes = longRunBytes;
         EncodingRegistry registry = Encodings.newLazyEncodingRegistry();
         this.o200k = registry.getEncoding(EncodingType.O200K_BASE);
         this.cl100k = registry.getEncoding(EncodingType.CL100K_BASE);
@@ -47,6 +73,7 @@ public final class TokenCounter {
                 .weigher((String text, Integer count) -> text.length()).build();
     }
 
+    /** Tokens in {@code text}: exact, except for pathological runs, which are over-counted (never under-counted). */
     public int count(String encoding, String text) {
         if (text == null || text.isEmpty()) {
             return 0;
@@ -54,20 +81,84 @@ public final class TokenCounter {
         return switch (encoding) {
             case "o200k_base" -> count(o200k, o200kCounts, text);
             case "cl100k_base" -> count(cl100k, cl100kCounts, text);
-            default -> (int) Math.ceil(count(o200k, o200kCounts, text) * 1.3);
+            default -> estimate(count(o200k, o200kCounts, text));
         };
     }
 
-    private static int count(Encoding encoding, Cache<String, Integer> counts, String text) {
+    /**
+     * A bound no encoding's count of {@code text} exceeds, without running BPE: one token per UTF-8
+     * byte ({@code estimate}: times its factor). For text beyond a request's counting budget.
+     */
+    public int upperBound(String encoding, String text) {
+        if (text == null || text.isEmpty()) {
+            return 0;
+        }
+        int bytes = saturated(utf8Bytes(text, 0, text.length()));
+        return "o200k_base".equals(encoding) || "cl100k_base".equals(encoding) ? bytes : estimate(bytes);
+    }
+
+    private static int estimate(int o200kTokens) {
+        return saturated((long) Math.ceil(o200kTokens * ESTIMATE_FACTOR));
+    }
+
+    private int count(Encoding encoding, Cache<String, Integer> counts, String text) {
         if (text.length() < CACHED_MIN_CHARS) {
-            return encoding.countTokensOrdinary(text);
+            return bounded(encoding, text);
         }
         Integer cached = counts.getIfPresent(text);
         if (cached != null) {
             return cached;
         }
-        int n = encoding.countTokensOrdinary(text);
+        int n = bounded(encoding, text);
         counts.put(text, n);
         return n;
+    }
+
+    /** BPE over the text between long runs; each long run by its bytes plus the margin at its cuts. */
+    private int bounded(Encoding encoding, String text) {
+        // No run can be long in a text this short: at most 3 UTF-8 bytes per UTF-16 char.
+        if ((long) text.length() * 3 <= longRunBytes) {
+            return encoding.countTokensOrdinary(text);
+        }
+        int[] runs = LongRuns.find(text, longRunBytes);
+        if (runs.length == 0) {
+            return encoding.countTokensOrdinary(text);
+        }
+        long total = 0;
+        int from = 0;
+        for (int r = 0; r < runs.length; r += 2) {
+            if (runs[r] > from) {
+                total += encoding.countTokensOrdinary(text.substring(from, runs[r]));
+            }
+            total += utf8Bytes(text, runs[r], runs[r + 1]) + 2L * CUT_MARGIN_TOKENS;
+            from = runs[r + 1];
+        }
+        if (from < text.length()) {
+            total += encoding.countTokensOrdinary(text.substring(from));
+        }
+        return saturated(total);
+    }
+
+    /** UTF-8 length of {@code text[from, to)}; a lone surrogate counts 3, as its replacement character would. */
+    static long utf8Bytes(String text, int from, int to) {
+        long bytes = 0;
+        for (int i = from; i < to; i++) {
+            char c = text.charAt(i);
+            if (c < 0x80) {
+                bytes++;
+            } else if (c < 0x800) {
+                bytes += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < to && Character.isLowSurrogate(text.charAt(i + 1))) {
+                bytes += 4;
+                i++;
+            } else {
+                bytes += 3;
+            }
+        }
+        return bytes;
+    }
+
+    private static int saturated(long n) {
+        return (int) Math.min(Integer.MAX_VALUE, n);
     }
 }

@@ -16,6 +16,7 @@ import io.spendguard.proxy.forward.Relay;
 import io.spendguard.proxy.forward.Upstream;
 import io.spendguard.proxy.gate.Gate;
 import io.spendguard.proxy.metrics.ProxyMetrics;
+import io.spendguard.proxy.provider.RequestJson;
 import io.spendguard.proxy.provider.Rewrites;
 import io.spendguard.proxy.settle.Settlement;
 import io.vertx.core.Future;
@@ -24,7 +25,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -96,11 +96,8 @@ public final class Pipeline {
     }
 
     private void parse(Exchange x) {
-        try {
-            x.json = new JsonObject(x.body);
-        } catch (DecodeException | ClassCastException e) {
-            throw ProxyError.INVALID_REQUEST.exception("The request body is not a valid JSON object.");
-        }
+        CallHeaders.check(x.request.headers());
+        x.json = RequestJson.parse(x.body);
         x.spec = x.shape.parse(x.json);
         credentials(x);
         x.budgetId = budgetId(x);
@@ -163,7 +160,7 @@ public final class Pipeline {
                 x.requestHash, x.request.getHeader("X-SpendGuard-Run-Id"), x.request.getHeader("X-SpendGuard-Approval-Id"),
                 attemptKey(x), x.estimate.inputTokens(), x.estimate.outputCeiling(), x.estimate.pricingVersion(), mutated,
                 x.spec.stream(), x.spec.maxOutputTokens(), x.key == null ? null : x.key.tenant(),
-                x.request.getHeader("traceparent"), x.request.getHeader("tracestate"), x.key == null ? null : x.key.id());
+                x.request.getHeader("traceparent"), CallHeaders.tracestate(x.request.headers()), x.key == null ? null : x.key.id());
     }
 
     private Future<Decision> ask(DecisionRequest request) {

@@ -1,6 +1,7 @@
 package io.spendguard.proxy.provider;
 
 import io.spendguard.proxy.estimate.CallSpec;
+import io.spendguard.proxy.estimate.HiddenInput;
 import io.spendguard.proxy.estimate.TokenCounter;
 import io.spendguard.proxy.estimate.Usage;
 import io.vertx.core.buffer.Buffer;
@@ -22,7 +23,8 @@ import java.util.List;
  * their JSON text plus the {@value #TOOL_SYSTEM_PROMPT}-token system prompt Anthropic adds when tools
  * are present; {@value #TOKENS_PER_MESSAGE} framing tokens per message and {@value #REPLY_PRIMING} to
  * open the reply. {@code max_tokens} is required; extended thinking's {@code budget_tokens} is billed
- * as output, so the output ceiling is the larger of the two.
+ * as output, so the output ceiling is the larger of the two. Server tools (web search, web fetch,
+ * code execution) are marked for the estimator's hosted-tool reserve.
  */
 public final class AnthropicMessages implements ApiShape {
     static final int TOKENS_PER_MESSAGE = 4;
@@ -52,7 +54,7 @@ public final class AnthropicMessages implements ApiShape {
 
     @Override
     public CallSpec parse(JsonObject body) {
-        String model = Fields.requiredString(body, "model", "model");
+        String model = Fields.model(body);
         Integer max = Fields.optionalInt(body, "max_tokens", "max_tokens", 1);
         if (max == null) {
             throw Fields.invalid("max_tokens", "'max_tokens' is required and must be an integer >= 1.");
@@ -74,7 +76,24 @@ public final class AnthropicMessages implements ApiShape {
         }
         tools(body, billed);
         return new CallSpec(model, stream, billed.texts, (int) Math.min(Integer.MAX_VALUE, billed.fixed + REPLY_PRIMING), 0,
-                outputCeiling(body, max), 1, true);
+                outputCeiling(body, max), 1, true, new HiddenInput(false, false, 0, serverTools(body), false));
+    }
+
+    /**
+     * Server tools Anthropic runs and bills per use ({@code web_search_*}, {@code web_fetch_*},
+     * {@code code_execution_*}); client tools, including Anthropic-defined ones the client runs, bill tokens only.
+     */
+    private static int serverTools(JsonObject body) {
+        int n = 0;
+        if (body.getValue("tools") instanceof JsonArray tools) {
+            for (Object t : tools) {
+                if (t instanceof JsonObject tool && tool.getValue("type") instanceof String type
+                        && (type.startsWith("web_search_") || type.startsWith("web_fetch_") || type.startsWith("code_execution_"))) {
+                    n++;
+                }
+            }
+        }
+        return n;
     }
 
     private static void system(Object system, Billed billed) {

@@ -1,6 +1,7 @@
 package io.spendguard.proxy.provider;
 
 import io.spendguard.proxy.estimate.CallSpec;
+import io.spendguard.proxy.estimate.HiddenInput;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -26,6 +27,11 @@ final class BilledInput {
     private final List<String> texts = new ArrayList<>();
     private int fixedTokens;
     private int imageTokens;
+    private boolean storedConversation;
+    private boolean storedPrompt;
+    private int filesById;
+    private int hostedTools;
+    private boolean background;
 
     /** Adds a billed text; null adds nothing. */
     void text(String text) {
@@ -89,7 +95,33 @@ final class BilledInput {
         }
     }
 
+    /** The call continues a conversation stored at the provider. */
+    void storedConversation() {
+        storedConversation = true;
+    }
+
+    /** The call uses a prompt stored at the provider. */
+    void storedPrompt() {
+        storedPrompt = true;
+    }
+
+    /** One file the provider reads by id or URL, unseen here. */
+    void fileById() {
+        filesById++;
+    }
+
+    /** One hosted tool the provider runs and bills on its own. */
+    void hostedTool() {
+        hostedTools++;
+    }
+
+    /** The call runs in the background: its usage is never in the reply. */
+    void background() {
+        background = true;
+    }
+
     CallSpec spec(String model, boolean stream, Integer maxOutputTokens, int choices, boolean billsOutput) {
-        return new CallSpec(model, stream, texts, fixedTokens, imageTokens, maxOutputTokens, choices, billsOutput);
+        return new CallSpec(model, stream, texts, fixedTokens, imageTokens, maxOutputTokens, choices, billsOutput,
+                new HiddenInput(storedConversation, storedPrompt, filesById, hostedTools, background));
     }
 }

@@ -6,19 +6,30 @@ import io.spendguard.proxy.estimate.Usage;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 
 /** Typed reads of request fields; a wrong type is a 400 naming the field. */
 final class Fields {
+    static final int MAX_MODEL_BYTES = 256;
+
     private Fields() { }
 
     static ProxyException invalid(String param, String message) {
         return ProxyError.INVALID_REQUEST.exception(message).param(param);
     }
 
-    /** The required {@code model} of a request body. */
+    /**
+     * The required {@code model} of a request body, at most {@value #MAX_MODEL_BYTES} UTF-8 bytes: the
+     * name is kept in every decision, audit record and access-log line of the call, and no provider's
+     * model names come near that length.
+     */
     static String model(JsonObject body) {
-        return requiredString(body, "model", "model");
+        String model = requiredString(body, "model", "model");
+        if (model.length() > MAX_MODEL_BYTES || model.getBytes(StandardCharsets.UTF_8).length > MAX_MODEL_BYTES) {
+            throw invalid("model", "'model' is longer than " + MAX_MODEL_BYTES + " bytes.");
+        }
+        return model;
     }
 
     /** The optional {@code stream} flag of a request body (false when absent). */

@@ -12,7 +12,8 @@ import java.util.function.Consumer;
  * OpenAI {@code POST /v1/chat/completions}. Bills, as OpenAI counts them: every message's role,
  * content (string or text parts), name and tool calls, plus 3 framing tokens per message, 1 per name
  * and 3 to prime the reply; tool / function definitions and a JSON schema response format as their
- * JSON text; images at a fixed cost each (see {@link BilledInput}).
+ * JSON text; images at a fixed cost each (see {@link BilledInput}). {@code web_search_options} (the
+ * search models) counts as one hosted tool for the estimator's reserve.
  */
 public final class OpenAiChat extends OpenAiShape {
     static final int TOKENS_PER_NAME = 1;
@@ -37,13 +38,26 @@ public final class OpenAiChat extends OpenAiShape {
         if (format != null && format.containsKey("json_schema")) {
             in.json(format);
         }
-        Integer max = Fields.optionalInt(body, "max_completion_tokens", "max_completion_tokens", 1);
-        if (max == null) {
-            max = Fields.optionalInt(body, "max_tokens", "max_tokens", 1);
+        Integer max = outputLimit(body);
+        if (Fields.optionalObject(body, "web_search_options", "web_search_options") != null) {
+            in.hostedTool();
         }
         Integer n = Fields.optionalInt(body, "n", "n", 1);
         IncludeUsage.validate(body);
         return in.spec(model, stream, max, n == null ? 1 : n, true);
+    }
+
+    /**
+     * {@code max_completion_tokens} or the older {@code max_tokens}; when a body sets both (OpenAI
+     * refuses that, compatible servers may not) the larger, so whichever the server obeys is covered.
+     */
+    private static Integer outputLimit(JsonObject body) {
+        Integer completion = Fields.optionalInt(body, "max_completion_tokens", "max_completion_tokens", 1);
+        Integer legacy = Fields.optionalInt(body, "max_tokens", "max_tokens", 1);
+        if (completion == null || legacy == null) {
+            return completion != null ? completion : legacy;
+        }
+        return Math.max(completion, legacy);
     }
 
     private static void message(JsonObject m, String path, BilledInput in) {

@@ -15,12 +15,17 @@ import io.vertx.core.json.JsonObject;
  * included, which over- rather than under-counts; a file referenced by id or URL, unknown here, as
  * one high-detail image), function calls (name and arguments) and their outputs, reasoning items
  * (summary and reasoning text; encrypted content is opaque and not counted), and any other item as its
- * JSON text. Tool definitions and a JSON schema {@code text.format} count as their JSON text. The
- * conversation a {@code previous_response_id} refers to is stored at OpenAI and not visible here.
+ * JSON text. Tool definitions and a JSON schema {@code text.format} count as their JSON text. What
+ * the body does not show is marked for the estimator's configured reserves ({@code HiddenInput}): the
+ * conversation a {@code previous_response_id} or {@code conversation} refers to, a stored
+ * {@code prompt.id}, each {@code input_file} by id or URL, each hosted tool
+ * ({@value #HOSTED_TOOLS_DOC}), and {@code background: true}.
  * The output limit is {@code max_output_tokens}. Responses streams always report usage, in
  * {@code response.completed}, {@code response.incomplete} or {@code response.failed}.
  */
 public final class OpenAiResponses extends OpenAiShape {
+    static final String HOSTED_TOOLS_DOC = "web_search*, file_search, code_interpreter, image_generation, mcp";
+    private static final java.util.Set<String> HOSTED_TOOLS = java.util.Set.of("file_search", "code_interpreter", "image_generation", "mcp");
 
     public OpenAiResponses() {
         super("responses", "/v1/responses");
@@ -39,6 +44,7 @@ public final class OpenAiResponses extends OpenAiShape {
         }
         input(body.getValue("input"), in);
         in.definitions(body, "tools");
+        hidden(body, in);
         JsonObject text = Fields.optionalObject(body, "text", "text");
         JsonObject format = text == null ? null : Fields.optionalObject(text, "format", "text.format");
         if (format != null && "json_schema".equals(format.getValue("type"))) {
@@ -46,6 +52,30 @@ public final class OpenAiResponses extends OpenAiShape {
         }
         Integer max = Fields.optionalInt(body, "max_output_tokens", "max_output_tokens", 1);
         return in.spec(model, stream, max, 1, true);
+    }
+
+    /** What the call draws on beyond its body: stored state, hosted tools, background mode. */
+    private static void hidden(JsonObject body, BilledInput in) {
+        Object conversation = body.getValue("conversation");
+        if (Fields.optionalString(body, "previous_response_id", "previous_response_id") != null || conversation != null) {
+            in.storedConversation();
+        }
+        JsonObject prompt = Fields.optionalObject(body, "prompt", "prompt");
+        if (prompt != null) {
+            in.storedPrompt();
+        }
+        if (Fields.optionalBool(body, "background", "background", false)) {
+            in.background();
+        }
+        JsonArray tools = Fields.optionalArray(body, "tools", "tools");
+        if (tools != null) {
+            for (int i = 0; i < tools.size(); i++) {
+                if (tools.getValue(i) instanceof JsonObject tool && tool.getValue("type") instanceof String type
+                        && (type.startsWith("web_search") || HOSTED_TOOLS.contains(type))) {
+                    in.hostedTool();
+                }
+            }
+        }
     }
 
     private static void input(Object input, BilledInput in) {
@@ -110,6 +140,7 @@ public final class OpenAiResponses extends OpenAiShape {
                 in.json(part);
                 if (Fields.optionalString(part, "file_data", path + ".file_data") == null) {
                     in.image("high");
+                    in.fileById();
                 }
             }
             default -> {

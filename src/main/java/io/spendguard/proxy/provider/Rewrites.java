@@ -34,7 +34,9 @@ public final class Rewrites {
     /**
      * For a request that sets no output limit, {@code original} with the limit field set to
      * {@code tokens} (inserted as the first member; every other byte as sent), so the provider cannot
-     * produce more than the hold covers. Null when the request sets a limit or the API has none.
+     * produce more than the hold covers. Null when the request sets a limit or the API has none. A
+     * field sent as {@code null} is replaced in a re-encoded body: inserting a second member of that
+     * name would leave the provider reading the last one, the {@code null}.
      */
     public static Rewritten capOutput(ApiShape shape, Buffer original, JsonObject body, long tokens) {
         String field = shape.outputLimitField(body);
@@ -42,6 +44,10 @@ public final class Rewrites {
             return null;
         }
         long cap = Math.max(1, tokens);
+        if (body.containsKey(field)) {
+            JsonObject capped = body.copy().put(field, cap);
+            return new Rewritten(capped.toBuffer(), capped);
+        }
         byte[] member = ("\"" + field + "\":" + cap + ",").getBytes(StandardCharsets.UTF_8);
         return new Rewritten(insertAfterOpeningBrace(original, member), body.copy().put(field, cap));
     }

@@ -97,6 +97,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void hiddenCostReservesAreReadWithDefaultsAndChecked() {
+        ProxyConfig c = parse("estimation: { hidden_costs: { previous_response_tokens: 1000, hosted_tool_usd: 0.02 } }");
+
+        assertThat(c.estimation().hiddenCosts()).isEqualTo(new ProxyConfig.HiddenCosts(1000, 4_000, 50_000, 8_000, 20_000));
+        assertThat(parse("{}").estimation().hiddenCosts()).isEqualTo(ProxyConfig.HiddenCosts.DEFAULTS);
+        assertThat(errorOf("estimation: { hidden_costs: { file_input_tokens: -1 } }")).contains("estimation.hidden_costs.file_input_tokens");
+        assertThat(errorOf("estimation: { hidden_costs: { hosted_tool_usd: -1 } }")).contains("estimation.hidden_costs.hosted_tool_usd");
+        assertThat(errorOf("estimation: { hidden_costs: { web_search: 1 } }")).contains("web_search");
+    }
+
+    @Test
     void emptyMappingGivesDocumentedDefaults() {
         ProxyConfig c = parse("{}");
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.spendguard.proxy.config.ProxyConfig.EstimationConfig;
+import io.spendguard.proxy.config.ProxyConfig.HiddenCosts;
 import io.spendguard.proxy.error.ProxyError;
 import io.spendguard.proxy.error.ProxyException;
 import java.math.BigDecimal;
@@ -175,5 +176,41 @@ class EstimatorTest {
 
         assertThat(e.partialCostMicros(0)).isEqualTo(43);
         assertThat(e.partialCostMicros(7)).isEqualTo(113); // 42.5 + 70 → 113
+    }
+
+    @Test
+    void textsBeyondTheRequestsCountingBudgetAreBoundedByTheirBytes() {
+        ModelPrice p = price(1_000_000, 100);
+        Estimator budgeted = new Estimator(new PriceTable("v-test", Map.of(p.name(), p), null), TOKENS,
+                new EstimationConfig(100, false), 30);
+        String first = "hello world hello world";   // 23 chars, within the budget of 30: 4 tokens by BPE
+        String second = "hello world";              // would pass the budget: its 11 bytes
+        CallSpec spec = new CallSpec("m", false, List.of(first, second), 0, 0, 1, 1, true);
+
+        assertThat(budgeted.estimate(spec).inputTokens()).isEqualTo(4 + 11);
+        assertThat(estimator(p, 100).estimate(spec).inputTokens()).as("unbudgeted: exact").isEqualTo(6);
+    }
+
+    @Test
+    void reservesTheConfiguredAmountForEachCostTheBodyDoesNotShow() {
+        ModelPrice p = price(1_000_000, 100);   // $2.50 in, $10 out per 1M tokens
+        Estimator e = new Estimator(new PriceTable("v-test", Map.of(p.name(), p), null), TOKENS,
+                new EstimationConfig(10, false, new HiddenCosts(1_000, 200, 3_000, 400, 50_000)));
+        long base = claim(e, 10, HiddenInput.NONE);   // 2 input tokens, 10 output: 5 + 100
+
+        assertThat(claim(e, 10, new HiddenInput(true, false, 0, 0, false)) - base).as("stored conversation: 1,000 × 2.5").isEqualTo(2_500);
+        assertThat(claim(e, 10, new HiddenInput(false, true, 0, 0, false)) - base).as("stored prompt: 200 × 2.5").isEqualTo(500);
+        assertThat(claim(e, 10, new HiddenInput(false, false, 2, 0, false)) - base).as("2 files: 6,000 × 2.5").isEqualTo(15_000);
+        assertThat(claim(e, 10, new HiddenInput(false, false, 0, 3, false)) - base).as("3 hosted tools: 3 × (400 × 2.5 + 50,000)")
+                .isEqualTo(153_000);
+        assertThat(claim(e, 10, new HiddenInput(false, false, 0, 0, true)) - base).as("background with a limit of its own").isZero();
+        assertThat(claim(e, null, new HiddenInput(false, false, 0, 0, true)) - claim(e, null, HiddenInput.NONE))
+                .as("background without one: the model's 100 output tokens, not the default 10: 90 × 10").isEqualTo(900);
+        assertThat(e.estimate(new CallSpec("m", false, List.of("hello world"), 0, 0, 10, 1, true,
+                new HiddenInput(true, false, 0, 0, false))).inputTokens()).isEqualTo(1_002);
+    }
+
+    private static long claim(Estimator e, Integer maxOutput, HiddenInput hidden) {
+        return e.estimate(new CallSpec("m", false, List.of("hello world"), 0, 0, maxOutput, 1, true, hidden)).claimMicros();
     }
 }

@@ -103,13 +103,28 @@ class PriceTableTest {
     }
 
     @Test
-    void matchesDatedSnapshotByLongestPrefix() {
+    void matchesADatedSnapshotOrAliasOfAListedModel() {
         PriceTable t = PriceTable.parse(TABLE, "test");
 
         assertThat(t.lookup("gpt-4o-2024-08-06").name()).isEqualTo("gpt-4o");
         assertThat(t.lookup("gpt-4o-mini-2024-07-18").name()).isEqualTo("gpt-4o-mini");
         assertThat(t.lookup("gpt-4-0613").name()).isEqualTo("gpt-4");
         assertThat(t.lookup("claude-3-5-sonnet-20241022").name()).isEqualTo("claude-3-5-sonnet");
+        assertThat(t.lookup("claude-3-5-sonnet@20241022").name()).as("Vertex AI's form").isEqualTo("claude-3-5-sonnet");
+        assertThat(t.lookup("claude-3-5-sonnet-latest").name()).isEqualTo("claude-3-5-sonnet");
+    }
+
+    @Test
+    void anyOtherSuffixIsAnotherModelNotTheListedOne() {
+        PriceTable t = PriceTable.parse(TABLE, "test");
+
+        for (String model : new String[] {"gpt-4o-mini-ultra-expensive", "gpt-4o-audio-preview", "gpt-4o-mini" + "z".repeat(200),
+                "gpt-4omni", "gpt-4-1106-preview", "gpt-4o-2024-08-06-extra", "gpt-4o-mini-2024-7-18", "gpt-4o-mini-", "claude-3-5-sonnet-v2"}) {
+            assertThat(t.lookup(model)).as(model).isNull();
+            assertThat(t.metricLabel(model)).as(model).isEqualTo("other");
+        }
+        assertThat(PriceTable.parse(TABLE + DEFAULT_ENTRY, "test").lookup("gpt-4o-mini-ultra-expensive").name())
+                .as("priced by the default entry, if there is one").isEqualTo("default");
     }
 
     @Test
@@ -130,7 +145,7 @@ class PriceTableTest {
         assertThat(p.input()).isEqualByComparingTo("5");
         assertThat(p.output()).isEqualByComparingTo("20");
         assertThat(p.encoding()).isEqualTo("estimate");
-        assertThat(t.lookup("gpt-4o-2024-08-06").name()).as("a prefix match still wins over default").isEqualTo("gpt-4o");
+        assertThat(t.lookup("gpt-4o-2024-08-06").name()).as("a snapshot match still wins over default").isEqualTo("gpt-4o");
         assertThat(t.models()).as("default is not a listed model").doesNotContain("default");
     }
 

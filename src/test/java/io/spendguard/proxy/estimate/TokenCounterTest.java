@@ -3,6 +3,12 @@ package io.spendguard.proxy.estimate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
+import com.knuddels.jtokkit.Encodings;
+import com.knuddels.jtokkit.api.Encoding;
+import com.knuddels.jtokkit.api.EncodingRegistry;
+import com.knuddels.jtokkit.api.EncodingType;
+import java.util.Base64;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -91,9 +97,102 @@ class TokenCounterTest {
     void aCacheSmallerThanTheTextStillCounts() {
         String text = "hello world ".repeat(100);
         TokenCounter tiny = new TokenCounter(10);
-        int expected = new TokenCounter(0).count("o200k_base", text);
+        int expected = UNCACHED.count("o200k_base", text);
         assertThat(expected).isGreaterThan(100);
         assertThat(tiny.count("o200k_base", text)).isEqualTo(expected);
         assertThat(tiny.count("o200k_base", text)).isEqualTo(expected);
+    }
+
+    // ---------------------------------------------------------------- pathological runs
+
+    private static final EncodingRegistry JTOKKIT = Encodings.newLazyEncodingRegistry();
+    private static final Encoding O200K = JTOKKIT.getEncoding(EncodingType.O200K_BASE);
+    private static final Encoding CL100K = JTOKKIT.getEncoding(EncodingType.CL100K_BASE);
+    private static final TokenCounter UNCACHED = new TokenCounter(0);
+
+    @Test
+    void anEightMebibyteSpacelessWordIsCountedByItsBytesNotByBpe() {
+        String word = "z".repeat(8 * 1024 * 1024);
+        long bound = word.length() + 2L * TokenCounter.CUT_MARGIN_TOKENS;
+
+        // BPE of this word took 18 s (and OutOfMemoryError at 2 MiB with a 256 MB heap); one token per
+        // byte is the capped path, and at least the real count (o200k: "zz" per token, 4 Mi tokens).
+        assertThat(UNCACHED.count("o200k_base", word)).isEqualTo(bound).isGreaterThanOrEqualTo(word.length() / 2);
+        assertThat(UNCACHED.count("cl100k_base", word)).isEqualTo(bound);
+        assertThat(UNCACHED.count("estimate", word)).isEqualTo((int) Math.ceil(bound * 1.3));
+    }
+
+    @Test
+    void aLongRunInsideOrdinaryTextIsOverCountedAndTheRestCountedExactly() {
+        String prose = "The duplicate check is not safe across nodes: synchronized guards one JVM only. ";
+        String run = "qwertyuiopasdfghjklzxcvbnm".repeat(400);
+        String text = prose + run + "!!!" + prose;
+        int exact = O200K.countTokensOrdinary(text);
+
+        int counted = UNCACHED.count("o200k_base", text);
+
+        assertThat(counted).isGreaterThanOrEqualTo(exact)
+                .isGreaterThanOrEqualTo(run.length())
+                .isLessThanOrEqualTo(O200K.countTokensOrdinary(prose + "!!!" + prose) + run.length() + 3 + 4 * TokenCounter.CUT_MARGIN_TOKENS);
+    }
+
+    @Test
+    void longRunsOfSymbolsSpacesNewlinesAndMarksAreBoundedToo() {
+        for (String run : new String[] {"!".repeat(400), " ".repeat(400), "\n".repeat(400), "\u0301".repeat(200),
+                "a\u0301".repeat(200), "!\u0301".repeat(200), "─".repeat(200), "漢".repeat(200), "😀".repeat(100)}) {
+            String text = "x " + run + " y";
+            int counted = UNCACHED.count("cl100k_base", text);
+            assertThat(counted).as("%s…", run.substring(0, 2)).isGreaterThanOrEqualTo(CL100K.countTokensOrdinary(text));
+            assertThat(UNCACHED.count("o200k_base", text)).isGreaterThanOrEqualTo(O200K.countTokensOrdinary(text));
+            assertThat(counted).isGreaterThanOrEqualTo((int) TokenCounter.utf8Bytes(run, 0, run.length()));
+        }
+    }
+
+    @Test
+    void ordinaryLongTextsAreCountedExactly() {
+        byte[] random = new byte[30_000];
+        new Random(7).nextBytes(random);
+        String base64 = Base64.getEncoder().encodeToString(random);
+        String json = "{\"type\":\"object\",\"properties\":{" + "\"field_name_%d\":{\"type\":\"string\",\"enum\":[\"a\",\"b\"]},".repeat(200)
+                .formatted(java.util.stream.IntStream.range(0, 200).boxed().toArray()) + "\"z\":{}}}";
+        String prose = "Le cœur a ses raisons que la raison ne connaît point. お誕生日おめでとう。 ".repeat(300);
+        for (String text : new String[] {base64, json, prose}) {
+            assertThat(UNCACHED.count("o200k_base", text)).isEqualTo(O200K.countTokensOrdinary(text));
+            assertThat(UNCACHED.count("cl100k_base", text)).isEqualTo(CL100K.countTokensOrdinary(text));
+        }
+    }
+
+    /**
+     * With runs cut at a few bytes, texts drawn from every character class are cut everywhere; the
+     * count must never fall below the encoder's own.
+     */
+    @Test
+    void neverCountsFewerTokensThanTheEncoderWhereverTheCutsFall() {
+        String[] alphabet = {"a", "Z", "é", "\u0301", "漢", "ß", "1", "23", " ", "  ", "\n", "\r\n", "\t", "!", "'", "'s", "'LL",
+                "/", "-", "\"", "😀", "─", ".", "ab", "The", " the", "ing", "ação"};
+        Random random = new Random(20_261_206);
+        for (int limit : new int[] {1, 5, 24}) {
+            TokenCounter tokens = new TokenCounter(0, limit);
+            for (int sample = 0; sample < 1000; sample++) {
+                StringBuilder text = new StringBuilder();
+                int parts = 1 + random.nextInt(60);
+                for (int p = 0; p < parts; p++) {
+                    String piece = alphabet[random.nextInt(alphabet.length)];
+                    text.append(piece.repeat(1 + (random.nextInt(4) == 0 ? random.nextInt(40) : 0)));
+                }
+                String t = text.toString();
+                assertThat(tokens.count("o200k_base", t)).as("o200k, limit %d: %s", limit, t).isGreaterThanOrEqualTo(O200K.countTokensOrdinary(t));
+                assertThat(tokens.count("cl100k_base", t)).as("cl100k, limit %d: %s", limit, t).isGreaterThanOrEqualTo(CL100K.countTokensOrdinary(t));
+            }
+        }
+    }
+
+    @Test
+    void upperBoundIsOneTokenPerUtf8ByteAndNeverBelowTheCount() {
+        String text = "héllo 漢字 😀 world";
+        assertThat(TOKENS.upperBound("o200k_base", text)).isEqualTo(text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length)
+                .isGreaterThanOrEqualTo(TOKENS.count("o200k_base", text));
+        assertThat(TOKENS.upperBound("estimate", text)).isGreaterThanOrEqualTo(TOKENS.count("estimate", text));
+        assertThat(TOKENS.upperBound("cl100k_base", "")).isZero();
     }
 }

@@ -42,6 +42,12 @@ class AnthropicMessagesTest {
     }
 
     @Test
+    void modelNamesAreBoundedTo256Bytes() {
+        assertThat(invalidParam("{\"model\":\"claude-test" + "z".repeat(250) + "\",\"max_tokens\":10," + HELLO + "}")).isEqualTo("model");
+        assertThat(parse("{\"model\":\"" + "c".repeat(256) + "\",\"max_tokens\":10," + HELLO + "}").model()).hasSize(256);
+    }
+
+    @Test
     void maxTokensIsRequiredAndIsTheOutputLimit() {
         assertThat(invalidParam("{\"model\":\"claude-test\"," + HELLO + "}")).isEqualTo("max_tokens");
         assertThat(parse("{\"model\":\"claude-test\",\"max_tokens\":300," + HELLO + "}").maxOutputTokens()).isEqualTo(300);
@@ -215,5 +221,17 @@ class AnthropicMessagesTest {
         assertThat(scanner.usage()).isNull();
         assertThat(scanner.failed()).isFalse();
         assertThat(scanner.outputTokensSeen()).isZero();
+    }
+
+    @Test
+    void countsServerToolsButNotClientTools() {
+        CallSpec s = parse("{\"model\":\"claude-test\",\"max_tokens\":10," + HELLO + ",\"tools\":["
+                + "{\"type\":\"web_search_20250305\",\"name\":\"web_search\",\"max_uses\":3},"
+                + "{\"type\":\"code_execution_20250825\",\"name\":\"code_execution\"},"
+                + "{\"type\":\"bash_20250124\",\"name\":\"bash\"},"
+                + "{\"name\":\"get_weather\",\"input_schema\":{\"type\":\"object\"}}]}");
+
+        assertThat(s.hidden().hostedTools()).isEqualTo(2);
+        assertThat(parse("{\"model\":\"claude-test\",\"max_tokens\":10," + HELLO + "}").hidden().hostedTools()).isZero();
     }
 }

@@ -163,13 +163,33 @@ class OpenAiChatTest {
     }
 
     @Test
-    void maxCompletionTokensIsPreferredOverMaxTokens() {
-        CallSpec both = parse("{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
-                + "\"max_tokens\":500,\"max_completion_tokens\":200}");
-        CallSpec legacy = parse("{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":500}");
+    void webSearchOptionsCountAsOneHostedTool() {
+        String msgs = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]";
+        assertThat(parse(msgs + ",\"web_search_options\":{}}").hidden().hostedTools()).isEqualTo(1);
+        assertThat(parse(msgs + "}").hidden().hostedTools()).isZero();
+    }
 
-        assertThat(both.maxOutputTokens()).isEqualTo(200);
+    @Test
+    void modelNamesAreBoundedTo256Bytes() {
+        String msgs = ",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}";
+        assertThat(parse("{\"model\":\"" + "m".repeat(256) + "\"" + msgs).model()).hasSize(256);
+        assertThat(invalid("{\"model\":\"gpt-4o-mini" + "z".repeat(246) + "\"" + msgs).param()).isEqualTo("model");
+        // 129 characters, 258 bytes
+        assertThat(invalid("{\"model\":\"" + "é".repeat(129) + "\"" + msgs).getMessage()).contains("256 bytes");
+    }
+
+    @Test
+    void bothOutputLimitsArePricedOnTheLarger() {
+        String msgs = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],";
+        CallSpec legacyLarger = parse(msgs + "\"max_tokens\":500,\"max_completion_tokens\":200}");
+        CallSpec completionLarger = parse(msgs + "\"max_completion_tokens\":900,\"max_tokens\":300}");
+        CallSpec legacy = parse(msgs + "\"max_tokens\":500}");
+        CallSpec completion = parse(msgs + "\"max_completion_tokens\":200}");
+
+        assertThat(legacyLarger.maxOutputTokens()).isEqualTo(500);
+        assertThat(completionLarger.maxOutputTokens()).isEqualTo(900);
         assertThat(legacy.maxOutputTokens()).isEqualTo(500);
+        assertThat(completion.maxOutputTokens()).isEqualTo(200);
     }
 
     @Test

@@ -4,6 +4,7 @@ import static io.spendguard.proxy.provider.Fixtures.rejectedField;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spendguard.proxy.estimate.CallSpec;
+import io.spendguard.proxy.estimate.HiddenInput;
 import io.spendguard.proxy.estimate.TokenCounter;
 import io.spendguard.proxy.estimate.Usage;
 import io.vertx.core.buffer.Buffer;
@@ -289,5 +290,21 @@ class OpenAiResponsesTest {
         assertThat(scanner.usage()).isNull();
         assertThat(scanner.failed()).isFalse();
         assertThat(scanner.outputTokensSeen()).isEqualTo(o200k("Hi"));
+    }
+
+    @Test
+    void marksWhatTheBodyDoesNotShowForTheEstimatorsReserves() {
+        CallSpec s = parse("""
+                {"model":"m","previous_response_id":"resp_1","prompt":{"id":"pmpt_1","version":"2"},"background":true,
+                 "tools":[{"type":"web_search_preview"},{"type":"file_search","vector_store_ids":["vs_1"]},
+                          {"type":"function","name":"f","parameters":{}},{"type":"code_interpreter","container":{"type":"auto"}}],
+                 "input":[{"role":"user","content":[{"type":"input_file","file_id":"file-1"},
+                          {"type":"input_file","file_url":"https://example.com/a.pdf"},
+                          {"type":"input_file","filename":"b.pdf","file_data":"data:application/pdf;base64,JVBERi0x"}]}]}""");
+
+        assertThat(s.hidden()).isEqualTo(new HiddenInput(true, true, 2, 3, true));
+        assertThat(parse("{\"model\":\"m\",\"conversation\":\"conv_1\",\"input\":\"hi\"}").hidden().storedConversation()).isTrue();
+        assertThat(parse("{\"model\":\"m\",\"conversation\":{\"id\":\"conv_1\"},\"input\":\"hi\"}").hidden().storedConversation()).isTrue();
+        assertThat(parse("{\"model\":\"m\",\"input\":\"hi\"}").hidden()).isEqualTo(HiddenInput.NONE);
     }
 }

@@ -56,4 +56,15 @@ class RewritesTest {
 
         assertThat(Rewrites.capOutput(chat, Buffer.buffer(sent), new JsonObject(sent), 4096)).isNull();
     }
+
+    @Test
+    void capOutputReplacesALimitSentAsNullRatherThanAddingASecondOne() {
+        String sent = "{\"model\":\"gpt-4o\",\"messages\":[],\"max_tokens\":null}";
+
+        Rewrites.Rewritten out = Rewrites.capOutput(chat, Buffer.buffer(sent), new JsonObject(sent), 512);
+
+        JsonObject forwarded = RequestJson.parse(out.body());
+        assertThat(forwarded.getInteger("max_tokens")).isEqualTo(512);
+        assertThat(forwarded).isEqualTo(out.json());
+    }
 }

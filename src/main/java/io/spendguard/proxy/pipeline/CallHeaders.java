@@ -1,0 +1,38 @@
+package io.spendguard.proxy.pipeline;
+
+import io.spendguard.proxy.error.ProxyError;
+import io.vertx.core.MultiMap;
+import java.util.List;
+
+/**
+ * The client's SpendGuard headers that are kept — in decisions, audit records, the sidecar's
+ * messages, error bodies — bounded before anything reads them: an id longer than
+ * {@value #MAX_ID_CHARS} characters is refused with 400 naming the header (the idempotency key has
+ * the same bound where it is read); a {@code tracestate} longer than the
+ * {@value #MAX_TRACESTATE_CHARS} characters W3C Trace Context asks to propagate is not passed on
+ * (trace headers are ignored when malformed, never an error).
+ */
+final class CallHeaders {
+    static final int MAX_ID_CHARS = 256;
+    static final int MAX_TRACESTATE_CHARS = 512;
+    private static final List<String> IDS = List.of("X-SpendGuard-Run-Id", "X-SpendGuard-Approval-Id", "X-SpendGuard-Budget-Id");
+
+    private CallHeaders() { }
+
+    /** Refuses a call whose kept id headers are too long. */
+    static void check(MultiMap headers) {
+        for (String name : IDS) {
+            String value = headers.get(name);
+            if (value != null && value.length() > MAX_ID_CHARS) {
+                throw ProxyError.INVALID_REQUEST.exception("The " + name + " header is longer than " + MAX_ID_CHARS + " characters.")
+                        .param(name);
+            }
+        }
+    }
+
+    /** The client's {@code tracestate}, or null when absent or longer than W3C's propagation limit. */
+    static String tracestate(MultiMap headers) {
+        String value = headers.get("tracestate");
+        return value == null || value.length() > MAX_TRACESTATE_CHARS ? null : value;
+    }
+}
