@@ -5,42 +5,80 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 
 /**
- * The PostgreSQL server the tests run against, named by {@value #ENV}
- * (e.g. {@code postgresql://postgres@127.0.0.1:5432/postgres}; {@code .ci/postgres.sh start DIR}
- * starts one). Unset, the PostgreSQL tests fail under CI ({@code CI=true}) and are skipped, loudly,
- * anywhere else. Each test gets a schema of its own, selected through the URL's {@code search_path}.
+ * The PostgreSQL server the tests run against: the one {@value #ENV} names (e.g.
+ * {@code postgresql://postgres@127.0.0.1:5432/postgres}), or else a throw-away cluster this JVM
+ * starts on first use from the installed server binaries ({@link ThrowawayPostgres}) and stops at
+ * exit. With neither, the PostgreSQL tests are skipped with one clear line, or fail under CI
+ * ({@code CI=true}), which installs the binaries. Each test gets a schema of its own, selected
+ * through the URL's {@code search_path}.
  */
 public final class TestPostgres implements AutoCloseable {
     public static final String ENV = "SPENDGUARD_TEST_PG_URL";
     private static Vertx vertx;
+    /** The server for this JVM, decided once: a URL, or why there is none. */
+    private static Server server;
 
-    private final String server;
+    private record Server(String url, String skipped, String failed) {
+    }
+
+    private final String base;
     private final String schema;
 
-    private TestPostgres(String server, String schema) {
-        this.server = server;
+    private TestPostgres(String base, String schema) {
+        this.base = base;
         this.schema = schema;
     }
 
-    /** The server's URL, or the test is skipped (outside CI) or failed (in CI) with the reason. */
+    /** The server's URL, or the test is skipped (no server and no binaries) or failed (under CI, or the start failed). */
     public static String serverUrl() {
-        String url = System.getenv(ENV);
-        if (url == null || url.isBlank()) {
-            String why = ENV + " is not set, so the PostgreSQL ledger is NOT TESTED. Start a throw-away server with "
-                    + "`D=$(mktemp -d); export " + ENV + "=$(.ci/postgres.sh start \"$D\")` (stop: .ci/postgres.sh stop \"$D\")";
-            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-                Assertions.fail("CI=true but " + why);
-            }
-            System.err.println("*** SKIPPED: " + why);
-            Assumptions.abort(why);
+        Server s = server();
+        if (s.failed() != null) {
+            Assertions.fail(s.failed());
         }
-        return url;
+        if (s.skipped() != null) {
+            Assumptions.abort(s.skipped());
+        }
+        return s.url();
+    }
+
+    private static synchronized Server server() {
+        if (server == null) {
+            server = find();
+            if (server.skipped() != null) {
+                System.err.println("*** SKIPPED: " + server.skipped());
+            }
+        }
+        return server;
+    }
+
+    private static Server find() {
+        String url = System.getenv(ENV);
+        if (url != null && !url.isBlank()) {
+            return new Server(url, null, null);
+        }
+        Optional<Path> bin = ThrowawayPostgres.findBinaries();
+        if (bin.isEmpty()) {
+            String why = "the PostgreSQL ledger is NOT TESTED: no server (" + ENV + " is unset) and no PostgreSQL server binaries "
+                    + "(initdb in /usr/lib/postgresql/*/bin or on the PATH; Debian: apt-get install postgresql)";
+            return "true".equalsIgnoreCase(System.getenv("CI")) ? new Server(null, null, "CI=true but " + why) : new Server(null, why, null);
+        }
+        try {
+            return new Server(ThrowawayPostgres.start(bin.get()), null, null);
+        } catch (IOException | RuntimeException e) {
+            return new Server(null, null, "could not start a throw-away PostgreSQL with " + bin.get() + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Server(null, null, "interrupted while starting a throw-away PostgreSQL");
+        }
     }
 
     /** A new, empty schema on the server; {@link #close} drops it. */
@@ -52,7 +90,7 @@ public final class TestPostgres implements AutoCloseable {
 
     /** The ledger URL for this schema. */
     public String url() {
-        return server + (server.contains("?") ? "&" : "?") + "search_path=" + schema;
+        return base + (base.contains("?") ? "&" : "?") + "search_path=" + schema;
     }
 
     /** Runs one SQL statement in this schema and returns the first column of the first row (or null). */
