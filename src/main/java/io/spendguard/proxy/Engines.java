@@ -20,11 +20,14 @@ import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Builds the budget engine the same way for the proxy and the sidecar: opens the configured ledger,
  * picks up what it already holds, applies the file's budgets (the file wins for the budgets it
- * names), and starts the sweeper that settles holds whose TTL has passed.
+ * names), loads the contracts and creates the budgets they declare that do not exist yet
+ * ({@link ContractBudgets}), and starts the sweeper that settles holds whose TTL has passed.
  */
 final class Engines {
     private Engines() {
@@ -41,7 +44,7 @@ final class Engines {
 
     static Future<Running> start(Vertx vertx, ProxyConfig config, Clock clock, boolean forwardedOnGrant, ProxyMetrics metrics) {
         ContractsWatcher contracts = new ContractsWatcher(vertx, config.contracts(), metrics, ContractsWatcher.DEFAULT_POLL_MS);
-        return contracts.start().compose(v -> open(vertx, config, clock)).compose(ledger -> {
+        return open(vertx, config, clock).compose(ledger -> {
             Engine engine = new Engine(ledger, new Approvals(clock, config.approvalTtl()), clock, reservationTtl(config), contracts,
                     forwardedOnGrant);
             Future<Void> budgets = engine.init();
@@ -49,7 +52,10 @@ final class Engines {
                 budgets = budgets.compose(v -> engine.putBudget(b.toSpec())
                         .onSuccess(s -> metrics.budget(s.spec().id(), s.spec().limitMicros(), s.remainingMicros())).mapEmpty());
             }
-            return budgets.map(v -> new Running(engine, contracts, new Sweeper(vertx, ledger, clock, expired -> expired.forEach(e -> {
+            // the contracts load after the config's budgets, so theirs can be told apart and provisioned around them
+            Set<String> configIds = config.budgets().stream().map(BudgetConfig::id).collect(Collectors.toSet());
+            return budgets.compose(v -> contracts.start(new ContractBudgets(engine, configIds, metrics)))
+                    .map(v -> new Running(engine, contracts, new Sweeper(vertx, ledger, clock, expired -> expired.forEach(e -> {
                 metrics.settled(e.committed() ? "expired_commit" : "expired_release");
                 if (!e.committed()) {
                     metrics.released(e.heldMicros());

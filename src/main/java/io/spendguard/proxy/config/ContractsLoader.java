@@ -15,14 +15,22 @@ import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
- * Reads a contracts file ({@code contracts: config/contract.yaml}) into compiled {@link Contracts}:
- * the SpendGuard v1alpha1 rule shape ({@code when: {budget_id, claim_amount_atomic_gt | _gte}},
- * {@code then: {decision, reason_code, approver_role}}) plus a CEL {@code condition} and, for
- * DEGRADE, {@code then.mutate: {model, max_output_tokens}}. Every CEL expression is compiled here,
- * once; any error names the file and the rule's key, e.g.
- * {@code config/contract.yaml: rules[2].condition: ERROR: <input>:1:9: undeclared reference to 'foo'}.
+ * Reads a contracts file ({@code contracts: config/contract.yaml}) into compiled {@link Contracts}.
+ * Two shapes load: SpendGuard's own Contract ({@code apiVersion: spendguard.ai/v1alpha1} or
+ * {@code contract.spendguard.io/v1alpha1}, {@code kind: Contract}, {@code metadata: {id, name}} and a
+ * {@code spec:} holding {@code budgets:} and {@code rules:}), unchanged; and the flat form, with
+ * {@code rules:} at the top and no budgets. A rule is SpendGuard's v1alpha1 shape
+ * ({@code when: {budget_id, claim_amount_atomic_gt | _gte}}, amounts as numbers or quoted strings,
+ * {@code then: {decision, reason_code, approver_role}}) plus a CEL {@code condition} and, for DEGRADE,
+ * {@code then.mutate: {model, max_output_tokens}}. A {@code spec.budgets[]} entry is
+ * {@code {id, limit_amount_atomic, currency: USD, reservation_ttl_seconds, require_hard_cap}} in µUSD.
+ * Every CEL expression is compiled here, once; an unknown key is refused; any error names the file
+ * and the key, e.g. {@code config/contract.yaml: spec.rules[2].condition: ERROR: <input>:1:9:
+ * undeclared reference to 'foo'}.
  */
 public final class ContractsLoader {
+    /** The apiVersions SpendGuard publishes for this shape; the first is the default when none is written. */
+    private static final String[] VERSIONS = {"spendguard.ai/v1alpha1", "contract.spendguard.io/v1alpha1"};
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
     private static final String[] DECISIONS = {"CONTINUE", "DEGRADE", "SKIP", "STOP", "REQUIRE_APPROVAL"};
 
@@ -30,27 +38,63 @@ public final class ContractsLoader {
 
     /** Parses and compiles {@code yaml} read from {@code source}; throws {@link ConfigException} naming the key at fault. */
     public static Contracts parse(String yaml, String source, Function<String, String> env) {
-        ConfigNode root = ConfigNode.parse(yaml, env, source).only("apiVersion", "kind", "metadata", "rules");
-        String version = root.string("apiVersion", "spendguard.ai/v1alpha1");
-        if (!version.endsWith("v1alpha1")) {
-            throw new ConfigException(source + ": apiVersion: " + version + " (expected: spendguard.ai/v1alpha1)");
+        ConfigNode root = ConfigNode.parse(yaml, env, source);
+        try {
+            return contracts(root, source + " sha256:" + digest(yaml).substring(0, 12));
+        } catch (ConfigException e) {
+            throw new ConfigException(source + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Contracts contracts(ConfigNode root, String source) {
+        root.only("apiVersion", "kind", "metadata", "spec", "rules");
+        root.choice("apiVersion", VERSIONS[0], VERSIONS);
+        root.choice("kind", "Contract", "Contract");
+        ConfigNode metadata = root.child("metadata").only("id", "name", "description");
+        metadata.keys().forEach(k -> metadata.string(k, null));
+        ConfigNode body = root;
+        if (root.has("spec")) {
+            if (root.has("rules")) {
+                throw new ConfigException("rules: set next to spec (expected: spec.rules, or the flat form without spec)");
+            }
+            body = root.child("spec").only("budgets", "rules");
+        }
+        List<Contracts.Budget> budgets = new ArrayList<>();
+        for (ConfigNode b : body.list("budgets")) {
+            Contracts.Budget budget = budget(b);
+            if (budgets.stream().anyMatch(x -> x.id().equals(budget.id()))) {
+                throw new ConfigException(b.path("id") + ": " + budget.id() + " (duplicate; expected: unique budget ids)");
+            }
+            budgets.add(budget);
         }
         List<Rule> rules = new ArrayList<>();
-        List<String> ids = new ArrayList<>();
-        for (ConfigNode r : root.list("rules")) {
-            Rule rule;
-            try {
-                rule = rule(r);
-            } catch (ConfigException e) {
-                throw new ConfigException(source + ": " + e.getMessage(), e);
+        for (ConfigNode r : body.list("rules")) {
+            Rule rule = rule(r);
+            if (rules.stream().anyMatch(x -> x.id().equals(rule.id()))) {
+                throw new ConfigException(r.path("id") + ": " + rule.id() + " (duplicate; expected: unique rule ids)");
             }
-            if (ids.contains(rule.id())) {
-                throw new ConfigException(source + ": " + r.path("id") + ": " + rule.id() + " (duplicate; expected: unique rule ids)");
-            }
-            ids.add(rule.id());
             rules.add(rule);
         }
-        return new Contracts(rules, source + " sha256:" + digest(yaml).substring(0, 12));
+        return new Contracts(rules, budgets, source);
+    }
+
+    /** One {@code spec.budgets[]} entry; SpendGuard's atomic units of USD are µUSD. */
+    private static Contracts.Budget budget(ConfigNode b) {
+        b.only("id", "limit_amount_atomic", "currency", "reservation_ttl_seconds", "require_hard_cap");
+        String id = b.requiredString("id");
+        if (!ID.matcher(id).matches()) {
+            throw new ConfigException(b.path("id") + ": " + id + " (expected: letters, digits, '.', '_', ':' or '-', at most 128)");
+        }
+        if (!b.has("limit_amount_atomic")) {
+            throw new ConfigException(b.path("limit_amount_atomic") + ": missing (expected: the limit in µUSD, e.g. \"1000000000\" for $1000)");
+        }
+        String currency = b.requiredString("currency");
+        if (!currency.equals("USD")) {
+            throw new ConfigException(b.path("currency") + ": " + currency + " (expected: USD)");
+        }
+        String path = b.path("id");
+        return new Contracts.Budget(id, b.longAtLeast("limit_amount_atomic", 0, 0), b.longAtLeast("reservation_ttl_seconds", 600, 1),
+                b.bool("require_hard_cap", false), path.substring(0, path.length() - ".id".length()));
     }
 
     private static Rule rule(ConfigNode r) {

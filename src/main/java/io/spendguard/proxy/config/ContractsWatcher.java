@@ -6,6 +6,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import java.nio.file.Path;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 
@@ -17,6 +18,11 @@ import java.util.logging.Logger;
  * is logged and counted in {@code spendguard_contract_reloads_total{result="error"}}. Comparing bytes
  * rather than modification times catches two writes within one second and Kubernetes' symlink swaps.
  * Without a file there are no rules.
+ *
+ * <p>Before a loaded set goes into force — at start and on every reload — the budgets it declares
+ * ({@code spec.budgets}) are provisioned by the function given to {@link #start(Function)}, so a rule
+ * never names a budget that is not there yet. If that fails (the ledger is down), start-up fails, or
+ * a reload keeps the previous rules and is tried again at the next poll.
  */
 public final class ContractsWatcher implements Supplier<Contracts> {
     /** How often the file is checked by default. */
@@ -27,6 +33,7 @@ public final class ContractsWatcher implements Supplier<Contracts> {
     private final Path file;
     private final ProxyMetrics metrics;
     private final long pollMs;
+    private volatile Function<Contracts, Future<Void>> provision = c -> Future.succeededFuture();
     private volatile Contracts current;
     /** The bytes last compiled, good or bad: unchanged bytes are not compiled (or counted) again. */
     private volatile Buffer seenBytes;
@@ -55,13 +62,22 @@ public final class ContractsWatcher implements Supplier<Contracts> {
 
     /** Loads the file and starts watching it; a failed future with a {@link ConfigException} if it is invalid. */
     public Future<Void> start() {
+        return start(c -> Future.succeededFuture());
+    }
+
+    /**
+     * As {@link #start()}, with {@code provision} run on every loaded set before it goes into force:
+     * it creates the budgets the file declares.
+     */
+    public Future<Void> start(Function<Contracts, Future<Void>> provision) {
+        this.provision = provision;
         if (file == null) {
             return Future.succeededFuture();
         }
-        return read().compose(bytes -> compile(bytes).map(c -> {
+        return read().compose(bytes -> load(bytes).map(c -> {
             seenBytes = bytes;
             current = c;
-            LOG.info("contracts: " + c.rules().size() + " rule(s) from " + c.source());
+            LOG.info("contracts: " + summary(c));
             timer = vertx.setPeriodic(pollMs, id -> check());
             return null;
         }));
@@ -83,12 +99,16 @@ public final class ContractsWatcher implements Supplier<Contracts> {
             if (bytes.equals(seenBytes)) {
                 return Future.succeededFuture();
             }
+            Buffer previous = seenBytes;
             seenBytes = bytes;
-            return compile(bytes).map(c -> {
+            return compile(bytes).compose(c -> provisioned(c).recover(e -> {
+                seenBytes = previous; // the file is fine, the ledger was not: try again at the next poll
+                return Future.failedFuture(e);
+            })).map(c -> {
                 current = c;
                 lastFailure = null;
                 metrics.contractReload("ok");
-                LOG.info("contracts reloaded: " + c.rules().size() + " rule(s) from " + c.source());
+                LOG.info("contracts reloaded: " + summary(c));
                 return null;
             });
         }).onFailure(e -> {
@@ -104,6 +124,21 @@ public final class ContractsWatcher implements Supplier<Contracts> {
     private Future<Buffer> read() {
         return vertx.fileSystem().readFile(file.toString()).recover(e -> Future.failedFuture(
                 new ConfigException("contracts: " + file + ": cannot read (" + e.getMessage() + ")", e)));
+    }
+
+    private static String summary(Contracts c) {
+        return c.rules().size() + " rule(s)" + (c.budgets().isEmpty() ? "" : " and " + c.budgets().size() + " budget(s)") + " from "
+                + c.source();
+    }
+
+    /** Compiles {@code bytes} and provisions the budgets they declare. */
+    private Future<Contracts> load(Buffer bytes) {
+        return compile(bytes).compose(this::provisioned);
+    }
+
+    private Future<Contracts> provisioned(Contracts c) {
+        return provision.apply(c).map(v -> c).recover(e -> Future.failedFuture(new ConfigException("contracts: " + file
+                + ": cannot provision the budgets of spec.budgets (" + e.getMessage() + ")", e)));
     }
 
     private Future<Contracts> compile(Buffer bytes) {

@@ -8,7 +8,8 @@ import java.util.List;
 import java.util.logging.Logger;
 
 /**
- * A loaded set of contract rules, immutable, and the merge that turns the rules matching a call into
+ * A loaded contracts file, immutable: its rules, the budgets it declares ({@code spec.budgets}, see
+ * {@link Budget}), and the merge that turns the rules matching a call into
  * one {@link Verdict}: the most restrictive decision wins (STOP > REQUIRE_APPROVAL > DEGRADE > SKIP >
  * CONTINUE); every matching rule is named in {@code matchedRuleIds}, most restrictive first, with its
  * reason code. A rule whose condition fails to evaluate counts as matching (the gate fails closed) and
@@ -18,23 +19,62 @@ import java.util.logging.Logger;
 public final class Contracts {
     public static final String RULE_EVALUATION_ERROR = "RULE_EVALUATION_ERROR";
     /** No rules: every call is decided by its budget alone. */
-    public static final Contracts NONE = new Contracts(List.of(), "none");
+    public static final Contracts NONE = new Contracts(List.of(), List.of(), "none");
     private static final Logger LOG = Logger.getLogger(Contracts.class.getName());
 
     private final List<Rule> rules;
+    private final List<Budget> budgets;
     private final String source;
 
-    /** {@code source} says where the rules came from (a file name and its digest), for logs and audit. */
+    /**
+     * A budget a contracts file declares ({@code spec.budgets[]} of SpendGuard's Contract shape), to be
+     * created when no budget of that id exists. {@code limitMicros} is {@code limit_amount_atomic}
+     * (atomic units of USD are µUSD); the budget has no window. {@code reservationTtlSeconds} and
+     * {@code requireHardCap} are kept as written: holds here live for the proxy's own reservation TTL
+     * and every limit is enforced as a hard cap. {@code path} is where it was written
+     * ({@code spec.budgets[0]}), for messages.
+     */
+    public record Budget(String id, long limitMicros, long reservationTtlSeconds, boolean requireHardCap, String path) {
+        public Budget {
+            if (limitMicros < 0) {
+                throw new IllegalArgumentException("limit_amount_atomic: " + limitMicros + " (expected: >= 0)");
+            }
+            if (reservationTtlSeconds < 1) {
+                throw new IllegalArgumentException("reservation_ttl_seconds: " + reservationTtlSeconds + " (expected: >= 1)");
+            }
+        }
+
+        /** The engine's definition of the budget this entry creates: its limit, no window, not the default. */
+        public BudgetSpec toSpec() {
+            return new BudgetSpec(id, limitMicros, "none", "UTC", null, false);
+        }
+    }
+
+    /** Rules only (the flat form, or a file without {@code spec.budgets}). */
     public Contracts(List<Rule> rules, String source) {
+        this(rules, List.of(), source);
+    }
+
+    /** {@code source} says where the rules came from (a file name and its digest), for logs and audit. */
+    public Contracts(List<Rule> rules, List<Budget> budgets, String source) {
         this.rules = List.copyOf(rules);
+        this.budgets = List.copyOf(budgets);
         this.source = source;
         if (this.rules.stream().map(Rule::id).distinct().count() != this.rules.size()) {
             throw new IllegalArgumentException("rules: duplicate id (expected: unique ids)");
+        }
+        if (this.budgets.stream().map(Budget::id).distinct().count() != this.budgets.size()) {
+            throw new IllegalArgumentException("budgets: duplicate id (expected: unique ids)");
         }
     }
 
     public List<Rule> rules() {
         return rules;
+    }
+
+    /** The budgets the file declares, in file order; empty for the flat form. */
+    public List<Budget> budgets() {
+        return budgets;
     }
 
     public String source() {

@@ -16,7 +16,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Hot reload of the contracts file: a valid change applies, an invalid one keeps the old rules and is counted once. */
+/**
+ * Hot reload of the contracts file: a valid change applies, an invalid one keeps the old rules and is
+ * counted once; the budgets a loaded file declares are provisioned before its rules go into force.
+ */
 class ContractsWatcherTest {
     private static final String STOP = "rules:\n  - {id: cap, when: {claim_amount_atomic_gt: 100}, then: {decision: STOP, reason_code: CAP}}\n";
     private static final String TWO = STOP + "  - {id: ask, condition: 'tenant == \"acme\"', then: {decision: REQUIRE_APPROVAL}}\n";
@@ -102,6 +105,50 @@ class ContractsWatcherTest {
         assertThatThrownBy(watcher::get).as("nothing is decided without the rules").isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> new ContractsWatcher(vertx, dir.resolve("missing.yaml"), new ProxyMetrics(registry), 20).start()
                 .await(10, TimeUnit.SECONDS)).isInstanceOf(ConfigException.class).hasMessageContaining("missing.yaml: cannot read");
+    }
+
+    @Test
+    void everyLoadedSetIsProvisionedBeforeItGoesIntoForce() throws Exception {
+        Path file = Files.writeString(dir.resolve("contract.yaml"), "spec:\n  budgets: [{id: b1, limit_amount_atomic: \"5\", currency: USD}]\n");
+        java.util.List<String> provisioned = new java.util.concurrent.CopyOnWriteArrayList<>();
+        watcher = new ContractsWatcher(vertx, file, new ProxyMetrics(registry), 20);
+        watcher.start(c -> {
+            c.budgets().forEach(b -> provisioned.add(b.id()));
+            return io.vertx.core.Future.succeededFuture();
+        }).await(10, TimeUnit.SECONDS);
+        assertThat(provisioned).containsExactly("b1");
+
+        Files.writeString(file, "spec:\n  budgets: [{id: b2, limit_amount_atomic: \"5\", currency: USD}]\n" + STOP.replace("rules:", "  rules:")
+                .replace("\n  - ", "\n    - "));
+        await("the reload", () -> ids(watcher.get()).size() == 1);
+        assertThat(provisioned).containsExactly("b1", "b2");
+        assertThat(watcher.get().budgets()).extracting(Contracts.Budget::id).containsExactly("b2");
+    }
+
+    @Test
+    void aReloadWhoseBudgetsCannotBeProvisionedKeepsTheOldRulesAndIsTriedAgain() throws Exception {
+        Path file = Files.writeString(dir.resolve("contract.yaml"), STOP);
+        java.util.concurrent.atomic.AtomicInteger failures = new java.util.concurrent.atomic.AtomicInteger(2);
+        watcher = new ContractsWatcher(vertx, file, new ProxyMetrics(registry), 20);
+        watcher.start(c -> c.budgets().isEmpty() || failures.getAndDecrement() <= 0 ? io.vertx.core.Future.succeededFuture()
+                : io.vertx.core.Future.failedFuture(new IllegalStateException("ledger down"))).await(10, TimeUnit.SECONDS);
+
+        Files.writeString(file, "spec:\n  budgets: [{id: b1, limit_amount_atomic: \"5\", currency: USD}]\n  rules: []\n");
+
+        await("the retried reload", () -> watcher.get().budgets().size() == 1);
+        assertThat(failures.get()).as("tried until the ledger took it").isEqualTo(-1);
+        assertThat(reloads("error")).as("the same failure counted once").isEqualTo(1);
+        assertThat(reloads("ok")).isEqualTo(1);
+    }
+
+    @Test
+    void startUpFailsWhenTheBudgetsCannotBeProvisioned() throws Exception {
+        Path file = Files.writeString(dir.resolve("contract.yaml"), "spec:\n  budgets: [{id: b1, limit_amount_atomic: \"5\", currency: USD}]\n");
+        watcher = new ContractsWatcher(vertx, file, new ProxyMetrics(registry), 20);
+        assertThatThrownBy(() -> watcher.start(c -> io.vertx.core.Future.failedFuture(new IllegalStateException("ledger down")))
+                .await(10, TimeUnit.SECONDS)).isInstanceOf(ConfigException.class)
+                .hasMessage("contracts: " + file + ": cannot provision the budgets of spec.budgets (ledger down)");
+        assertThatThrownBy(watcher::get).isInstanceOf(IllegalStateException.class);
     }
 
     @Test
