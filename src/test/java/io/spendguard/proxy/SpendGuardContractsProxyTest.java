@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * same with the contracts in our sidecar.
  */
 class SpendGuardContractsProxyTest extends HarnessTest {
-    static final String BUDGET = "44444444-4444-4444-8444-444444444444";
+    static final String BUDGET = "0b6f2e94-13c7-4a5d-8e2f-6c9d1a7b3e55";
     /** About 110 µUSD: under the threshold. */
     static final String SMALL = ChatCompletionsTest.BODY;
     /** About 1 210 µUSD: at or above the 1 000 µUSD threshold, under the 1 500 µUSD hard cap. */
@@ -117,7 +117,7 @@ class SpendGuardContractsProxyTest extends HarnessTest {
         assertThat(error(r).getString("type")).isEqualTo("budget_exceeded");
         assertThat(error(r).getString("code")).isEqualTo("BUDGET_EXHAUSTED");
         JsonObject sg = error(r).getJsonObject("spendguard");
-        assertThat(sg.getJsonArray("matched_rule_ids")).containsExactly("hard-cap-deny", "threshold-approval");
+        assertThat(sg.getJsonArray("matched_rule_ids")).containsExactly("deny-over-cap", "approve-large-claims");
         assertThat(sg.getJsonArray("reason_codes")).containsExactly("BUDGET_EXHAUSTED", "AMOUNT_OVER_THRESHOLD");
         assertThat(h.mock.received()).isEmpty();
         assertThat(h.budget(BUDGET).reservedMicros()).isZero();
@@ -134,7 +134,7 @@ class SpendGuardContractsProxyTest extends HarnessTest {
         assertThat(error(asked).getString("code")).isEqualTo("APPROVAL_REQUIRED");
         JsonObject sg = error(asked).getJsonObject("spendguard");
         assertThat(sg.getString("approver_role")).isEqualTo("tenant-admin");
-        assertThat(sg.getJsonArray("matched_rule_ids")).containsExactly("threshold-approval");
+        assertThat(sg.getJsonArray("matched_rule_ids")).containsExactly("approve-large-claims");
         assertThat(sg.getJsonArray("reason_codes")).containsExactly("AMOUNT_OVER_THRESHOLD");
         String id = sg.getString("approval_id");
         assertThat(ProxyHarness.json(h.adminGet("/v1/approvals?state=pending&approver_role=tenant-admin")).getJsonArray("data"))

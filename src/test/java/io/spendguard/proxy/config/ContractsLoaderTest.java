@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * every way a file can be wrong, each refused naming the key.
  */
 class ContractsLoaderTest {
-    private static final String REF_BUDGET = "44444444-4444-4444-8444-444444444444";
+    private static final String REF_BUDGET = "0b6f2e94-13c7-4a5d-8e2f-6c9d1a7b3e55";
 
     private static Contracts fixture(String name) {
         return ContractsLoader.parse(ProxyHarness.resource("contracts/" + name), name, n -> null);
