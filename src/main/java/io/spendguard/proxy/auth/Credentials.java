@@ -24,6 +24,8 @@ public final class Credentials {
     private static final Logger LOG = Logger.getLogger(Credentials.class.getName());
     private static final String AUTHORIZATION = "authorization";
     private static final String X_API_KEY = "x-api-key";
+    /** The caller of a passthrough call that sent no credential of its own. */
+    public static final String OPERATOR = "operator";
 
     private final AuthConfig auth;
     private final ProviderConfig openai;
@@ -72,6 +74,26 @@ public final class Credentials {
                     + ".api_key is not configured.");
         }
         return key;
+    }
+
+    /**
+     * Who is calling, as far as replays and approvals are concerned: {@code key:<id>} for a virtual
+     * key; in passthrough mode {@code cred:} and a digest of the provider credential the client sent
+     * ({@code Authorization} and {@code x-api-key}; never the credential itself); {@value #OPERATOR}
+     * when it sent none (the configured key is used, so every such caller is the operator). An
+     * idempotent replay or an approval never crosses from one caller to another.
+     */
+    public static String caller(MultiMap headers, VirtualKey key) {
+        if (key != null) {
+            return "key:" + key.id();
+        }
+        String authorization = headers.get(AUTHORIZATION);
+        String apiKey = headers.get(X_API_KEY);
+        if (authorization == null && apiKey == null) {
+            return OPERATOR;
+        }
+        String both = "spendguard:caller\0" + (authorization == null ? "" : authorization) + "\0" + (apiKey == null ? "" : apiKey);
+        return "cred:" + KeyConfig.sha256(both).substring(0, 32);
     }
 
     /**

@@ -1,0 +1,147 @@
+package io.spendguard.proxy;
+
+import static io.spendguard.proxy.VirtualKeyClient.chat;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Nothing crosses a caller or a tenant: idempotency keys are scoped to the caller (virtual key, or
+ * the passthrough credential), so another caller's key of the same name neither replays nor blocks.
+ * {@link CallerIsolationSidecarTest} runs the same with the budgets behind our sidecar.
+ */
+class CallerIsolationTest extends HarnessTest {
+    private static final String BODY = ChatCompletionsTest.BODY;
+    private static final String OTHER_BODY = BODY.replace("Say hello", "Say goodbye");
+    /** Tenant {@code ta}: budget {@code a}. */
+    static final String KEY_A = "sg-tenant-a-0123456789abcdefghijklmn";
+    /** Tenant {@code tb}: budget {@code b}. */
+    static final String KEY_B = "sg-tenant-b-0123456789abcdefghijklmn";
+
+    /** Two tenants, each with a key and a $1 budget of its own. */
+    static String config() {
+        String auth = """
+                auth:
+                  mode: virtual_keys
+                  keys:
+                    - { id: key-a, key: "%s", tenant: ta, budget_id: a }
+                    - { id: key-b, key: "%s", tenant: tb, budget_id: b }
+                """.formatted(KEY_A, KEY_B);
+        return ProxyHarness.config(1_000_000, "", auth)
+                .replace("api_key: \"\"", "api_key: \"" + VirtualKeyClient.PROVIDER_KEY + "\"")
+                .replace("  - id: default\n", "  - { id: b, limit_usd: 1, window: daily }\n  - id: a\n");
+    }
+
+    private static String decisionId(HttpResponse<String> r) {
+        return r.headers().firstValue("X-SpendGuard-Decision-Id").orElse(null);
+    }
+
+    @Test
+    void anotherKeySendingTheSameIdempotencyKeyGetsItsOwnCallChargedToItself() throws Exception {
+        h = start(config());
+        HttpResponse<String> a = chat(h, KEY_A, BODY, "Idempotency-Key", "shared-1");
+        assertThat(a.statusCode()).isEqualTo(200);
+        h.assertSettled(1, "a");
+        long spentByA = h.budget("a").committedMicros();
+
+        HttpResponse<String> b = chat(h, KEY_B, BODY, "Idempotency-Key", "shared-1");
+
+        assertThat(b.statusCode()).isEqualTo(200);
+        assertThat(b.headers().firstValue("X-SpendGuard-Idempotent-Replay")).as("not A's stored reply").isEmpty();
+        assertThat(decisionId(b)).isNotNull().isNotEqualTo(decisionId(a));
+        assertThat(h.mock.served()).as("B's call was forwarded").isEqualTo(2);
+        h.assertSettled(2, "b");
+        assertThat(h.budget("b").committedMicros()).as("charged to B").isPositive();
+        assertThat(h.budget("a").committedMicros()).as("A's budget untouched").isEqualTo(spentByA);
+
+        HttpResponse<String> againA = chat(h, KEY_A, BODY, "Idempotency-Key", "shared-1");
+        assertThat(againA.headers().firstValue("X-SpendGuard-Idempotent-Replay")).as("A's own retry still replays").hasValue("true");
+        assertThat(decisionId(againA)).isEqualTo(decisionId(a));
+        HttpResponse<String> againB = chat(h, KEY_B, BODY, "Idempotency-Key", "shared-1");
+        assertThat(decisionId(againB)).as("and B's replays B's").isEqualTo(decisionId(b));
+        assertThat(h.mock.served()).isEqualTo(2);
+    }
+
+    @Test
+    void anotherKeyCannotPoisonOrBlockAKeysNextIdempotencyKey() throws Exception {
+        h = start(config());
+        // B uses the name A is about to use, for another body; then holds a second name in flight.
+        assertThat(chat(h, KEY_B, OTHER_BODY, "Idempotency-Key", "next-1").statusCode()).isEqualTo(200);
+        CompletableFuture<HttpResponse<String>> slowB = h.http.sendAsync(request(KEY_B, BODY, "Idempotency-Key", "next-2",
+                "x-mock-latency-ms", "500"), HttpResponse.BodyHandlers.ofString());
+        ProxyHarness.await("B's slow call forwarded", () -> h.mock.served() == 2);
+
+        HttpResponse<String> first = chat(h, KEY_A, BODY, "Idempotency-Key", "next-1");
+        HttpResponse<String> second = chat(h, KEY_A, BODY, "Idempotency-Key", "next-2");
+
+        assertThat(first.statusCode()).as("not idempotency_conflict: " + first.body()).isEqualTo(200);
+        assertThat(second.statusCode()).as("not idempotency_in_flight: " + second.body()).isEqualTo(200);
+        assertThat(first.headers().firstValue("X-SpendGuard-Idempotent-Replay")).isEmpty();
+        assertThat(slowB.join().statusCode()).isEqualTo(200);
+        assertThat(h.mock.served()).isEqualTo(4);
+        h.assertSettled(4, "a");
+        assertThat(h.budget("b").reservedMicros()).isZero();
+    }
+
+    @Test
+    void passthroughCallersWithDifferentProviderKeysHaveTheirOwnIdempotencyKeys() throws Exception {
+        h = start(ProxyHarness.config(1_000_000, "", ""));
+        HttpResponse<String> one = send("Bearer sk-caller-one-1111", BODY, "Idempotency-Key", "pt-1");
+        HttpResponse<String> two = send("Bearer sk-caller-two-2222", BODY, "Idempotency-Key", "pt-1");
+
+        assertThat(one.statusCode()).isEqualTo(200);
+        assertThat(two.statusCode()).isEqualTo(200);
+        assertThat(two.headers().firstValue("X-SpendGuard-Idempotent-Replay")).as("not the other key's reply").isEmpty();
+        assertThat(decisionId(two)).isNotEqualTo(decisionId(one));
+        assertThat(h.mock.served()).isEqualTo(2);
+        assertThat(h.mock.received().get(1).headers().get("authorization")).as("each call went with its own key")
+                .isEqualTo("Bearer sk-caller-two-2222");
+
+        HttpResponse<String> poisoned = send("Bearer sk-caller-two-2222", OTHER_BODY, "Idempotency-Key", "pt-2");
+        HttpResponse<String> mine = send("Bearer sk-caller-one-1111", BODY, "Idempotency-Key", "pt-2");
+        assertThat(poisoned.statusCode()).isEqualTo(200);
+        assertThat(mine.statusCode()).as("not idempotency_conflict: " + mine.body()).isEqualTo(200);
+
+        HttpResponse<String> retry = send("Bearer sk-caller-one-1111", BODY, "Idempotency-Key", "pt-1");
+        assertThat(retry.headers().firstValue("X-SpendGuard-Idempotent-Replay")).as("the same key still replays").hasValue("true");
+        assertThat(decisionId(retry)).isEqualTo(decisionId(one));
+        assertThat(h.mock.served()).isEqualTo(4);
+        h.assertSettled(4, "default");
+    }
+
+    @Test
+    void anIdempotencyConflictNamesOnlyTheClientsOwnKey() throws Exception {
+        h = start(config());
+        assertThat(chat(h, KEY_A, BODY, "Idempotency-Key", "mine-1").statusCode()).isEqualTo(200);
+        HttpResponse<String> conflict = chat(h, KEY_A, OTHER_BODY, "Idempotency-Key", "mine-1");
+        assertThat(conflict.statusCode()).isEqualTo(409);
+        assertThat(ProxyHarness.json(conflict).getJsonObject("error").getString("message"))
+                .isEqualTo("Idempotency key 'mine-1' was used for a different request.");
+    }
+
+    /** A chat completion with {@code authorization} as the client's own credential. */
+    private HttpResponse<String> send(String authorization, String body, String... headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(h.uri("/v1/chat/completions")).timeout(Duration.ofSeconds(20))
+                .header("content-type", "application/json").header("authorization", authorization)
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return h.http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpRequest request(String key, String body, String... headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(h.uri("/v1/chat/completions")).timeout(Duration.ofSeconds(20))
+                .header("content-type", "application/json").header("authorization", "Bearer " + key)
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return b.build();
+    }
+
+}
