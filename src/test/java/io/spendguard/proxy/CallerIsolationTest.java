@@ -11,12 +11,14 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Nothing crosses a caller or a tenant: idempotency keys are scoped to the caller (virtual key, or
- * the passthrough credential), so another caller's key of the same name neither replays nor blocks.
+ * the passthrough credential), so another caller's key of the same name neither replays nor blocks;
+ * an approval can be resumed only by the caller that asked for it.
  * {@link CallerIsolationSidecarTest} runs the same with the budgets behind our sidecar.
  */
 class CallerIsolationTest extends HarnessTest {
     private static final String BODY = ChatCompletionsTest.BODY;
     private static final String OTHER_BODY = BODY.replace("Say hello", "Say goodbye");
+    private static final String BIG = "{\"model\":\"gpt-test\",\"max_tokens\":900,\"messages\":[{\"role\":\"user\",\"content\":\"Write a report\"}]}";
     /** Tenant {@code ta}: budget {@code a}. */
     static final String KEY_A = "sg-tenant-a-0123456789abcdefghijklmn";
     /** Tenant {@code tb}: budget {@code b}. */
@@ -24,6 +26,11 @@ class CallerIsolationTest extends HarnessTest {
 
     /** Two tenants, each with a key and a $1 budget of its own. */
     static String config() {
+        return config("");
+    }
+
+    /** {@link #config()} with {@code budgetA} added to budget {@code a}'s definition. */
+    static String config(String budgetA) {
         String auth = """
                 auth:
                   mode: virtual_keys
@@ -31,7 +38,7 @@ class CallerIsolationTest extends HarnessTest {
                     - { id: key-a, key: "%s", tenant: ta, budget_id: a }
                     - { id: key-b, key: "%s", tenant: tb, budget_id: b }
                 """.formatted(KEY_A, KEY_B);
-        return ProxyHarness.config(1_000_000, "", auth)
+        return ProxyHarness.config(1_000_000, budgetA, auth)
                 .replace("api_key: \"\"", "api_key: \"" + VirtualKeyClient.PROVIDER_KEY + "\"")
                 .replace("  - id: default\n", "  - { id: b, limit_usd: 1, window: daily }\n  - id: a\n");
     }
@@ -121,6 +128,62 @@ class CallerIsolationTest extends HarnessTest {
         assertThat(conflict.statusCode()).isEqualTo(409);
         assertThat(ProxyHarness.json(conflict).getJsonObject("error").getString("message"))
                 .isEqualTo("Idempotency key 'mine-1' was used for a different request.");
+    }
+
+    @Test
+    void anotherKeyResumingAKeysApprovalGets403AndTheRequesterCanStillResumeIt() throws Exception {
+        h = start(config("approval_above_usd: 0.001"));
+        HttpResponse<String> asked = chat(h, KEY_A, BIG);
+        assertThat(asked.statusCode()).isEqualTo(409);
+        String approval = ProxyHarness.json(asked).getJsonObject("error").getJsonObject("spendguard").getString("approval_id");
+        assertThat(h.adminPost("/v1/approvals/" + approval + "/resolve", "{\"decision\":\"approve\"}").statusCode()).isEqualTo(200);
+
+        HttpResponse<String> stolen = chat(h, KEY_B, BIG, "X-SpendGuard-Approval-Id", approval);
+
+        assertThat(stolen.statusCode()).isEqualTo(403);
+        assertThat(ProxyHarness.json(stolen).getJsonObject("error").getString("code")).isEqualTo("approval_forbidden");
+        assertThat(stolen.body()).doesNotContain("approved");
+        assertThat(h.mock.served()).as("nothing forwarded").isZero();
+        assertThat(h.budget("a").reservedMicros() + h.budget("a").committedMicros()).as("nothing charged to A").isZero();
+        assertThat(h.budget("b").reservedMicros() + h.budget("b").committedMicros()).as("nor to B").isZero();
+        assertThat(ProxyHarness.json(h.adminGet("/v1/approvals/" + approval)).getString("state")).isEqualTo("approved");
+
+        HttpResponse<String> resumed = chat(h, KEY_A, BIG, "X-SpendGuard-Approval-Id", approval);
+        assertThat(resumed.statusCode()).as("A's own resume: " + resumed.body()).isEqualTo(200);
+        assertThat(h.mock.served()).isEqualTo(1);
+        h.assertSettled(1, "a");
+        assertThat(h.budget("a").committedMicros()).isPositive();
+        assertThat(h.budget("b").committedMicros()).isZero();
+    }
+
+    @Test
+    void inPassthroughAnotherCredentialsIdenticalRequestIsItsOwnApprovalAndCannotResumeTheFirst() throws Exception {
+        h = start(ProxyHarness.config(1_000_000, "approval_above_usd: 0.001", ""));
+        String id = approvalId(send("Bearer sk-caller-one-1111", BIG));
+        if (!h.sidecarMode()) {
+            // (the sidecar sees each repeat's fresh decision ids, so there every repeat asks anew)
+            assertThat(approvalId(send("Bearer sk-caller-one-1111", BIG))).as("the requester's own repeat joins its approval")
+                    .isEqualTo(id);
+        }
+        String theirs = approvalId(send("Bearer sk-caller-two-2222", BIG));
+        assertThat(theirs).as("an identical request by another caller does not join it").isNotEqualTo(id);
+
+        HttpResponse<String> pending = send("Bearer sk-caller-two-2222", BIG, "X-SpendGuard-Approval-Id", id);
+        assertThat(pending.statusCode()).as("nothing of the other caller's approval is told").isEqualTo(403);
+        assertThat(ProxyHarness.json(pending).getJsonObject("error").getString("code")).isEqualTo("approval_forbidden");
+        assertThat(h.adminPost("/v1/approvals/" + id + "/resolve", "{\"decision\":\"approve\"}").statusCode()).isEqualTo(200);
+        HttpResponse<String> approved = send("Bearer sk-caller-two-2222", BIG, "X-SpendGuard-Approval-Id", id);
+        assertThat(approved.statusCode()).isEqualTo(403);
+        assertThat(h.mock.served()).isZero();
+
+        assertThat(send("Bearer sk-caller-one-1111", BIG, "X-SpendGuard-Approval-Id", id).statusCode()).isEqualTo(200);
+        assertThat(h.mock.received().get(0).headers().get("authorization")).isEqualTo("Bearer sk-caller-one-1111");
+        h.assertSettled(1, "default");
+    }
+
+    private static String approvalId(HttpResponse<String> r) {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(409);
+        return ProxyHarness.json(r).getJsonObject("error").getJsonObject("spendguard").getString("approval_id");
     }
 
     /** A chat completion with {@code authorization} as the client's own credential. */

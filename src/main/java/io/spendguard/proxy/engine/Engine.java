@@ -125,7 +125,7 @@ public final class Engine {
                     v.matchedRuleIds(), null, null));
             case REQUIRE_APPROVAL -> {
                 Approval a = approvals.request(request.decisionId(), budgetId, request.model(), request.claimMicros(),
-                        request.requestHash(), v.approverRole());
+                        request.requestHash(), v.approverRole(), request.caller());
                 yield recorded(request, refusal(Outcome.REQUIRE_APPROVAL, request, budgetId, state.remainingMicros(),
                         v.reasonCodes(), a.id(), null).withRules(v.matchedRuleIds(), a.approverRole(), a.expiresAt()));
             }
@@ -167,6 +167,11 @@ public final class Engine {
     private Future<Decision> resume(DecisionRequest request) {
         Approval a = approvals.get(request.approvalId()).orElseThrow(() -> ProxyError.UNKNOWN_APPROVAL.exception(
                 "Approval '" + request.approvalId() + "' does not exist."));
+        // Before anything about the approval is told: its state is the requester's business only.
+        if (!a.mayResume(request.caller())) {
+            throw ProxyError.APPROVAL_FORBIDDEN.exception("Approval '" + a.id() + "' was asked for by another caller; "
+                    + "only the virtual key (or provider credential) that asked may resume it.");
+        }
         if (request.requestHash() != null && !a.requestHash().equals(request.requestHash())) {
             throw ProxyError.APPROVAL_MISMATCH.exception("Approval '" + a.id() + "' was granted for a different request body.");
         }

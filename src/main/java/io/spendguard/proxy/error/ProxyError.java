@@ -14,6 +14,7 @@ public enum ProxyError {
     BUDGET_HEADER_NOT_TRUSTED(403, "permission_error", "budget_header_not_trusted", "forbidden"),
     APPROVAL_DENIED(403, "permission_error", "approval_denied", "approval_denied"),
     APPROVAL_EXPIRED(403, "permission_error", "approval_expired", "approval_expired"),
+    APPROVAL_FORBIDDEN(403, "permission_error", "approval_forbidden", "forbidden"),
     NOT_FOUND(404, "invalid_request_error", "unknown_route", "not_found"),
     METHOD_NOT_ALLOWED(405, "invalid_request_error", "method_not_allowed", "not_found"),
     APPROVAL_REQUIRED(409, "approval_required", "APPROVAL_REQUIRED", "approval_required"),

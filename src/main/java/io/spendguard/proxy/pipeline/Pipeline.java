@@ -167,7 +167,8 @@ public final class Pipeline {
                 x.requestHash, x.request.getHeader("X-SpendGuard-Run-Id"), x.request.getHeader("X-SpendGuard-Approval-Id"),
                 attemptKey(x), x.estimate.inputTokens(), x.estimate.outputCeiling(), x.estimate.pricingVersion(), mutated,
                 x.spec.stream(), x.spec.maxOutputTokens(), x.key == null ? null : x.key.tenant(),
-                x.request.getHeader("traceparent"), x.request.getHeader("tracestate"), x.key == null ? null : x.key.id());
+                x.request.getHeader("traceparent"), x.request.getHeader("tracestate"), x.key == null ? null : x.key.id(),
+                x.caller);
     }
 
     private Future<Decision> ask(DecisionRequest request) {

@@ -28,7 +28,8 @@ import java.util.UUID;
  * the one DEBIT claim, replays a repeated idempotency key, and asks the engine. Contract rules see
  * the stream flag, output limit and tenant the client put in {@code inputs.runtime_metadata}
  * ({@code stream}, {@code max_output_tokens}, {@code tenant}); without a tenant there, this sidecar's
- * own ({@code gate.sidecar.tenant_id}). Refusals:
+ * own ({@code gate.sidecar.tenant_id}). An approval asked here belongs to the {@code caller} named
+ * there (its id carries the caller's tag, which the proxy checks on resume). Refusals:
  * <ul>
  *   <li>INVALID_ARGUMENT — not exactly one claim, not DEBIT, or {@code amount_atomic} not an unsigned decimal;</li>
  *   <li>a response with {@code error.code = UNIT_NORMALIZATION_REQUIRED} and DECISION_UNSPECIFIED — a claim
@@ -119,6 +120,7 @@ final class Decisions {
         Value max = meta.get("max_output_tokens");
         Value tenant = meta.get("tenant");
         Value keyId = meta.get("key_id");
+        Value caller = meta.get("caller");
         var call = new io.spendguard.proxy.engine.DecisionRequest(decisionId,
                 claim.getBudgetId().isEmpty() ? null : claim.getBudgetId(), amount, model.isEmpty() ? null : model,
                 HexFormat.of().formatHex(fingerprint), request.getIds().getRunId(), null, key.isEmpty() ? null : key,
@@ -128,7 +130,8 @@ final class Decisions {
                 max != null && max.hasNumberValue() && max.getNumberValue() >= 1 ? (int) Math.min(Integer.MAX_VALUE, max.getNumberValue()) : null,
                 tenant != null && !tenant.getStringValue().isEmpty() ? tenant.getStringValue()
                         : options.tenantId().isEmpty() ? null : options.tenantId(), null, null,
-                keyId != null && !keyId.getStringValue().isEmpty() ? keyId.getStringValue() : null);
+                keyId != null && !keyId.getStringValue().isEmpty() ? keyId.getStringValue() : null,
+                caller != null && !caller.getStringValue().isEmpty() ? caller.getStringValue() : null);
         return engine.decide(call)
                 .compose(d -> d.isProposal() ? reserveDegraded(call, d) : Future.succeededFuture(d))
                 .recover(e -> unknownBudget(e, claim.getBudgetId()))
