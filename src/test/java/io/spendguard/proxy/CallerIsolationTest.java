@@ -3,6 +3,8 @@ package io.spendguard.proxy;
 import static io.spendguard.proxy.VirtualKeyClient.chat;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.spendguard.proxy.config.ConfigException;
+import io.spendguard.proxy.config.ConfigLoader;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -12,7 +14,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Nothing crosses a caller or a tenant: idempotency keys are scoped to the caller (virtual key, or
  * the passthrough credential), so another caller's key of the same name neither replays nor blocks;
- * an approval can be resumed only by the caller that asked for it.
+ * an approval can be resumed only by the caller that asked for it; a key allowed to choose its
+ * budget by header chooses only among its tenant's budgets and those of no tenant.
  * {@link CallerIsolationSidecarTest} runs the same with the budgets behind our sidecar.
  */
 class CallerIsolationTest extends HarnessTest {
@@ -23,8 +26,13 @@ class CallerIsolationTest extends HarnessTest {
     static final String KEY_A = "sg-tenant-a-0123456789abcdefghijklmn";
     /** Tenant {@code tb}: budget {@code b}. */
     static final String KEY_B = "sg-tenant-b-0123456789abcdefghijklmn";
+    /** Tenant {@code tc}: budget {@code c}, and may choose another by {@code X-SpendGuard-Budget-Id}. */
+    static final String KEY_C = "sg-tenant-c-0123456789abcdefghijklmn";
 
-    /** Two tenants, each with a key and a $1 budget of its own. */
+    /**
+     * Three tenants, each with a key and a $1 budget of its own ({@code a}, {@code b}, {@code c}, each
+     * naming its tenant), and a $1 budget {@code shared} of no tenant.
+     */
     static String config() {
         return config("");
     }
@@ -37,10 +45,16 @@ class CallerIsolationTest extends HarnessTest {
                   keys:
                     - { id: key-a, key: "%s", tenant: ta, budget_id: a }
                     - { id: key-b, key: "%s", tenant: tb, budget_id: b }
-                """.formatted(KEY_A, KEY_B);
-        return ProxyHarness.config(1_000_000, budgetA, auth)
+                    - { id: key-c, key: "%s", tenant: tc, budget_id: c, allow_budget_header: true }
+                """.formatted(KEY_A, KEY_B, KEY_C);
+        return ProxyHarness.config(1_000_000, "tenant: ta\n" + budgetA, auth)
                 .replace("api_key: \"\"", "api_key: \"" + VirtualKeyClient.PROVIDER_KEY + "\"")
-                .replace("  - id: default\n", "  - { id: b, limit_usd: 1, window: daily }\n  - id: a\n");
+                .replace("  - id: default\n", """
+                          - { id: b, limit_usd: 1, window: daily, tenant: tb }
+                          - { id: c, limit_usd: 1, window: daily, tenant: tc }
+                          - { id: shared, limit_usd: 1, window: daily }
+                          - id: a
+                        """);
     }
 
     private static String decisionId(HttpResponse<String> r) {
@@ -184,6 +198,78 @@ class CallerIsolationTest extends HarnessTest {
     private static String approvalId(HttpResponse<String> r) {
         assertThat(r.statusCode()).as(r.body()).isEqualTo(409);
         return ProxyHarness.json(r).getJsonObject("error").getJsonObject("spendguard").getString("approval_id");
+    }
+
+    @Test
+    void aKeyChoosingABudgetByHeaderGets403ForAnotherTenantsBudgetAndLearnsNothingOfIt() throws Exception {
+        h = start(config());
+        long remainingA = h.budget("a").remainingMicros();
+
+        HttpResponse<String> r = chat(h, KEY_C, BODY, "X-SpendGuard-Budget-Id", "a");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+        assertThat(ProxyHarness.json(r).getJsonObject("error").getString("code")).isEqualTo("budget_forbidden");
+        assertThat(r.headers().firstValue("X-SpendGuard-Budget-Remaining-Usd-Micros")).isEmpty();
+        assertThat(r.body()).doesNotContain(Long.toString(remainingA)).doesNotContain("remaining");
+        assertThat(h.mock.served()).as("nothing forwarded").isZero();
+        assertThat(h.budget("a").reservedMicros() + h.budget("a").committedMicros()).as("nothing held or spent on a").isZero();
+
+        HttpResponse<String> own = chat(h, KEY_C, BODY, "X-SpendGuard-Budget-Id", "c");
+        assertThat(own.statusCode()).isEqualTo(200);
+        assertThat(chat(h, KEY_C, BODY, "X-SpendGuard-Budget-Id", "shared").statusCode()).as("a budget of no tenant").isEqualTo(200);
+        h.assertSettled(2, "c");
+        assertThat(h.budget("c").committedMicros()).isPositive();
+        assertThat(h.budget("shared").committedMicros()).isPositive();
+        assertThat(h.budget("a").committedMicros()).isZero();
+    }
+
+    @Test
+    void anotherTenantsBudgetNeedingApprovalIs403NotAnApprovalRequest() throws Exception {
+        h = start(config("approval_above_usd: 0.001"));
+
+        HttpResponse<String> r = chat(h, KEY_C, BIG, "X-SpendGuard-Budget-Id", "a");
+
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+        assertThat(ProxyHarness.json(r).getJsonObject("error").getString("code")).isEqualTo("budget_forbidden");
+        assertThat(r.headers().firstValue("X-SpendGuard-Approval-Id")).isEmpty();
+        assertThat(ProxyHarness.json(h.adminGet("/v1/approvals")).getJsonArray("data")).as("no approval asked").isEmpty();
+    }
+
+    @Test
+    void aBudgetCreatedForATenantKeepsItAndOnlyThatTenantsKeysChargeIt() throws Exception {
+        h = start(config());
+        HttpResponse<String> created = h.adminPost("/v1/budgets",
+                "{\"id\":\"ta-project\",\"limit_usd_micros\":1000000,\"window\":\"daily\",\"tenant\":\"ta\"}");
+        assertThat(created.statusCode()).isEqualTo(201);
+        assertThat(ProxyHarness.json(created).getString("tenant")).isEqualTo("ta");
+        assertThat(ProxyHarness.json(h.adminGet("/v1/budgets/ta-project")).getString("tenant")).isEqualTo("ta");
+        assertThat(ProxyHarness.json(h.adminGet("/v1/budgets/b")).getString("tenant")).as("a file budget's tenant").isEqualTo("tb");
+        assertThat(h.budget("ta-project").spec().tenant()).isEqualTo("ta");
+
+        HttpResponse<String> r = chat(h, KEY_C, BODY, "X-SpendGuard-Budget-Id", "ta-project");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
+        assertThat(ProxyHarness.json(r).getJsonObject("error").getString("code")).isEqualTo("budget_forbidden");
+        assertThat(h.budget("ta-project").committedMicros() + h.budget("ta-project").reservedMicros()).isZero();
+
+        HttpResponse<String> patched = h.http.send(java.net.http.HttpRequest.newBuilder(h.admin("/v1/budgets/ta-project"))
+                .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"limit_usd_micros\":2000000}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(ProxyHarness.json(patched).getString("tenant")).as("a patch keeps the tenant").isEqualTo("ta");
+        if (!h.sidecarMode()) {
+            // (in sidecar mode keys live in the proxy and budgets in the sidecar: the gate refuses at call time)
+            HttpResponse<String> key = VirtualKeyClient.admin(h, "POST", "/v1/keys", "{\"tenant\":\"tc\",\"budget_id\":\"ta-project\"}");
+            assertThat(key.statusCode()).as(key.body()).isEqualTo(400);
+            assertThat(key.body()).contains("belongs to tenant ta");
+        }
+    }
+
+    @Test
+    void aConfigGivingAKeyAnotherTenantsBudgetIsRefusedAtStartUp() {
+        String yaml = config().replace("tenant: tb, budget_id: b }", "tenant: tb, budget_id: a }")
+                .replace("MOCK_URL", "http://127.0.0.1:9");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> ConfigLoader.parse(yaml, n -> null, "test"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("auth.keys[1].budget_id: a belongs to tenant ta (expected: a budget of the key's tenant tb, or of no tenant)");
     }
 
     /** A chat completion with {@code authorization} as the client's own credential. */

@@ -14,7 +14,8 @@ import io.vertx.ext.web.RoutingContext;
  * The budget routes of the admin API: {@code POST /v1/budgets} (201; 409 if it exists),
  * {@code GET /v1/budgets}, {@code GET /v1/budgets/{id}}, {@code PATCH /v1/budgets/{id}} and
  * {@code DELETE /v1/budgets/{id}} (409 while reservations are held against it). Changes apply to the
- * next call, without a restart.
+ * next call, without a restart. A budget may name its {@code tenant}: then only that tenant's keys
+ * charge it (without one, every key may).
  */
 final class BudgetRoutes {
     private final Engine engine;
@@ -44,7 +45,7 @@ final class BudgetRoutes {
             Long approval = AdminApi.longField(body, "approval_above_usd_micros", -1L);
             spec = new BudgetSpec(AdminApi.string(body, "id", null), AdminApi.longField(body, "limit_usd_micros", null),
                     AdminApi.string(body, "window", "none"), AdminApi.string(body, "timezone", "UTC"),
-                    approval < 0 ? null : approval, bool(body, "default", false), degradeTo(body, null));
+                    approval < 0 ? null : approval, bool(body, "default", false), degradeTo(body, null), tenant(body, null));
         } catch (IllegalArgumentException | ClassCastException e) {
             AdminApi.error(ctx, 400, e.getMessage());
             return;
@@ -71,7 +72,8 @@ final class BudgetRoutes {
             BudgetSpec spec = new BudgetSpec(old.id(), AdminApi.longField(body, "limit_usd_micros", old.limitMicros()),
                     AdminApi.string(body, "window", old.window()), AdminApi.string(body, "timezone", old.timezone()), approval,
                     bool(body, "default", old.isDefault()),
-                    body.containsKey("degrade_to") ? degradeTo(body, null) : old.degradeTo());
+                    body.containsKey("degrade_to") ? degradeTo(body, null) : old.degradeTo(),
+                    body.containsKey("tenant") ? tenant(body, null) : old.tenant());
             return engine.putBudget(spec).onSuccess(this::publish);
         });
         AdminApi.reply(ctx, patched.map(BudgetState::toJson), 200);
@@ -89,6 +91,18 @@ final class BudgetRoutes {
                 AdminApi.reply(ctx, Future.failedFuture(ar.cause()), 200);
             }
         });
+    }
+
+    /** {@code tenant}: whose budget it is, or {@code def} when absent or null (null: of no tenant, any key's). */
+    private static String tenant(JsonObject body, String def) {
+        Object v = body.getValue("tenant");
+        if (v == null) {
+            return def;
+        }
+        if (!(v instanceof String s)) {
+            throw new IllegalArgumentException("tenant: expected a string");
+        }
+        return s;
     }
 
     private static boolean bool(JsonObject body, String key, boolean def) {

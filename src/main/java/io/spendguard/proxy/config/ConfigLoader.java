@@ -198,7 +198,7 @@ public final class ConfigLoader {
     private static List<BudgetConfig> budgets(ConfigNode root) {
         List<BudgetConfig> out = new ArrayList<>();
         for (ConfigNode b : root.list("budgets")) {
-            b.only("id", "limit_usd", "window", "timezone", "approval_above_usd", "default", "degrade_to");
+            b.only("id", "limit_usd", "window", "timezone", "approval_above_usd", "default", "degrade_to", "tenant");
             Long limit = b.usdMicros("limit_usd");
             if (limit == null) {
                 throw new ConfigException(b.path("limit_usd") + ": missing (expected: a USD amount >= 0)");
@@ -211,14 +211,23 @@ public final class ConfigLoader {
             }
             out.add(new BudgetConfig(b.requiredString("id"), limit,
                     b.choice("window", "none", "none", "daily", "weekly", "monthly"), tz,
-                    b.usdMicros("approval_above_usd"), b.bool("default", false), degradeTo(b)));
+                    b.usdMicros("approval_above_usd"), b.bool("default", false), degradeTo(b), tenant(b)));
         }
         if (out.size() == 1 && !out.get(0).isDefault()) {
             BudgetConfig only = out.get(0);
             out.set(0, new BudgetConfig(only.id(), only.limitMicros(), only.window(), only.timezone(), only.approvalAboveMicros(), true,
-                    only.degradeTo()));
+                    only.degradeTo(), only.tenant()));
         }
         return out;
+    }
+
+    /** A budget's {@code tenant}: null when left out (a budget every key may be given). */
+    private static String tenant(ConfigNode budget) {
+        String tenant = budget.string("tenant", null);
+        if (tenant != null && (tenant.isBlank() || tenant.length() > 128)) {
+            throw new ConfigException(budget.path("tenant") + ": expected 1..128 characters (or leave it out: a budget of no tenant)");
+        }
+        return tenant;
     }
 
     private static BudgetSpec.DegradeTo degradeTo(ConfigNode budget) {

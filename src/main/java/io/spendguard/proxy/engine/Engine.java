@@ -102,11 +102,22 @@ public final class Engine {
         Future<BudgetState> budget = ledger.budget(budgetId).recover(e -> Future.failedFuture(
                 e instanceof LedgerException le && le.kind() == LedgerException.Kind.UNKNOWN_BUDGET
                         ? ProxyError.UNKNOWN_BUDGET.exception("Budget '" + budgetId + "' does not exist.")
-                        : e));
+                        : e)).map(state -> withinTenant(request, state));
         if (request.approvalId() != null) {
             return budget.compose(state -> resume(request));
         }
         return budget.compose(state -> decideByRules(request, state));
+    }
+
+    /**
+     * Refuses a virtual key's call on a budget of another tenant (403, before anything is decided or
+     * told about the budget); calls without a virtual key have no tenant to check.
+     */
+    private static BudgetState withinTenant(DecisionRequest request, BudgetState state) {
+        if (request.keyId() != null && !state.spec().chargeableBy(request.tenant())) {
+            throw ProxyError.BUDGET_FORBIDDEN.exception("Budget '" + state.spec().id() + "' belongs to another tenant than this key's.");
+        }
+        return state;
     }
 
     /** Merges the budget's own rules and the contracts for this call, and acts on the verdict. */

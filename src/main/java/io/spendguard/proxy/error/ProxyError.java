@@ -12,6 +12,7 @@ public enum ProxyError {
     UNAUTHENTICATED(401, "authentication_error", "invalid_api_key", "unauthenticated"),
     BUDGET_EXCEEDED(402, "budget_exceeded", "BUDGET_EXHAUSTED", "stopped"),
     BUDGET_HEADER_NOT_TRUSTED(403, "permission_error", "budget_header_not_trusted", "forbidden"),
+    BUDGET_FORBIDDEN(403, "permission_error", "budget_forbidden", "forbidden"),
     APPROVAL_DENIED(403, "permission_error", "approval_denied", "approval_denied"),
     APPROVAL_EXPIRED(403, "permission_error", "approval_expired", "approval_expired"),
     APPROVAL_FORBIDDEN(403, "permission_error", "approval_forbidden", "forbidden"),

@@ -162,6 +162,9 @@ public final class SidecarGate implements Gate {
             return Future.failedFuture(ProxyError.IDEMPOTENCY_CONFLICT.exception(
                     "This idempotency key was already used with a different request."));
         }
+        if (e.budgetForbidden()) {
+            return Future.failedFuture(ProxyError.BUDGET_FORBIDDEN.exception("This budget belongs to another tenant than this key's."));
+        }
         LOG.warning("sidecar decision failed (" + e.reason() + "): " + e.getMessage());
         return Future.failedFuture(ProxyError.GATE_UNAVAILABLE.exception(
                 "The budget gate could not decide this call (" + e.reason() + "); it was not sent."));

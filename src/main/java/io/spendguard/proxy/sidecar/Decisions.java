@@ -36,6 +36,8 @@ import java.util.UUID;
  *       in another unit than the configured one (the caller must convert, then ask again);</li>
  *   <li>NOT_FOUND {@code "unknown budget <id>"} — the claim names a budget that does not exist (a status,
  *       not a decision: nothing was decided, and the caller's configuration is at fault);</li>
+ *   <li>PERMISSION_DENIED {@code "BUDGET_FORBIDDEN …"} — the virtual key named in {@code runtime_metadata}
+ *       ({@code key_id}, {@code tenant}) may not charge that budget: it belongs to another tenant;</li>
  *   <li>FAILED_PRECONDITION {@code IDEMPOTENCY_CONFLICT…} — a known key with a different request;</li>
  *   <li>UNAVAILABLE {@code "draining"} — a new decision while the sidecar drains (replays still answer).</li>
  * </ul>
@@ -159,10 +161,16 @@ final class Decisions {
                 d.approvalId() == null ? null : engine.approvals().get(d.approvalId()).map(Approval::expiresAt).orElse(null));
     }
 
-    /** The engine's unknown-budget refusal as gRPC NOT_FOUND {@code "unknown budget <id>"}; anything else passes through. */
+    /**
+     * The engine's unknown-budget refusal as gRPC NOT_FOUND {@code "unknown budget <id>"}, another
+     * tenant's budget as PERMISSION_DENIED {@code "BUDGET_FORBIDDEN …"}; anything else passes through.
+     */
     static <T> Future<T> unknownBudget(Throwable e, String budgetId) {
         if (e instanceof ProxyException pe && pe.error() == ProxyError.UNKNOWN_BUDGET) {
             return Future.failedFuture(Wire.status(GrpcStatus.NOT_FOUND, "unknown budget " + budgetId));
+        }
+        if (e instanceof ProxyException pe && pe.error() == ProxyError.BUDGET_FORBIDDEN) {
+            return Future.failedFuture(Wire.status(GrpcStatus.PERMISSION_DENIED, "BUDGET_FORBIDDEN " + pe.getMessage()));
         }
         return Future.failedFuture(e);
     }
