@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
  * Nothing crosses a caller or a tenant: idempotency keys are scoped to the caller (virtual key, or
  * the passthrough credential), so another caller's key of the same name neither replays nor blocks;
  * an approval can be resumed only by the caller that asked for it; a key allowed to choose its
- * budget by header chooses only among its tenant's budgets and those of no tenant.
+ * budget by header chooses only among its tenant's budgets and those of no tenant; a virtual key's
+ * client cannot steer the operator's OpenAI billing with {@code OpenAI-Organization} / {@code OpenAI-Project}.
  * {@link CallerIsolationSidecarTest} runs the same with the budgets behind our sidecar.
  */
 class CallerIsolationTest extends HarnessTest {
@@ -270,6 +271,38 @@ class CallerIsolationTest extends HarnessTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> ConfigLoader.parse(yaml, n -> null, "test"))
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("auth.keys[1].budget_id: a belongs to tenant ta (expected: a budget of the key's tenant tb, or of no tenant)");
+    }
+
+    @Test
+    void aVirtualKeysClientCannotPickTheOperatorsOpenAiOrganizationOrProject() throws Exception {
+        h = start(config());
+        assertThat(chat(h, KEY_A, BODY, "OpenAI-Organization", "org-elsewhere", "OpenAI-Project", "proj_elsewhere",
+                "x-custom", "kept").statusCode()).isEqualTo(200);
+        HttpResponse<String> models = h.http.send(HttpRequest.newBuilder(h.uri("/v1/models")).timeout(Duration.ofSeconds(20))
+                .header("authorization", "Bearer " + KEY_A).header("OpenAI-Organization", "org-elsewhere")
+                .header("OpenAI-Project", "proj_elsewhere").GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(models.statusCode()).isEqualTo(200);
+
+        assertThat(h.mock.received()).hasSize(2).allSatisfy(got -> {
+            assertThat(got.headers().contains("openai-organization")).as(got.path()).isFalse();
+            assertThat(got.headers().contains("openai-project")).as(got.path()).isFalse();
+            assertThat(got.headers().get("authorization")).isEqualTo("Bearer " + VirtualKeyClient.PROVIDER_KEY);
+        });
+        assertThat(h.mock.received().get(0).headers().get("x-custom")).as("other headers pass").isEqualTo("kept");
+    }
+
+    @Test
+    void organizationAndProjectHeadersPassWhenTheOperatorSaysSoOrTheKeyIsTheClientsOwn() throws Exception {
+        h = start(config().replace("  mode: virtual_keys\n", "  mode: virtual_keys\n  forward_openai_org_headers: true\n"));
+        assertThat(chat(h, KEY_A, BODY, "OpenAI-Organization", "org-chosen", "OpenAI-Project", "proj_chosen").statusCode()).isEqualTo(200);
+        assertThat(h.mock.received().get(0).headers().get("openai-organization")).isEqualTo("org-chosen");
+        assertThat(h.mock.received().get(0).headers().get("openai-project")).isEqualTo("proj_chosen");
+        h.close();
+
+        h = start(ProxyHarness.config(1_000_000, "", ""));
+        assertThat(send("Bearer sk-own-key-1111", BODY, "OpenAI-Organization", "org-mine").statusCode()).isEqualTo(200);
+        assertThat(h.mock.received().get(0).headers().get("openai-organization")).as("passthrough: the client's own account")
+                .isEqualTo("org-mine");
     }
 
     /** A chat completion with {@code authorization} as the client's own credential. */

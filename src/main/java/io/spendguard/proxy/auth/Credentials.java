@@ -24,6 +24,8 @@ public final class Credentials {
     private static final Logger LOG = Logger.getLogger(Credentials.class.getName());
     private static final String AUTHORIZATION = "authorization";
     private static final String X_API_KEY = "x-api-key";
+    /** Client headers that choose where OpenAI bills a call: not the client's to choose for the operator's key. */
+    private static final List<String> OPENAI_BILLING = List.of("openai-organization", "openai-project");
     /** The caller of a passthrough call that sent no credential of its own. */
     public static final String OPERATOR = "operator";
 
@@ -115,13 +117,18 @@ public final class Credentials {
 
     /**
      * Sets the provider credential on the headers going upstream. With a virtual key every client
-     * credential is removed and the configured provider key put in its place.
+     * credential is removed and the configured provider key put in its place, and so are the client's
+     * {@code OpenAI-Organization} / {@code OpenAI-Project} (which would move the operator's billing
+     * within its account) unless {@code auth.forward_openai_org_headers} is set.
      */
     public void authorize(MultiMap upstream, String provider, VirtualKey key) {
         ProviderConfig p = provider(provider);
         String header = isAnthropic(provider) ? X_API_KEY : AUTHORIZATION;
         if (key != null) {
             upstream.remove(AUTHORIZATION).remove(X_API_KEY);
+            if (!auth.forwardOpenaiOrgHeaders()) {
+                OPENAI_BILLING.forEach(upstream::remove);
+            }
         } else if (upstream.get(header) != null) {
             return;
         }

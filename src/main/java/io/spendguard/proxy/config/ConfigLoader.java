@@ -140,7 +140,7 @@ public final class ConfigLoader {
     }
 
     private static AuthConfig auth(ConfigNode n) {
-        n.only("mode", "trust_budget_header", "keys");
+        n.only("mode", "trust_budget_header", "keys", "forward_openai_org_headers");
         String mode = n.choice("mode", "passthrough", "passthrough", "virtual_keys");
         List<KeyConfig> keys = new ArrayList<>();
         Map<String, String> ids = new HashMap<>();
@@ -160,7 +160,7 @@ public final class ConfigLoader {
         if (!keys.isEmpty() && !mode.equals("virtual_keys")) {
             throw new ConfigException(n.path("keys") + ": set while auth.mode is " + mode + " (expected: auth.mode: virtual_keys)");
         }
-        return new AuthConfig(mode, n.bool("trust_budget_header", false), keys);
+        return new AuthConfig(mode, n.bool("trust_budget_header", false), keys, n.bool("forward_openai_org_headers", false));
     }
 
     /** One {@code auth.keys} entry; the key itself is hashed here and dropped, and never echoed in an error. */

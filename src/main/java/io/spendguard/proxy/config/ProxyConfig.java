@@ -206,10 +206,18 @@ public record ProxyConfig(
     /**
      * Client authentication and header trust: {@code passthrough} forwards the client's provider key;
      * {@code virtual_keys} accepts only SpendGuard keys ({@code keys} plus those made on the admin API).
+     * With virtual keys the client's {@code OpenAI-Organization} / {@code OpenAI-Project} headers are
+     * dropped (they would pick where the operator's key is billed) unless
+     * {@code forwardOpenaiOrgHeaders} ({@code auth.forward_openai_org_headers}).
      */
-    public record AuthConfig(String mode, boolean trustBudgetHeader, List<KeyConfig> keys) {
+    public record AuthConfig(String mode, boolean trustBudgetHeader, List<KeyConfig> keys, boolean forwardOpenaiOrgHeaders) {
         public AuthConfig {
             keys = List.copyOf(keys);
+        }
+
+        /** Client organisation and project headers dropped with virtual keys. */
+        public AuthConfig(String mode, boolean trustBudgetHeader, List<KeyConfig> keys) {
+            this(mode, trustBudgetHeader, keys, false);
         }
 
         public boolean virtualKeys() {
