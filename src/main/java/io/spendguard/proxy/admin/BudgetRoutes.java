@@ -16,12 +16,12 @@ import io.vertx.ext.web.RoutingContext;
  * {@code GET /v1/budgets/{id}}, {@code PATCH /v1/budgets/{id}} and {@code DELETE /v1/budgets/{id}}
  * (409 while reservations are held against it). Changes apply to the next call, without a restart.
  * Bodies are read exactly ({@link Fields}): ids follow the id grammar, amounts are whole µUSD from 0
- * to 2^63-1, ratios are from 0 to 1, and an unknown field is refused rather than ignored.
+ * to 2^63-1, ratios are from 0 to 1, and an unknown field is refused rather than ignored. A budget
+ * may name its {@code tenant}: then only that tenant's keys charge it (without one, every key may).
  */
 final class BudgetRoutes {
     /**
-     * What a budget body may hold. {@code soft_limit_ratio} is checked (0 to 1) but not acted on yet;
-     * {@code tenant} is read where tenants are kept.
+     * What a budget body may hold. {@code soft_limit_ratio} is checked (0 to 1) but not acted on yet.
      */
     private static final String[] FIELDS = {"id", "limit_usd_micros", "window", "timezone", "approval_above_usd_micros",
         "soft_limit_ratio", "default", "degrade_to", "tenant"};
@@ -54,7 +54,8 @@ final class BudgetRoutes {
             Fields.ratio(body, "soft_limit_ratio");
             spec = new BudgetSpec(Fields.id(body, "id", null), amount(body, "limit_usd_micros", null),
                     AdminApi.string(body, "window", "none"), AdminApi.string(body, "timezone", "UTC"),
-                    optionalAmount(body, "approval_above_usd_micros"), bool(body, "default", false), degradeTo(body, null));
+                    optionalAmount(body, "approval_above_usd_micros"), bool(body, "default", false), degradeTo(body, null),
+                    tenant(body, null));
         } catch (IllegalArgumentException | ClassCastException e) {
             AdminApi.error(ctx, 400, e.getMessage());
             return;
@@ -79,7 +80,8 @@ final class BudgetRoutes {
             BudgetSpec spec = new BudgetSpec(old.id(), amount(body, "limit_usd_micros", old.limitMicros()),
                     AdminApi.string(body, "window", old.window()), AdminApi.string(body, "timezone", old.timezone()), approval,
                     bool(body, "default", old.isDefault()),
-                    body.containsKey("degrade_to") ? degradeTo(body, null) : old.degradeTo());
+                    body.containsKey("degrade_to") ? degradeTo(body, null) : old.degradeTo(),
+                    body.containsKey("tenant") ? tenant(body, null) : old.tenant());
             return engine.putBudget(spec).onSuccess(this::publish);
         });
         AdminApi.reply(ctx, patched.map(BudgetState::toJson), 200);
@@ -107,6 +109,11 @@ final class BudgetRoutes {
     /** A µUSD amount from 0 to {@link Long#MAX_VALUE}, or null (none) when absent or null. */
     private static Long optionalAmount(JsonObject body, String key) {
         return body.getValue(key) == null ? null : amount(body, key, null);
+    }
+
+    /** {@code tenant}: whose budget it is (the id grammar), or {@code def} when absent or null (null: of no tenant, any key's). */
+    private static String tenant(JsonObject body, String def) {
+        return Fields.id(body, "tenant", def);
     }
 
     private static boolean bool(JsonObject body, String key, boolean def) {

@@ -3,6 +3,7 @@ package io.spendguard.proxy.admin;
 import io.spendguard.proxy.auth.VirtualKey;
 import io.spendguard.proxy.auth.VirtualKeys;
 import io.spendguard.proxy.config.ProxyConfig.KeyConfig;
+import io.spendguard.proxy.engine.BudgetState;
 import io.spendguard.proxy.engine.Engine;
 import io.spendguard.proxy.engine.audit.AuditEvent;
 import io.vertx.core.Future;
@@ -56,10 +57,15 @@ final class KeyRoutes {
             AdminApi.error(ctx, 400, e.getMessage());
             return;
         }
-        Future<Void> budget = engine == null ? Future.succeededFuture() : engine.ledger().budget(draft.budgetId()).mapEmpty();
+        Future<BudgetState> budget = engine == null ? Future.succeededFuture() : engine.ledger().budget(draft.budgetId());
         budget.onComplete(b -> {
             if (b.failed()) {
                 AdminApi.error(ctx, 400, "budget_id: no budget " + draft.budgetId() + " (create it with POST /v1/budgets first)");
+                return;
+            }
+            if (b.result() != null && !b.result().spec().chargeableBy(draft.tenant())) {
+                AdminApi.error(ctx, 400, "budget_id: " + draft.budgetId() + " belongs to tenant " + b.result().spec().tenant()
+                        + " (expected: a budget of the key's tenant " + draft.tenant() + ", or of no tenant)");
                 return;
             }
             String secret = VirtualKey.newSecret();

@@ -24,6 +24,10 @@ public final class Credentials {
     private static final Logger LOG = Logger.getLogger(Credentials.class.getName());
     private static final String AUTHORIZATION = "authorization";
     private static final String X_API_KEY = "x-api-key";
+    /** Client headers that choose where OpenAI bills a call: not the client's to choose for the operator's key. */
+    private static final List<String> OPENAI_BILLING = List.of("openai-organization", "openai-project");
+    /** The caller of a passthrough call that sent no credential of its own. */
+    public static final String OPERATOR = "operator";
 
     private final AuthConfig auth;
     private final ProviderConfig openai;
@@ -75,6 +79,26 @@ public final class Credentials {
     }
 
     /**
+     * Who is calling, as far as replays and approvals are concerned: {@code key:<id>} for a virtual
+     * key; in passthrough mode {@code cred:} and a digest of the provider credential the client sent
+     * ({@code Authorization} and {@code x-api-key}; never the credential itself); {@value #OPERATOR}
+     * when it sent none (the configured key is used, so every such caller is the operator). An
+     * idempotent replay or an approval never crosses from one caller to another.
+     */
+    public static String caller(MultiMap headers, VirtualKey key) {
+        if (key != null) {
+            return "key:" + key.id();
+        }
+        String authorization = headers.get(AUTHORIZATION);
+        String apiKey = headers.get(X_API_KEY);
+        if (authorization == null && apiKey == null) {
+            return OPERATOR;
+        }
+        String both = "spendguard:caller\0" + (authorization == null ? "" : authorization) + "\0" + (apiKey == null ? "" : apiKey);
+        return "cred:" + KeyConfig.sha256(both).substring(0, 32);
+    }
+
+    /**
      * The budget to charge, or null for the default budget. {@code X-SpendGuard-Budget-Id} is honoured
      * only with {@code auth.trust_budget_header} or a key allowed to choose; otherwise a virtual key's
      * own budget applies.
@@ -93,13 +117,18 @@ public final class Credentials {
 
     /**
      * Sets the provider credential on the headers going upstream. With a virtual key every client
-     * credential is removed and the configured provider key put in its place.
+     * credential is removed and the configured provider key put in its place, and so are the client's
+     * {@code OpenAI-Organization} / {@code OpenAI-Project} (which would move the operator's billing
+     * within its account) unless {@code auth.forward_openai_org_headers} is set.
      */
     public void authorize(MultiMap upstream, String provider, VirtualKey key) {
         ProviderConfig p = provider(provider);
         String header = isAnthropic(provider) ? X_API_KEY : AUTHORIZATION;
         if (key != null) {
             upstream.remove(AUTHORIZATION).remove(X_API_KEY);
+            if (!auth.forwardOpenaiOrgHeaders()) {
+                OPENAI_BILLING.forEach(upstream::remove);
+            }
         } else if (upstream.get(header) != null) {
             return;
         }

@@ -142,7 +142,7 @@ public final class ConfigLoader {
     }
 
     private static AuthConfig auth(ConfigNode n) {
-        n.only("mode", "trust_budget_header", "keys");
+        n.only("mode", "trust_budget_header", "keys", "forward_openai_org_headers");
         String mode = n.choice("mode", "passthrough", "passthrough", "virtual_keys");
         List<KeyConfig> keys = new ArrayList<>();
         Map<String, String> ids = new HashMap<>();
@@ -162,7 +162,7 @@ public final class ConfigLoader {
         if (!keys.isEmpty() && !mode.equals("virtual_keys")) {
             throw new ConfigException(n.path("keys") + ": set while auth.mode is " + mode + " (expected: auth.mode: virtual_keys)");
         }
-        return new AuthConfig(mode, n.bool("trust_budget_header", false), keys);
+        return new AuthConfig(mode, n.bool("trust_budget_header", false), keys, n.bool("forward_openai_org_headers", false));
     }
 
     /** One {@code auth.keys} entry; the key itself is hashed here and dropped, and never echoed in an error. */
@@ -200,7 +200,7 @@ public final class ConfigLoader {
     private static List<BudgetConfig> budgets(ConfigNode root) {
         List<BudgetConfig> out = new ArrayList<>();
         for (ConfigNode b : root.list("budgets")) {
-            b.only("id", "limit_usd", "window", "timezone", "approval_above_usd", "default", "degrade_to");
+            b.only("id", "limit_usd", "window", "timezone", "approval_above_usd", "default", "degrade_to", "tenant");
             Long limit = b.usdMicros("limit_usd");
             if (limit == null) {
                 throw new ConfigException(b.path("limit_usd") + ": missing (expected: a USD amount >= 0)");
@@ -217,14 +217,23 @@ public final class ConfigLoader {
             }
             out.add(new BudgetConfig(id, limit,
                     b.choice("window", "none", "none", "daily", "weekly", "monthly"), tz,
-                    b.usdMicros("approval_above_usd"), b.bool("default", false), degradeTo(b)));
+                    b.usdMicros("approval_above_usd"), b.bool("default", false), degradeTo(b), tenant(b)));
         }
         if (out.size() == 1 && !out.get(0).isDefault()) {
             BudgetConfig only = out.get(0);
             out.set(0, new BudgetConfig(only.id(), only.limitMicros(), only.window(), only.timezone(), only.approvalAboveMicros(), true,
-                    only.degradeTo()));
+                    only.degradeTo(), only.tenant()));
         }
         return out;
+    }
+
+    /** A budget's {@code tenant}: null when left out (a budget every key may be given). */
+    private static String tenant(ConfigNode budget) {
+        String tenant = budget.string("tenant", null);
+        if (tenant != null && (tenant.isBlank() || tenant.length() > 128)) {
+            throw new ConfigException(budget.path("tenant") + ": expected 1..128 characters (or leave it out: a budget of no tenant)");
+        }
+        return tenant;
     }
 
     private static BudgetSpec.DegradeTo degradeTo(ConfigNode budget) {

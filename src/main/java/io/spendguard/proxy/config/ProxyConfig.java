@@ -68,10 +68,16 @@ public record ProxyConfig(
         }
         List<String> ids = budgets.stream().map(BudgetConfig::id).toList();
         for (int i = 0; i < auth.keys().size(); i++) {
-            String budget = auth.keys().get(i).budgetId();
+            KeyConfig key = auth.keys().get(i);
+            String budget = key.budgetId();
             if (!ids.contains(budget)) {
                 throw new ConfigException("auth.keys[" + i + "].budget_id: " + budget
                         + " (expected one of the configured budgets: " + String.join(", ", ids) + ")");
+            }
+            BudgetConfig b = budgets.get(ids.indexOf(budget));
+            if (b.tenant() != null && !b.tenant().equals(key.tenant())) {
+                throw new ConfigException("auth.keys[" + i + "].budget_id: " + budget + " belongs to tenant " + b.tenant()
+                        + " (expected: a budget of the key's tenant " + key.tenant() + ", or of no tenant)");
             }
         }
     }
@@ -204,10 +210,18 @@ public record ProxyConfig(
     /**
      * Client authentication and header trust: {@code passthrough} forwards the client's provider key;
      * {@code virtual_keys} accepts only SpendGuard keys ({@code keys} plus those made on the admin API).
+     * With virtual keys the client's {@code OpenAI-Organization} / {@code OpenAI-Project} headers are
+     * dropped (they would pick where the operator's key is billed) unless
+     * {@code forwardOpenaiOrgHeaders} ({@code auth.forward_openai_org_headers}).
      */
-    public record AuthConfig(String mode, boolean trustBudgetHeader, List<KeyConfig> keys) {
+    public record AuthConfig(String mode, boolean trustBudgetHeader, List<KeyConfig> keys, boolean forwardOpenaiOrgHeaders) {
         public AuthConfig {
             keys = List.copyOf(keys);
+        }
+
+        /** Client organisation and project headers dropped with virtual keys. */
+        public AuthConfig(String mode, boolean trustBudgetHeader, List<KeyConfig> keys) {
+            this(mode, trustBudgetHeader, keys, false);
         }
 
         public boolean virtualKeys() {
@@ -249,13 +263,19 @@ public record ProxyConfig(
         }
     }
 
-    /** A budget defined in the file; the admin API can add more at run time. */
+    /** A budget defined in the file ({@code tenant} null: of no tenant); the admin API can add more at run time. */
     public record BudgetConfig(String id, long limitMicros, String window, String timezone,
-                               Long approvalAboveMicros, boolean isDefault, BudgetSpec.DegradeTo degradeTo) {
+                               Long approvalAboveMicros, boolean isDefault, BudgetSpec.DegradeTo degradeTo, String tenant) {
+
+        /** A budget of no tenant. */
+        public BudgetConfig(String id, long limitMicros, String window, String timezone, Long approvalAboveMicros, boolean isDefault,
+                            BudgetSpec.DegradeTo degradeTo) {
+            this(id, limitMicros, window, timezone, approvalAboveMicros, isDefault, degradeTo, null);
+        }
 
         /** The engine's definition of this budget. */
         public BudgetSpec toSpec() {
-            return new BudgetSpec(id, limitMicros, window, timezone, approvalAboveMicros, isDefault, degradeTo);
+            return new BudgetSpec(id, limitMicros, window, timezone, approvalAboveMicros, isDefault, degradeTo, tenant);
         }
     }
 

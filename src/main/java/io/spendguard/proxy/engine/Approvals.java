@@ -8,12 +8,12 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
-import java.util.UUID;
 
 /**
- * The approval queue. A repeat of a pending request (same budget and request hash) joins the
- * existing approval instead of paging a human twice; an approval still pending or approved but unused
+ * The approval queue. A repeat of a pending request (same caller, budget and request hash) joins the
+ * existing approval instead of paging a human twice (another caller's identical request is its own); an approval still pending or approved but unused
  * past its TTL reads as expired.
  */
 public final class Approvals {
@@ -31,17 +31,21 @@ public final class Approvals {
         return ttl;
     }
 
-    /** The pending approval for this request, or a new one that {@code approverRole} (null: anyone) may resolve. */
+    /**
+     * {@code requester}'s pending approval for this request, or a new one for it that {@code approverRole}
+     * (null: anyone) may resolve.
+     */
     public synchronized Approval request(String decisionId, String budgetId, String model, long claimMicros, String requestHash,
-                                         String approverRole) {
+                                         String approverRole, String requester) {
         for (Approval a : byId.values()) {
-            if (expire(a).state() == Approval.State.PENDING && a.budgetId().equals(budgetId) && a.requestHash().equals(requestHash)) {
+            if (expire(a).state() == Approval.State.PENDING && a.budgetId().equals(budgetId) && a.requestHash().equals(requestHash)
+                    && Objects.equals(a.requester(), requester)) {
                 return a;
             }
         }
         Instant now = clock.instant();
-        Approval a = new Approval("apr_" + UUID.randomUUID().toString().replace("-", ""), decisionId, budgetId, model,
-                claimMicros, requestHash, Approval.State.PENDING, now, now.plus(ttl), null, null, approverRole);
+        Approval a = new Approval(Approval.newId(requester), decisionId, budgetId, model,
+                claimMicros, requestHash, Approval.State.PENDING, now, now.plus(ttl), null, null, approverRole, requester);
         byId.put(a.id(), a);
         return a;
     }

@@ -6,10 +6,12 @@ import io.vertx.core.json.JsonObject;
  * A budget's definition: its limit in µUSD, spend window ({@code none | daily | weekly | monthly} in
  * {@code timezone}), the single-claim size above which a human must approve (null: never), and
  * whether it is the budget calls use when they name none. {@code degradeTo} (null: never) switches
- * calls to a cheaper model once the remaining budget falls below a threshold.
+ * calls to a cheaper model once the remaining budget falls below a threshold. {@code tenant} (null:
+ * none) is whose budget it is: a budget with a tenant is charged only by virtual keys of that tenant;
+ * one without is shared by every key (as every budget was before budgets had tenants).
  */
 public record BudgetSpec(String id, long limitMicros, String window, String timezone, Long approvalAboveMicros,
-                         boolean isDefault, DegradeTo degradeTo) {
+                         boolean isDefault, DegradeTo degradeTo, String tenant) {
 
     /** Below {@code belowRemainingMicros} left in the budget, calls to other models go to {@code model} instead. */
     public record DegradeTo(String model, long belowRemainingMicros) {
@@ -28,6 +30,17 @@ public record BudgetSpec(String id, long limitMicros, String window, String time
         }
     }
 
+    /** A budget of no tenant. */
+    public BudgetSpec(String id, long limitMicros, String window, String timezone, Long approvalAboveMicros, boolean isDefault,
+                      DegradeTo degradeTo) {
+        this(id, limitMicros, window, timezone, approvalAboveMicros, isDefault, degradeTo, null);
+    }
+
+    /** True when a call made with a virtual key of {@code keyTenant} may charge this budget. */
+    public boolean chargeableBy(String keyTenant) {
+        return tenant == null || tenant.equals(keyTenant);
+    }
+
     /** A budget that never degrades. */
     public BudgetSpec(String id, long limitMicros, String window, String timezone, Long approvalAboveMicros, boolean isDefault) {
         this(id, limitMicros, window, timezone, approvalAboveMicros, isDefault, null);
@@ -38,7 +51,8 @@ public record BudgetSpec(String id, long limitMicros, String window, String time
         return new JsonObject().put("id", id).put("limit_usd_micros", limitMicros).put("window", window).put("timezone", timezone)
                 .put("approval_above_usd_micros", approvalAboveMicros).put("default", isDefault)
                 .put("degrade_to", degradeTo == null ? null
-                        : new JsonObject().put("model", degradeTo.model()).put("below_remaining_usd_micros", degradeTo.belowRemainingMicros()));
+                        : new JsonObject().put("model", degradeTo.model()).put("below_remaining_usd_micros", degradeTo.belowRemainingMicros()))
+                .put("tenant", tenant);
     }
 
     /** Reads back what {@link #toJson} wrote. */
@@ -46,7 +60,7 @@ public record BudgetSpec(String id, long limitMicros, String window, String time
         JsonObject d = j.getJsonObject("degrade_to");
         return new BudgetSpec(j.getString("id"), j.getLong("limit_usd_micros"), j.getString("window"), j.getString("timezone"),
                 j.getLong("approval_above_usd_micros"), j.getBoolean("default", false),
-                d == null ? null : new DegradeTo(d.getString("model"), d.getLong("below_remaining_usd_micros")));
+                d == null ? null : new DegradeTo(d.getString("model"), d.getLong("below_remaining_usd_micros")), j.getString("tenant"));
     }
 
     public BudgetSpec {
@@ -58,6 +72,9 @@ public record BudgetSpec(String id, long limitMicros, String window, String time
         }
         if (approvalAboveMicros != null && approvalAboveMicros < 0) {
             throw new IllegalArgumentException("approval_above_usd_micros: " + approvalAboveMicros + " (expected: >= 0)");
+        }
+        if (tenant != null && (tenant.isBlank() || tenant.length() > 128)) {
+            throw new IllegalArgumentException("tenant: expected 1..128 characters (or leave it out: a budget of no tenant)");
         }
         BudgetWindow.validate(window, timezone);
     }

@@ -13,6 +13,7 @@ public record BudgetState(BudgetSpec spec, long reservedMicros, long committedMi
     public JsonObject toJson() {
         return new JsonObject()
                 .put("id", spec.id())
+                .put("tenant", spec.tenant())
                 .put("limit_usd_micros", spec.limitMicros())
                 .put("reserved_usd_micros", reservedMicros)
                 .put("committed_usd_micros", committedMicros)

@@ -11,22 +11,33 @@ package io.spendguard.proxy.engine;
  * none) and the tenant (the virtual key's; null: the gate's own, {@value #DEFAULT_TENANT} embedded).
  * {@code traceparent} / {@code tracestate} are the client's W3C trace headers (null when none), passed
  * on to the sidecar as the decision's trace context. {@code keyId} is the virtual key's id (null:
- * none), for the audit record.
+ * none), for the audit record. {@code caller} is who asks (the virtual key, or a digest of the
+ * passthrough credential; null: not known, e.g. a resume through the sidecar protocol): an approval
+ * belongs to the caller that asked for it.
  */
 public record DecisionRequest(String decisionId, String budgetId, long claimMicros, String model, String requestHash,
                               String runId, String approvalId, String idempotencyKey, long inputTokens,
                               long outputTokens, String pricingVersion, boolean mutated, boolean stream,
                               Integer maxOutputTokens, String tenant, String traceparent, String tracestate,
-                              String keyId) {
+                              String keyId, String caller) {
     /** The tenant rules see when a call names none. */
     public static final String DEFAULT_TENANT = "default";
 
-    /** A call with no stream flag, output limit, tenant or trace context known (e.g. a resume). */
+    /** A call whose caller is not known. */
+    public DecisionRequest(String decisionId, String budgetId, long claimMicros, String model, String requestHash,
+                           String runId, String approvalId, String idempotencyKey, long inputTokens,
+                           long outputTokens, String pricingVersion, boolean mutated, boolean stream,
+                           Integer maxOutputTokens, String tenant, String traceparent, String tracestate, String keyId) {
+        this(decisionId, budgetId, claimMicros, model, requestHash, runId, approvalId, idempotencyKey, inputTokens, outputTokens,
+                pricingVersion, mutated, stream, maxOutputTokens, tenant, traceparent, tracestate, keyId, null);
+    }
+
+    /** A call with no stream flag, output limit, tenant, trace context or caller known (e.g. a resume). */
     public DecisionRequest(String decisionId, String budgetId, long claimMicros, String model, String requestHash,
                            String runId, String approvalId, String idempotencyKey, long inputTokens,
                            long outputTokens, String pricingVersion, boolean mutated) {
         this(decisionId, budgetId, claimMicros, model, requestHash, runId, approvalId, idempotencyKey, inputTokens, outputTokens,
-                pricingVersion, mutated, false, null, null, null, null, null);
+                pricingVersion, mutated, false, null, null, null, null, null, null);
     }
 
     /** The same call after its DEGRADE mutation was applied, with the claim re-estimated for it. */
@@ -39,6 +50,6 @@ public record DecisionRequest(String decisionId, String budgetId, long claimMicr
         return new DecisionRequest(decisionId, budgetId, newClaimMicros, applied.model() != null ? applied.model() : model,
                 requestHash, runId, approvalId, idempotencyKey, newInputTokens, newOutputTokens, pricingVersion, true, stream,
                 applied.maxOutputTokens() != null ? applied.maxOutputTokens() : maxOutputTokens, tenant, traceparent, tracestate,
-                keyId);
+                keyId, caller);
     }
 }

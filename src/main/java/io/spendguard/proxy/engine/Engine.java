@@ -112,11 +112,22 @@ public final class Engine {
         Future<BudgetState> budget = ledger.budget(budgetId).recover(e -> Future.failedFuture(
                 e instanceof LedgerException le && le.kind() == LedgerException.Kind.UNKNOWN_BUDGET
                         ? ProxyError.UNKNOWN_BUDGET.exception("Budget '" + budgetId + "' does not exist.")
-                        : e));
+                        : e)).map(state -> withinTenant(request, state));
         if (request.approvalId() != null) {
             return budget.compose(state -> resume(request));
         }
         return budget.compose(state -> decideByRules(request, state));
+    }
+
+    /**
+     * Refuses a virtual key's call on a budget of another tenant (403, before anything is decided or
+     * told about the budget); calls without a virtual key have no tenant to check.
+     */
+    private static BudgetState withinTenant(DecisionRequest request, BudgetState state) {
+        if (request.keyId() != null && !state.spec().chargeableBy(request.tenant())) {
+            throw ProxyError.BUDGET_FORBIDDEN.exception("Budget '" + state.spec().id() + "' belongs to another tenant than this key's.");
+        }
+        return state;
     }
 
     /** Merges the budget's own rules and the contracts for this call, and acts on the verdict. */
@@ -135,7 +146,7 @@ public final class Engine {
                     v.matchedRuleIds(), null, null));
             case REQUIRE_APPROVAL -> {
                 Approval a = approvals.request(request.decisionId(), budgetId, request.model(), request.claimMicros(),
-                        request.requestHash(), v.approverRole());
+                        request.requestHash(), v.approverRole(), request.caller());
                 yield recorded(request, refusal(Outcome.REQUIRE_APPROVAL, request, budgetId, state.remainingMicros(),
                         v.reasonCodes(), a.id(), null).withRules(v.matchedRuleIds(), a.approverRole(), a.expiresAt()));
             }
@@ -177,6 +188,11 @@ public final class Engine {
     private Future<Decision> resume(DecisionRequest request) {
         Approval a = approvals.get(request.approvalId()).orElseThrow(() -> ProxyError.UNKNOWN_APPROVAL.exception(
                 "Approval '" + request.approvalId() + "' does not exist."));
+        // Before anything about the approval is told: its state is the requester's business only.
+        if (!a.mayResume(request.caller())) {
+            throw ProxyError.APPROVAL_FORBIDDEN.exception("Approval '" + a.id() + "' was asked for by another caller; "
+                    + "only the virtual key (or provider credential) that asked may resume it.");
+        }
         if (request.requestHash() != null && !a.requestHash().equals(request.requestHash())) {
             throw ProxyError.APPROVAL_MISMATCH.exception("Approval '" + a.id() + "' was granted for a different request body.");
         }

@@ -38,6 +38,7 @@ final class ProtoMapper {
     static final String META_MAX_OUTPUT_TOKENS = "max_output_tokens";
     static final String META_TENANT = "tenant";
     static final String META_KEY_ID = "key_id";
+    static final String META_CALLER = "caller";
 
     private ProtoMapper() { }
 
@@ -90,7 +91,8 @@ final class ProtoMapper {
     /**
      * What contract rules on the sidecar see of the request beyond the claim: whether it streams, the
      * output limit it sets, and the virtual key's tenant and id (left out when there is none; the id is
-     * for the sidecar's audit record).
+     * for the sidecar's audit record), and the caller (key id or credential digest, never a credential),
+     * whom an approval asked for here belongs to.
      */
     static Struct runtimeMetadata(DecisionRequest r) {
         Struct.Builder s = Struct.newBuilder().putFields(META_STREAM, Value.newBuilder().setBoolValue(r.stream()).build());
@@ -102,6 +104,9 @@ final class ProtoMapper {
         }
         if (r.keyId() != null) {
             s.putFields(META_KEY_ID, Value.newBuilder().setStringValue(r.keyId()).build());
+        }
+        if (r.caller() != null) {
+            s.putFields(META_CALLER, Value.newBuilder().setStringValue(r.caller()).build());
         }
         return s.build();
     }

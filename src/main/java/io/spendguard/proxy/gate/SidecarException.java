@@ -91,6 +91,11 @@ final class SidecarException extends RuntimeException {
         return "unavailable".equals(reason);
     }
 
+    /** The sidecar refused the call's budget: it belongs to another tenant than the virtual key's. */
+    boolean budgetForbidden() {
+        return status == GrpcStatus.PERMISSION_DENIED && getMessage().contains("BUDGET_FORBIDDEN");
+    }
+
     /** The sidecar refused a repeated idempotency key carrying a different request. */
     boolean idempotencyConflict() {
         return status == GrpcStatus.FAILED_PRECONDITION && getMessage().contains("IDEMPOTENCY_CONFLICT");

@@ -8,6 +8,7 @@ import io.spendguard.proto.adapter.v1.SidecarAdapterGrpcClient;
 import io.spendguard.proto.common.v1.UnitRef;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.config.ProxyConfig.SidecarConfig;
+import io.spendguard.proxy.engine.Approval;
 import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.engine.DecisionRequest;
 import io.spendguard.proxy.engine.Ledger.Settled;
@@ -37,8 +38,8 @@ public final class SidecarGate implements Gate {
     /** How long a decision may take before we stop waiting for it (the pipeline answers after gate.timeout_ms). */
     private static final long CALL_DEADLINE_MS = 10_000;
 
-    /** What a REQUIRE_APPROVAL was given for: the decision it interrupted and the exact request. */
-    private record AwaitingApproval(String decisionId, String requestHash) { }
+    /** What a REQUIRE_APPROVAL was given for: the decision it interrupted, the exact request and who asked. */
+    private record AwaitingApproval(String decisionId, String requestHash, String caller) { }
 
     private final SidecarConfig config;
     private final ProxyMetrics metrics;
@@ -100,13 +101,25 @@ public final class SidecarGate implements Gate {
 
     private Decision remember(DecisionRequest request, Decision d) {
         if (d.outcome() == Decision.Outcome.REQUIRE_APPROVAL && request.requestHash() != null) {
-            approvals.asMap().putIfAbsent(d.approvalId(), new AwaitingApproval(request.decisionId(), request.requestHash()));
+            approvals.asMap().putIfAbsent(d.approvalId(), new AwaitingApproval(request.decisionId(), request.requestHash(),
+                    request.caller()));
         }
         return d;
     }
 
+    /**
+     * Resumes an approval. {@code ResumeAfterApproval} does not say who resumes, so the caller is
+     * checked here: against the one this proxy saw ask, and against the requester tag our sidecar puts
+     * in approval ids (which holds on every replica); another caller gets 403 {@code approval_forbidden}.
+     */
     private Future<Decision> resume(DecisionRequest request, Session s) {
         AwaitingApproval awaiting = approvals.getIfPresent(request.approvalId());
+        boolean otherCaller = awaiting != null && awaiting.caller() != null && request.caller() != null
+                && !awaiting.caller().equals(request.caller());
+        if (otherCaller || Approval.mintedForAnother(request.approvalId(), request.caller())) {
+            return Future.failedFuture(ProxyError.APPROVAL_FORBIDDEN.exception("Approval '" + request.approvalId()
+                    + "' was asked for by another caller; only the virtual key (or provider credential) that asked may resume it."));
+        }
         if (awaiting != null && request.requestHash() != null && !awaiting.requestHash().equals(request.requestHash())) {
             return Future.failedFuture(ProxyError.APPROVAL_MISMATCH.exception(
                     "Approval '" + request.approvalId() + "' was granted for a different request body."));
@@ -148,6 +161,9 @@ public final class SidecarGate implements Gate {
         if (e.idempotencyConflict()) {
             return Future.failedFuture(ProxyError.IDEMPOTENCY_CONFLICT.exception(
                     "This idempotency key was already used with a different request."));
+        }
+        if (e.budgetForbidden()) {
+            return Future.failedFuture(ProxyError.BUDGET_FORBIDDEN.exception("This budget belongs to another tenant than this key's."));
         }
         LOG.warning("sidecar decision failed (" + e.reason() + "): " + e.getMessage());
         return Future.failedFuture(ProxyError.GATE_UNAVAILABLE.exception(

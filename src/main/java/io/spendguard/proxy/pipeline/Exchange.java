@@ -30,13 +30,15 @@ public final class Exchange {
     CallSpec spec;
     Estimate estimate;
     String requestHash;
-    /** The route-scoped idempotency key this call holds, and the attempt it runs under; null without a key. */
+    /** The caller- and route-scoped idempotency key this call holds, and the attempt it runs under; null without a key. */
     String idempotencyKey;
     String attempt;
     /** True once the reply was stored for replay (the key then stays claimed). */
     boolean replayKept;
     /** The virtual key the call was made with; null in passthrough mode. */
     VirtualKey key;
+    /** Who is calling ({@link io.spendguard.proxy.auth.Credentials#caller}): replays and approvals stay with them. */
+    String caller;
     String budgetId;
     Decision decision;
     Settlement settlement;

@@ -1,5 +1,6 @@
 package io.spendguard.proxy.pipeline;
 
+import io.spendguard.proxy.config.ProxyConfig.KeyConfig;
 import io.spendguard.proxy.engine.IdempotencyStore;
 import io.spendguard.proxy.engine.IdempotencyStore.Reply;
 import io.spendguard.proxy.error.ProxyError;
@@ -13,7 +14,9 @@ import java.util.logging.Logger;
  * first request with a key runs; the same key and body while it is in flight is told to retry; once
  * it completed with a 2xx JSON reply that reply is replayed (for the TTL, 10 minutes) and nothing is
  * reserved, forwarded or charged again; a refused or released first call frees the key; a different
- * body under the same key is a conflict. With a durable ledger this holds across restarts.
+ * body under the same key is a conflict. With a durable ledger this holds across restarts. Keys are
+ * scoped by caller and route ({@link #scoped}): one caller's key never replays, blocks or conflicts
+ * with another caller's.
  */
 public final class Idempotency {
     private static final Logger LOG = Logger.getLogger(Idempotency.class.getName());
@@ -58,8 +61,17 @@ public final class Idempotency {
         store.forget(key, attempt).onFailure(e -> LOG.warning("idempotency: could not free a key: " + e.getMessage()));
     }
 
-    /** The client's key without the route prefix the pipeline adds. */
+    /**
+     * The key as stored: {@code <route>:<caller digest>:<client's key>}. The caller (a virtual key id,
+     * or a digest of a passthrough credential) is digested again so the scope has one fixed shape
+     * whatever the caller's id holds, and the stored key stays within 256 + 56 characters.
+     */
+    public static String scoped(String caller, String route, String key) {
+        return route + ":" + KeyConfig.sha256("spendguard:idempotency:" + caller).substring(0, 32) + ":" + key;
+    }
+
+    /** The client's key without the route and caller the pipeline scopes it by. */
     private static String shown(String key) {
-        return key.substring(key.indexOf(':') + 1);
+        return key.substring(key.indexOf(':', key.indexOf(':') + 1) + 1);
     }
 }

@@ -109,13 +109,17 @@ public final class Pipeline {
     /** Who the call is for: the client's virtual key, or none in passthrough mode (401 when the credential is not good). */
     private void credentials(Exchange x) {
         x.key = credentials(x.request, x.shape.provider());
+        x.caller = Credentials.caller(x.request.headers(), x.key);
     }
 
     private VirtualKey credentials(HttpServerRequest request, String provider) {
         return credentials.authenticate(request.headers(), provider);
     }
 
-    /** Claims the call's idempotency key, if it has one; completes with a reply to replay, or null to go ahead. */
+    /**
+     * Claims the call's idempotency key, if it has one, within the caller's own scope (another
+     * caller's key of the same name is another key); completes with a reply to replay, or null to go ahead.
+     */
     private Future<Reply> deduplicate(Exchange x) {
         String key = x.request.getHeader("Idempotency-Key");
         if (key == null) {
@@ -127,7 +131,7 @@ public final class Pipeline {
         if (key.length() > 256) {
             return Future.failedFuture(ProxyError.INVALID_REQUEST.exception("The idempotency key is longer than 256 characters."));
         }
-        String scoped = x.shape.route() + ":" + key;
+        String scoped = Idempotency.scoped(x.caller, x.shape.route(), key);
         return idempotency.begin(scoped, x.requestHash).map(claimed -> {
             if (claimed.replay() != null) {
                 return claimed.replay();
@@ -160,7 +164,8 @@ public final class Pipeline {
                 x.requestHash, x.request.getHeader("X-SpendGuard-Run-Id"), x.request.getHeader("X-SpendGuard-Approval-Id"),
                 attemptKey(x), x.estimate.inputTokens(), x.estimate.outputCeiling(), x.estimate.pricingVersion(), mutated,
                 x.spec.stream(), x.spec.maxOutputTokens(), x.key == null ? null : x.key.tenant(),
-                x.request.getHeader("traceparent"), CallHeaders.tracestate(x.request.headers()), x.key == null ? null : x.key.id());
+                x.request.getHeader("traceparent"), CallHeaders.tracestate(x.request.headers()), x.key == null ? null : x.key.id(),
+                x.caller);
     }
 
     private Future<Decision> ask(DecisionRequest request) {

@@ -28,13 +28,16 @@ import java.util.UUID;
  * the one DEBIT claim, replays a repeated idempotency key, and asks the engine. Contract rules see
  * the stream flag, output limit and tenant the client put in {@code inputs.runtime_metadata}
  * ({@code stream}, {@code max_output_tokens}, {@code tenant}); without a tenant there, this sidecar's
- * own ({@code gate.sidecar.tenant_id}). Refusals:
+ * own ({@code gate.sidecar.tenant_id}). An approval asked here belongs to the {@code caller} named
+ * there (its id carries the caller's tag, which the proxy checks on resume). Refusals:
  * <ul>
  *   <li>INVALID_ARGUMENT — not exactly one claim, not DEBIT, or {@code amount_atomic} not an unsigned decimal;</li>
  *   <li>a response with {@code error.code = UNIT_NORMALIZATION_REQUIRED} and DECISION_UNSPECIFIED — a claim
  *       in another unit than the configured one (the caller must convert, then ask again);</li>
  *   <li>NOT_FOUND {@code "unknown budget <id>"} — the claim names a budget that does not exist (a status,
  *       not a decision: nothing was decided, and the caller's configuration is at fault);</li>
+ *   <li>PERMISSION_DENIED {@code "BUDGET_FORBIDDEN …"} — the virtual key named in {@code runtime_metadata}
+ *       ({@code key_id}, {@code tenant}) may not charge that budget: it belongs to another tenant;</li>
  *   <li>FAILED_PRECONDITION {@code IDEMPOTENCY_CONFLICT…} — a known key with a different request;</li>
  *   <li>UNAVAILABLE {@code "draining"} — a new decision while the sidecar drains (replays still answer).</li>
  * </ul>
@@ -119,6 +122,7 @@ final class Decisions {
         Value max = meta.get("max_output_tokens");
         Value tenant = meta.get("tenant");
         Value keyId = meta.get("key_id");
+        Value caller = meta.get("caller");
         var call = new io.spendguard.proxy.engine.DecisionRequest(decisionId,
                 claim.getBudgetId().isEmpty() ? null : claim.getBudgetId(), amount, model.isEmpty() ? null : model,
                 HexFormat.of().formatHex(fingerprint), request.getIds().getRunId(), null, key.isEmpty() ? null : key,
@@ -128,7 +132,8 @@ final class Decisions {
                 max != null && max.hasNumberValue() && max.getNumberValue() >= 1 ? (int) Math.min(Integer.MAX_VALUE, max.getNumberValue()) : null,
                 tenant != null && !tenant.getStringValue().isEmpty() ? tenant.getStringValue()
                         : options.tenantId().isEmpty() ? null : options.tenantId(), null, null,
-                keyId != null && !keyId.getStringValue().isEmpty() ? keyId.getStringValue() : null);
+                keyId != null && !keyId.getStringValue().isEmpty() ? keyId.getStringValue() : null,
+                caller != null && !caller.getStringValue().isEmpty() ? caller.getStringValue() : null);
         return engine.decide(call)
                 .compose(d -> d.isProposal() ? reserveDegraded(call, d) : Future.succeededFuture(d))
                 .recover(e -> unknownBudget(e, claim.getBudgetId()))
@@ -156,10 +161,16 @@ final class Decisions {
                 d.approvalId() == null ? null : engine.approvals().get(d.approvalId()).map(Approval::expiresAt).orElse(null));
     }
 
-    /** The engine's unknown-budget refusal as gRPC NOT_FOUND {@code "unknown budget <id>"}; anything else passes through. */
+    /**
+     * The engine's unknown-budget refusal as gRPC NOT_FOUND {@code "unknown budget <id>"}, another
+     * tenant's budget as PERMISSION_DENIED {@code "BUDGET_FORBIDDEN …"}; anything else passes through.
+     */
     static <T> Future<T> unknownBudget(Throwable e, String budgetId) {
         if (e instanceof ProxyException pe && pe.error() == ProxyError.UNKNOWN_BUDGET) {
             return Future.failedFuture(Wire.status(GrpcStatus.NOT_FOUND, "unknown budget " + budgetId));
+        }
+        if (e instanceof ProxyException pe && pe.error() == ProxyError.BUDGET_FORBIDDEN) {
+            return Future.failedFuture(Wire.status(GrpcStatus.PERMISSION_DENIED, "BUDGET_FORBIDDEN " + pe.getMessage()));
         }
         return Future.failedFuture(e);
     }

@@ -22,7 +22,9 @@ import io.vertx.grpc.common.GrpcStatus;
  *       {@code [APPROVAL_EXPIRED]}, {@code [APPROVAL_CONSUMED]} (already used), {@code [APPROVAL_UNKNOWN]}
  *       or {@code [APPROVAL_MISMATCH]}.</li>
  * </ul>
- * The request carries no body hash: the proxy checks that the resumed call is the approved one.
+ * The request carries no body hash and no caller: the proxy checks that the resumed call is the
+ * approved one and that the caller resuming is the one that asked (by the requester tag in the
+ * approval id); a client with access to this socket is trusted to do the same.
  * A resume reserves, so it is refused with UNAVAILABLE {@code "draining"} during a drain.
  */
 final class Resumes {

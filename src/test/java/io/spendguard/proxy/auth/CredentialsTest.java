@@ -156,4 +156,18 @@ class CredentialsTest {
         assertThat(passthrough("").budgetId(null, null)).isNull();
         assertThat(refusal(() -> passthrough("").budgetId(null, "x")).error()).isEqualTo(ProxyError.BUDGET_HEADER_NOT_TRUSTED);
     }
+
+    @Test
+    void aCallerIsTheVirtualKeyOrADigestOfThePassthroughCredentialNeverTheCredential() {
+        VirtualKey a = virtualKeys(OPENAI_KEY, ANTHROPIC_KEY, false).authenticate(headers("authorization", "Bearer " + KEY_A), "openai");
+        String one = Credentials.caller(headers("authorization", "Bearer sk-client-one"), null);
+
+        assertThat(Credentials.caller(headers("authorization", "Bearer " + KEY_A), a)).isEqualTo("key:a");
+        assertThat(one).startsWith("cred:").doesNotContain("sk-client-one").doesNotContain("client")
+                .isEqualTo(Credentials.caller(headers("Authorization", "Bearer sk-client-one"), null));
+        assertThat(Credentials.caller(headers("authorization", "Bearer sk-client-two"), null)).isNotEqualTo(one);
+        assertThat(Credentials.caller(headers("x-api-key", "sk-client-one"), null))
+                .isNotEqualTo(Credentials.caller(headers("x-api-key", "sk-client-two"), null)).doesNotContain("client");
+        assertThat(Credentials.caller(headers(), null)).isEqualTo(Credentials.OPERATOR);
+    }
 }

@@ -7,6 +7,7 @@ import static io.spendguard.proxy.gate.SidecarPeer.request;
 import static io.spendguard.proxy.gate.SidecarPeer.resume;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.spendguard.proxy.engine.Approval;
 import io.spendguard.proxy.engine.Approvals;
 import io.spendguard.proxy.engine.BudgetSpec;
 import io.spendguard.proxy.engine.BudgetState;
@@ -115,6 +116,35 @@ class SidecarGateAgainstSidecarServerTest {
 
         assertThat(e).isInstanceOf(ProxyException.class);
         assertThat(((ProxyException) e).error()).isEqualTo(ProxyError.APPROVAL_CONSUMED);
+    }
+
+    @Test
+    void onlyTheCallerThatAskedMayResumeAnApprovalEvenThroughAnotherReplica() throws Exception {
+        DecisionRequest big = byCaller(request("d-1", 600_000), "key:a");
+        Decision asked = await(gate.decide(big));
+        engine.approvals().resolve(asked.approvalId(), true, "ok");
+        SidecarGate replica = peer.connect();
+        try {
+            for (SidecarGate g : new SidecarGate[] {gate, replica}) {
+                Throwable e = failure(g.decide(byCaller(resume(big, "d-2", asked.approvalId(), big.requestHash()), "key:b")));
+                assertThat(e).isInstanceOf(ProxyException.class);
+                assertThat(((ProxyException) e).error()).isEqualTo(ProxyError.APPROVAL_FORBIDDEN);
+            }
+            assertThat(engine.approvals().get(asked.approvalId()).orElseThrow().state()).isEqualTo(Approval.State.APPROVED);
+
+            Decision resumed = await(replica.decide(byCaller(resume(big, "d-3", asked.approvalId(), big.requestHash()), "key:a")));
+            assertThat(resumed.outcome()).isEqualTo(Outcome.CONTINUE);
+            await(replica.commit(resumed, 550_000));
+        } finally {
+            await(replica.close());
+        }
+        assertThat(team().committedMicros()).isEqualTo(550_000);
+    }
+
+    private static DecisionRequest byCaller(DecisionRequest r, String caller) {
+        return new DecisionRequest(r.decisionId(), r.budgetId(), r.claimMicros(), r.model(), r.requestHash(), r.runId(), r.approvalId(),
+                r.idempotencyKey(), r.inputTokens(), r.outputTokens(), r.pricingVersion(), r.mutated(), r.stream(), r.maxOutputTokens(),
+                r.tenant(), r.traceparent(), r.tracestate(), r.keyId(), caller);
     }
 
     @Test
