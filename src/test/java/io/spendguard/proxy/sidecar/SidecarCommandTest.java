@@ -7,7 +7,7 @@ import io.spendguard.proto.adapter.v1.DecisionResponse;
 import io.spendguard.proto.adapter.v1.ReleaseReservationRequest;
 import io.spendguard.proto.adapter.v1.SidecarAdapterGrpcClient;
 import io.spendguard.proxy.ProxyServer;
-import io.spendguard.proxy.SidecarCommand;
+import io.spendguard.proxy.cli.SidecarCommand;
 import io.spendguard.proxy.config.ConfigLoader;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.metrics.ProxyMetrics;
