@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
  * {@code help audit verify}), or of the command it belongs to; exit 0. An unknown name is a usage error.
  */
 @Command(name = "help", helpCommand = true,
-        description = "Shows the usage of a command and its options (e.g. 'help serve', 'help audit verify').")
+        description = "Shows the usage of a command (and subcommand) and its options.")
 public final class HelpCommand implements IHelpCommandInitializable2, Runnable {
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
     private boolean help;

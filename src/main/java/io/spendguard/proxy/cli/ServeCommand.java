@@ -29,8 +29,8 @@ import picocli.CommandLine.Spec;
  * to {@code shutdown.grace_ms}, then the process exits.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = SpendGuardCli.Version.class,
-        description = {"Runs the proxy from a config file (production mode): the data plane on listen.port, "
-                + "the admin API and /metrics on admin.port, the gate and ledger the file names.",
+        description = {"Runs the proxy from a config file (production mode): the data plane, the admin API with "
+                + "/metrics, and the gate and ledger, all as the file says.",
                 "Access-log lines go to stdout as JSON; everything else to stderr. SIGTERM drains: calls in flight "
                         + "finish and settle for up to shutdown.grace_ms, then it exits."})
 public final class ServeCommand implements Callable<Integer> {

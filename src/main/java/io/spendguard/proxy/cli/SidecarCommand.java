@@ -34,7 +34,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "sidecar", mixinStandardHelpOptions = true, versionProvider = SpendGuardCli.Version.class,
         description = {"Serves the budget engine over the SpendGuard sidecar protocol (gRPC on a Unix socket), so a "
-                + "proxy (ours or any SpendGuard SDK) can reserve against it; the admin API and /metrics on admin.port.",
+                + "proxy (ours or any SpendGuard SDK) can reserve against it; the admin API with /metrics beside it.",
                 "SIGTERM drains: clients are told DRAIN_INITIATED, new decisions are refused, open reservations get "
                         + "--drain-seconds to settle, then it closes."})
 public final class SidecarCommand implements Callable<Integer> {

@@ -90,8 +90,10 @@ public final class SpendGuardCli implements Runnable {
         return command.getCommandSpec().exitCodeOnExecutionException();
     }
 
-    /** The version Maven stamped into {@code version.properties}, else the jar manifest's, else "unknown". */
+    /** The version Maven stamped into {@code version.properties} (or the jar's {@code pom.properties}), else "unknown". */
     public static final class Version implements IVersionProvider {
+        private static final String[] SOURCES = {"version.properties", "/META-INF/maven/io.spendguard/spendguard-proxy/pom.properties"};
+
         @Override
         public String[] getVersion() {
             return new String[] {"spendguard-proxy " + version()};
@@ -99,20 +101,21 @@ public final class SpendGuardCli implements Runnable {
 
         /** This build's version, e.g. {@code 0.1.0}. */
         public static String version() {
-            try (InputStream in = SpendGuardCli.class.getResourceAsStream("version.properties")) {
-                if (in != null) {
-                    Properties p = new Properties();
-                    p.load(in);
-                    String v = p.getProperty("version", "");
-                    if (!v.isBlank() && !v.startsWith("${")) {
-                        return v;
+            for (String source : SOURCES) {
+                try (InputStream in = SpendGuardCli.class.getResourceAsStream(source)) {
+                    if (in != null) {
+                        Properties p = new Properties();
+                        p.load(in);
+                        String v = p.getProperty("version", "");
+                        if (!v.isBlank() && !v.startsWith("${")) {
+                            return v;
+                        }
                     }
+                } catch (IOException e) {
+                    // try the next source: the version is informational
                 }
-            } catch (IOException e) {
-                // fall back to the manifest
             }
-            String manifest = SpendGuardCli.class.getPackage().getImplementationVersion();
-            return manifest != null ? manifest : "unknown";
+            return "unknown";
         }
     }
 }
