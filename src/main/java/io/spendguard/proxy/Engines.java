@@ -29,20 +29,20 @@ import java.util.stream.Collectors;
  * names), loads the contracts and creates the budgets they declare that do not exist yet
  * ({@link ContractBudgets}), and starts the sweeper that settles holds whose TTL has passed.
  */
-final class Engines {
+public final class Engines {
     private Engines() {
     }
 
     /** A running engine, the contracts it reads and the sweeper over its ledger. */
-    record Running(Engine engine, ContractsWatcher contracts, Sweeper sweeper) {
-        Future<Void> close() {
+    public record Running(Engine engine, ContractsWatcher contracts, Sweeper sweeper) {
+        public Future<Void> close() {
             sweeper.stop();
             contracts.close();
             return engine.ledger().close();
         }
     }
 
-    static Future<Running> start(Vertx vertx, ProxyConfig config, Clock clock, boolean forwardedOnGrant, ProxyMetrics metrics) {
+    public static Future<Running> start(Vertx vertx, ProxyConfig config, Clock clock, boolean forwardedOnGrant, ProxyMetrics metrics) {
         ContractsWatcher contracts = new ContractsWatcher(vertx, config.contracts(), metrics, ContractsWatcher.DEFAULT_POLL_MS);
         return open(vertx, config, clock).compose(ledger -> {
             Engine engine = new Engine(ledger, new Approvals(clock, config.approvalTtl()), clock, reservationTtl(config), contracts,
@@ -66,7 +66,7 @@ final class Engines {
     }
 
     /** Opens the configured ledger, its audit chain signed with the configured key. */
-    static Future<Ledger> open(Vertx vertx, ProxyConfig config, Clock clock) {
+    public static Future<Ledger> open(Vertx vertx, ProxyConfig config, Clock clock) {
         LedgerConfig ledger = config.ledger();
         return vertx.executeBlocking(() -> chain(config.audit(), clock)).compose(chain -> switch (ledger.kind()) {
             case "memory" -> Future.succeededFuture(new MemoryLedger(clock, chain));

@@ -2,6 +2,7 @@ package io.spendguard.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.spendguard.proxy.cli.SpendGuardCli;
 import io.spendguard.proxy.config.ConfigLoader;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.engine.BudgetSpec;
@@ -79,7 +80,8 @@ abstract class AuditTamperContract {
     /** {@code audit verify --config …}: exit code and what it printed. */
     private String cli(int expectedExit) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int exit = AuditCommand.run(List.of("verify", "--config", configFile.toString()), new PrintStream(out, true, StandardCharsets.UTF_8));
+        int exit = new SpendGuardCli().execute(new PrintStream(out, true, StandardCharsets.UTF_8), System.err,
+                "audit", "verify", "--config", configFile.toString());
         String printed = out.toString(StandardCharsets.UTF_8);
         assertThat(exit).as(printed).isEqualTo(expectedExit);
         return printed;

@@ -7,7 +7,7 @@ import io.spendguard.proto.adapter.v1.DecisionResponse;
 import io.spendguard.proto.adapter.v1.ReleaseReservationRequest;
 import io.spendguard.proto.adapter.v1.SidecarAdapterGrpcClient;
 import io.spendguard.proxy.ProxyServer;
-import io.spendguard.proxy.SidecarCommand;
+import io.spendguard.proxy.cli.SidecarCommand;
 import io.spendguard.proxy.config.ConfigLoader;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.metrics.ProxyMetrics;
@@ -78,7 +78,7 @@ class SidecarCommandTest {
         Path rules = java.nio.file.Files.writeString(dir.resolve("contract.yaml"), "rules:\n"
                 + "  - {id: no-o-series-for-interns, condition: 'tenant == \"interns\" && request.stream', "
                 + "then: {decision: STOP, reason_code: MODEL_FAMILY_BLOCKED}}\n");
-        ProxyConfig config = ConfigLoader.parse("admin: { host: 127.0.0.1, port: 0 }\ngate: { sidecar: { tenant_id: acme } }\n"
+        ProxyConfig config = ConfigLoader.parse("admin: { host: 127.0.0.1, port: 0 }\nledger: { kind: memory }\ngate: { sidecar: { tenant_id: acme } }\n"
                 + "budgets:\n  - { id: team, limit_usd: 1.00, default: true }\ncontracts: \"" + rules + "\"\n", name -> null, "test");
         PrometheusMeterRegistry registry = ProxyServer.newRegistry();
         Vertx vertx = ProxyServer.newVertx(registry);

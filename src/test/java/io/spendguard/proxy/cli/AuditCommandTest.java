@@ -1,9 +1,8 @@
-package io.spendguard.proxy;
+package io.spendguard.proxy.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.spendguard.proxy.config.ConfigException;
+import io.spendguard.proxy.Engines;
 import io.spendguard.proxy.config.ConfigLoader;
 import io.spendguard.proxy.engine.BudgetSpec;
 import io.spendguard.proxy.engine.Ledger;
@@ -27,12 +26,19 @@ class AuditCommandTest {
     @TempDir
     Path dir;
 
-    private String run(int expectedExit, String... args) throws Exception {
+    /** {@code audit ARGS} in-process: what it printed on stdout (on stderr when it failed). */
+    private String run(int expectedExit, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int exit = AuditCommand.run(List.of(args), new PrintStream(out, true, StandardCharsets.UTF_8));
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        String[] line = new String[args.length + 1];
+        line[0] = "audit";
+        System.arraycopy(args, 0, line, 1, args.length);
+        int exit = new SpendGuardCli().execute(new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), line);
         String printed = out.toString(StandardCharsets.UTF_8);
-        assertThat(exit).as(printed).isEqualTo(expectedExit);
-        return printed;
+        String errors = err.toString(StandardCharsets.UTF_8);
+        assertThat(exit).as(printed + errors).isEqualTo(expectedExit);
+        return expectedExit == 0 ? printed : errors;
     }
 
     private Path config(String ledger) throws Exception {
@@ -80,7 +86,7 @@ class AuditCommandTest {
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key))).isEqualTo("rw-------");
         assertThat(Files.readString(key)).contains("-----BEGIN PRIVATE KEY-----").contains("-----BEGIN PUBLIC KEY-----");
         String before = Files.readString(key);
-        assertThatThrownBy(() -> run(0, "keygen", "--out", key.toString())).isInstanceOf(ConfigException.class).hasMessageContaining("exists");
+        assertThat(run(1, "keygen", "--out", key.toString())).contains("spendguard: invalid configuration: audit keygen: ").contains("exists");
         assertThat(Files.readString(key)).isEqualTo(before);
     }
 
@@ -91,11 +97,18 @@ class AuditCommandTest {
         Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-r--r--"));
         Path config = dir.resolve("open.yaml");
         Files.writeString(config, "ledger: { kind: sqlite, path: " + dir.resolve("l.db") + " }\naudit: { signing_key: " + key + " }\n");
-        assertThatThrownBy(() -> run(1, "verify", "--config", config.toString()))
-                .hasMessageContaining("audit.signing_key").hasMessageContaining("rw-r--r--");
+        assertThat(run(1, "verify", "--config", config.toString())).contains("audit.signing_key").contains("rw-r--r--");
 
-        assertThatThrownBy(() -> run(1, "verify", "--config", config("{ kind: memory }").toString()))
-                .isInstanceOf(ConfigException.class).hasMessageContaining("GET /v1/audit/verify");
-        assertThatThrownBy(() -> run(1, "rewrite")).isInstanceOf(ConfigException.class).hasMessageContaining("verify, export or keygen");
+        assertThat(run(1, "verify", "--config", config("{ kind: memory }").toString()))
+                .contains("spendguard: invalid configuration: ledger.kind: memory").contains("GET /v1/audit/verify");
+    }
+
+    @Test
+    void anUnknownOrMissingSubcommandIsAUsageError() {
+        assertThat(run(2, "rewrite")).contains("Unmatched argument at index 1: 'rewrite'").contains("Usage: spendguard-proxy audit")
+                .contains("verify").contains("export").contains("keygen");
+        assertThat(run(2)).contains("Missing required command: verify, export or keygen").contains("Usage: spendguard-proxy audit");
+        assertThat(run(2, "keygen")).contains("Missing required option: '--out=PATH'").contains("Usage: spendguard-proxy audit keygen");
+        assertThat(run(2, "export", "--since", "x")).contains("'x' is not a long");
     }
 }

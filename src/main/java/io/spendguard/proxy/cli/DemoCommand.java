@@ -1,5 +1,6 @@
-package io.spendguard.proxy;
+package io.spendguard.proxy.cli;
 
+import io.spendguard.proxy.Main;
 import io.spendguard.proxy.config.ConfigLoader;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.mock.MockProvider;
@@ -7,9 +8,14 @@ import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code demo}: the proxy on :8080 and admin on :8081 with the embedded engine, a memory ledger and
@@ -18,28 +24,47 @@ import java.util.concurrent.TimeUnit;
  * the sidecar, on a temporary Unix socket (its admin API, where approvals are resolved, on :8082)
  * and the proxy in {@code gate.mode: sidecar}.
  */
-final class Demo {
+@Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = SpendGuardCli.Version.class,
+        description = {"Runs the proxy on :8080 and its admin API on :8081 with the embedded engine, a memory ledger, "
+                + "a demo budget and a built-in mock provider: no API key, no network.",
+                "Prints the curl lines that walk through 200 -> 402 -> 409 -> approve -> resume. Ctrl-C stops it."})
+public final class DemoCommand implements Callable<Integer> {
     private static final String CONFIG = "classpath:config/demo.yaml";
 
-    private Demo() { }
+    @ParentCommand
+    private SpendGuardCli cli;
+    @Spec
+    private CommandSpec spec;
+    @Option(names = "--sidecar", description = "run the budgets in a second process, the sidecar, on a temporary Unix "
+            + "socket (its admin API, where approvals are resolved, on :8082); the proxy reserves against it over gRPC")
+    private boolean sidecar;
 
-    static void run(List<String> args) throws Exception {
+    @Override
+    public Integer call() throws Exception {
         Vertx mockVertx = Vertx.vertx();
-        MockProvider mock = new MockProvider(mockVertx, new MockProvider.Options(0, 20, -1))
-                .listen("127.0.0.1", 0).await(10, TimeUnit.SECONDS);
-        Map<String, String> env = new HashMap<>(System.getenv());
-        env.put("MOCK_PROVIDER_URL", "http://127.0.0.1:" + mock.port());
-        int controlAdmin = 8081;
-        if (args.contains("--sidecar")) {
-            Path socket = Files.createTempDirectory("spendguard-demo").resolve("adapter.sock");
-            env.put("SPENDGUARD_SOCKET", socket.toString());
-            controlAdmin = 8082;
-            startSidecar(env, socket, controlAdmin);
-            env.put("SPENDGUARD_GATE_MODE", "sidecar");
+        try {
+            MockProvider mock = new MockProvider(mockVertx, new MockProvider.Options(0, 20, -1))
+                    .listen("127.0.0.1", 0).await(10, TimeUnit.SECONDS);
+            Map<String, String> env = new HashMap<>(System.getenv());
+            env.put("MOCK_PROVIDER_URL", "http://127.0.0.1:" + mock.port());
+            int controlAdmin = 8081;
+            if (sidecar) {
+                Path socket = Files.createTempDirectory("spendguard-demo").resolve("adapter.sock");
+                env.put("SPENDGUARD_SOCKET", socket.toString());
+                controlAdmin = 8082;
+                startSidecar(env, socket, controlAdmin);
+                env.put("SPENDGUARD_GATE_MODE", "sidecar");
+            }
+            ProxyConfig config = ConfigLoader.load(CONFIG, env::get);
+            ServeCommand.start(config, ServeCommand.prices(config, CONFIG),
+                    "demo (mock provider at " + env.get("MOCK_PROVIDER_URL") + ")", null, spec.commandLine().getOut());
+            spec.commandLine().getOut().println(script(config.listen().port(), controlAdmin));
+        } catch (Exception e) {
+            mockVertx.close();
+            throw e;
         }
-        ProxyConfig config = ConfigLoader.load(CONFIG, env::get);
-        Main.start(config, Main.prices(config, CONFIG), "demo (mock provider at " + env.get("MOCK_PROVIDER_URL") + ")", null);
-        System.out.println(script(config.listen().port(), controlAdmin));
+        cli.serving();
+        return 0;
     }
 
     /** The sidecar as a second process on {@code socket}, its admin API on {@code adminPort}; stopped with the demo. */
@@ -49,19 +74,19 @@ final class Demo {
                 "sidecar", "--config", CONFIG, "--socket", socket.toString()).inheritIO();
         pb.environment().putAll(env);
         pb.environment().put("SPENDGUARD_ADMIN_PORT", Integer.toString(adminPort));
-        Process sidecar = pb.start();
-        Runtime.getRuntime().addShutdownHook(new Thread(sidecar::destroy));
+        Process child = pb.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(child::destroy));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!Files.exists(socket) && sidecar.isAlive() && System.nanoTime() < deadline) {
+        while (!Files.exists(socket) && child.isAlive() && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
         if (!Files.exists(socket)) {
-            sidecar.destroy();
+            child.destroy();
             throw new IllegalStateException("the sidecar did not start on " + socket);
         }
     }
 
-    static String script(int port, int admin) {
+    private static String script(int port, int admin) {
         String call = "curl -s -i http://localhost:" + port + "/v1/chat/completions -H 'content-type: application/json'";
         String small = " -d '{\"model\":\"gpt-4o\",\"max_tokens\":1000,\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'";
         String large = " -d '{\"model\":\"gpt-4o\",\"max_tokens\":8000,\"messages\":[{\"role\":\"user\",\"content\":\"Write a long report\"}]}'";
