@@ -147,11 +147,12 @@ public final class ProxyServer {
                 .setHandle100ContinueAutomatically(true)
                 .setMaxInitialLineLength(16 * 1024)
                 .setMaxHeaderSize(64 * 1024);
+        HttpServerOptions adminOptions = ConnectionGuard.options(new HttpServerOptions());
         return ready
                 // Port 0 (tests, ad-hoc runs) binds one random port per server, which instances cannot share: one listener then.
                 .compose(v -> server.deploy(dataPlane, dataGuard, options, config.listen().port(),
                         config.listen().port() == 0 ? 1 : instances))
-                .compose(v -> adminGuard.install(vertx.createHttpServer(ConnectionGuard.options(new HttpServerOptions())), adminApi.router(vertx))
+                .compose(v -> adminGuard.install(vertx.createHttpServer(adminOptions), adminOptions, adminApi.router(vertx))
                         .listen(config.admin().endpoint().port(), config.admin().endpoint().host()))
                 .map(adminServer -> {
                     server.admin = adminServer;
@@ -183,7 +184,7 @@ public final class ProxyServer {
 
         @Override
         public Future<?> start() {
-            return guard.install(vertx.createHttpServer(options), dataPlane).listen().onSuccess(s -> owner.port = s.actualPort());
+            return guard.install(vertx.createHttpServer(options), options, dataPlane).listen().onSuccess(s -> owner.port = s.actualPort());
         }
     }
 

@@ -68,10 +68,13 @@ public final class ConnectionGuard {
 
     /**
      * Sets {@code server}'s connection handler and its request handler: {@code requests}, behind this
-     * guard. The server must have been made with {@link #options}.
+     * guard. The server must have been made with {@code options}, from {@link #options}.
      */
-    public HttpServer install(HttpServer server, Handler<HttpServerRequest> requests) {
-        return server.connectionHandler(this::connected).requestHandler(request -> {
+    public HttpServer install(HttpServer server, HttpServerOptions options, Handler<HttpServerRequest> requests) {
+        return server.connectionHandler(conn -> {
+            FramingDecoder.install(conn, options);
+            connected(conn);
+        }).requestHandler(request -> {
             if (admitted(request)) {
                 requests.handle(request);
             }
@@ -112,6 +115,13 @@ public final class ConnectionGuard {
         }
         if (watch.refused) {
             request.connection().close();
+            return false;
+        }
+        if (request.headers().contains(FramingDecoder.CONFLICT)
+                || (request.headers().contains("transfer-encoding") && request.headers().contains("content-length"))) {
+            // Answered without reading the body; ErrorWriter closes the connection (Transfer-Encoding: body pending).
+            ErrorWriter.write(request, request.path().startsWith("/v1/messages"), ProxyError.INVALID_REQUEST.exception(
+                    "A request must not carry both Transfer-Encoding and Content-Length."));
             return false;
         }
         watch.cancel();
