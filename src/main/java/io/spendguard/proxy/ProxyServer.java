@@ -18,6 +18,7 @@ import io.spendguard.proxy.forward.Upstream;
 import io.spendguard.proxy.gate.Gate;
 import io.spendguard.proxy.gate.LocalGate;
 import io.spendguard.proxy.gate.SidecarGate;
+import io.spendguard.proxy.http.ConnectionGuard;
 import io.spendguard.proxy.http.DataPlane;
 import io.spendguard.proxy.http.Drain;
 import io.spendguard.proxy.metrics.ProxyMetrics;
@@ -129,6 +130,8 @@ public final class ProxyServer {
                 new Idempotency(idempotency, clock, IDEMPOTENCY_TTL), metrics,
                 new Credentials(config.auth(), config.openai(), config.anthropic(), keys));
         ProxyServer server = new ProxyServer(vertx, engine, upstream, gate);
+        ConnectionGuard dataGuard = ConnectionGuard.data(config.limits(), metrics);
+        ConnectionGuard adminGuard = ConnectionGuard.admin(config.limits(), metrics);
         DataPlane dataPlane = new DataPlane(List.of(new OpenAiChat(), new OpenAiResponses(), new OpenAiCompletions(),
                 new OpenAiEmbeddings(), new AnthropicMessages()), pipeline, metrics, config.limits().maxBodyBytes(), server.drain);
         AdminApi adminApi = new AdminApi(engine == null ? null : engine.engine(), gate, metrics, registry, config.admin().token(),
@@ -138,16 +141,18 @@ public final class ProxyServer {
         for (KeyConfig k : keys == null ? List.<KeyConfig>of() : config.auth().keys()) {
             ready = ready.compose(v -> keys.add(k, VirtualKeys.CONFIG).mapEmpty());
         }
-        HttpServerOptions options = new HttpServerOptions()
+        HttpServerOptions options = ConnectionGuard.options(new HttpServerOptions())
                 .setHost(config.listen().host())
                 .setTcpNoDelay(true)
                 .setHandle100ContinueAutomatically(true)
                 .setMaxInitialLineLength(16 * 1024)
                 .setMaxHeaderSize(64 * 1024);
+        HttpServerOptions adminOptions = ConnectionGuard.options(new HttpServerOptions());
         return ready
                 // Port 0 (tests, ad-hoc runs) binds one random port per server, which instances cannot share: one listener then.
-                .compose(v -> server.deploy(dataPlane, options, config.listen().port(), config.listen().port() == 0 ? 1 : instances))
-                .compose(v -> vertx.createHttpServer().requestHandler(adminApi.router(vertx))
+                .compose(v -> server.deploy(dataPlane, dataGuard, options, config.listen().port(),
+                        config.listen().port() == 0 ? 1 : instances))
+                .compose(v -> adminGuard.install(vertx.createHttpServer(adminOptions), adminOptions, adminApi.router(vertx))
                         .listen(config.admin().endpoint().port(), config.admin().endpoint().host()))
                 .map(adminServer -> {
                     server.admin = adminServer;
@@ -155,29 +160,31 @@ public final class ProxyServer {
                 });
     }
 
-    private Future<Void> deploy(DataPlane dataPlane, HttpServerOptions options, int listenPort, int count) {
-        return vertx.deployVerticle(() -> new Listener(dataPlane, new HttpServerOptions(options).setPort(listenPort), this),
+    private Future<Void> deploy(DataPlane dataPlane, ConnectionGuard guard, HttpServerOptions options, int listenPort, int count) {
+        return vertx.deployVerticle(() -> new Listener(dataPlane, guard, new HttpServerOptions(options).setPort(listenPort), this),
                 new DeploymentOptions().setInstances(count)).map(id -> {
                     deployments.add(id);
                     return null;
                 });
     }
 
-    /** One data-plane server on one event loop. */
+    /** One data-plane server on one event loop; all of them share one {@link ConnectionGuard}. */
     private static final class Listener extends VerticleBase {
         private final DataPlane dataPlane;
+        private final ConnectionGuard guard;
         private final HttpServerOptions options;
         private final ProxyServer owner;
 
-        Listener(DataPlane dataPlane, HttpServerOptions options, ProxyServer owner) {
+        Listener(DataPlane dataPlane, ConnectionGuard guard, HttpServerOptions options, ProxyServer owner) {
             this.dataPlane = dataPlane;
+            this.guard = guard;
             this.options = options;
             this.owner = owner;
         }
 
         @Override
         public Future<?> start() {
-            return vertx.createHttpServer(options).requestHandler(dataPlane).invalidRequestHandler(dataPlane::invalid).listen().onSuccess(s -> owner.port = s.actualPort());
+            return guard.install(vertx.createHttpServer(options), options, dataPlane).invalidRequestHandler(dataPlane::invalid).listen().onSuccess(s -> owner.port = s.actualPort());
         }
     }
 

@@ -7,6 +7,7 @@ import io.spendguard.proxy.error.ProxyError;
 import io.vertx.core.MultiMap;
 import java.util.List;
 import java.util.logging.Logger;
+import java.util.regex.Pattern;
 
 /**
  * Who a call is made for, and what credential goes to the provider.
@@ -28,6 +29,9 @@ public final class Credentials {
     private static final List<String> OPENAI_BILLING = List.of("openai-organization", "openai-project");
     /** The caller of a passthrough call that sent no credential of its own. */
     public static final String OPERATOR = "operator";
+    static final int MAX_KEY_CHARS = 4096;
+    private static final Pattern WELL_FORMED = Pattern.compile(
+            "[A-Za-z0-9._~+/-]{1," + MAX_KEY_CHARS + "}={0,2}");
 
     private final AuthConfig auth;
     private final ProviderConfig openai;
@@ -55,9 +59,14 @@ public final class Credentials {
         ProviderConfig p = provider(provider);
         boolean anthropicShape = isAnthropic(provider);
         if (!auth.virtualKeys()) {
-            if (headers.get(anthropicShape ? X_API_KEY : AUTHORIZATION) == null && !p.hasApiKey()) {
+            String sent = headers.get(anthropicShape ? X_API_KEY : AUTHORIZATION);
+            if (sent == null && !p.hasApiKey()) {
                 throw ProxyError.UNAUTHENTICATED.exception("No API key: send your provider key in the "
                         + (anthropicShape ? "x-api-key header." : "Authorization header (Bearer)."));
+            }
+            if (sent != null && !wellFormed(anthropicShape ? sent.trim() : bearerToken(sent))) {
+                throw ProxyError.UNAUTHENTICATED.exception("Malformed API key: send your provider key in the "
+                        + (anthropicShape ? "x-api-key header." : "Authorization header as Bearer <key>."));
             }
             return null;
         }
@@ -133,6 +142,20 @@ public final class Credentials {
             return;
         }
         upstream.set(header, isAnthropic(provider) ? p.apiKey() : "Bearer " + p.apiKey());
+    }
+
+    /**
+     * A credential the proxy can pass on: the token68 characters of RFC 9110 §11.2 (provider keys and
+     * JWTs), at most {@link #MAX_KEY_CHARS}. Checked in passthrough mode, where the provider alone can
+     * say whether it is good: a request without even this is refused before its body is read.
+     */
+    static boolean wellFormed(String token) {
+        return token != null && WELL_FORMED.matcher(token).matches();
+    }
+
+    /** The token of {@code Bearer <token>}, or null. */
+    private static String bearerToken(String authorization) {
+        return authorization.regionMatches(true, 0, "Bearer ", 0, 7) ? authorization.substring(7).trim() : null;
     }
 
     /** The key the client sent: a Bearer token, or on Anthropic routes {@code x-api-key} first. */

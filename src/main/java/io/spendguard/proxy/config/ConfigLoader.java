@@ -79,8 +79,7 @@ public final class ConfigLoader {
                 auth(root.child("auth")),
                 budgets(root),
                 estimation(root.child("estimation")),
-                new LimitsConfig(root.child("limits").only("max_body_bytes")
-                        .longAtLeast("max_body_bytes", DEFAULT_MAX_BODY_BYTES, 1024)),
+                limits(root.child("limits")),
                 root.has("contracts") ? Path.of(root.requiredString("contracts")) : null,
                 root.duration("approval_ttl", Duration.ofHours(1)),
                 new ShutdownConfig(root.child("shutdown").only("grace_ms").longAtLeast("grace_ms", DEFAULT_GRACE_MS, 0)));
@@ -88,6 +87,16 @@ public final class ConfigLoader {
 
     private static Endpoint endpoint(ConfigNode n, String host, int port) {
         return new Endpoint(n.string("host", host), n.intAtLeast("port", port, 0));
+    }
+
+    private static LimitsConfig limits(ConfigNode n) {
+        n.only("max_body_bytes", "idle_timeout_ms", "header_timeout_ms", "body_timeout_ms", "max_connections",
+                "admin_max_connections");
+        // The record checks the rest (> 0), naming the key.
+        return new LimitsConfig(n.longAtLeast("max_body_bytes", DEFAULT_MAX_BODY_BYTES, 1024),
+                n.longAtLeast("idle_timeout_ms", 60_000, Long.MIN_VALUE), n.longAtLeast("header_timeout_ms", 10_000, Long.MIN_VALUE),
+                n.longAtLeast("body_timeout_ms", 30_000, Long.MIN_VALUE), n.intAtLeast("max_connections", 10_000, Integer.MIN_VALUE),
+                n.intAtLeast("admin_max_connections", 256, Integer.MIN_VALUE));
     }
 
     private static GateConfig gate(ConfigNode n) {

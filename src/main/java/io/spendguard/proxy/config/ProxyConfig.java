@@ -317,8 +317,34 @@ public record ProxyConfig(
         }
     }
 
-    /** Request limits. */
-    public record LimitsConfig(long maxBodyBytes) { }
+    /**
+     * Request and connection limits, on the data port and (timeouts, its own cap) the admin port.
+     *
+     * @param maxBodyBytes         the largest request body read, else 413
+     * @param idleTimeoutMs        a kept-alive connection with no request in flight is closed after this long without a new
+     *                             request; never counted while a call is in flight, so a long call or stream is not cut
+     * @param headerTimeoutMs      a new connection must deliver a whole request head within this long
+     * @param bodyTimeoutMs        a request body must be received within this long after the end of its head
+     * @param maxConnections       open connections on the data port; more are closed at once and counted
+     * @param adminMaxConnections  open connections on the admin port
+     */
+    public record LimitsConfig(long maxBodyBytes, long idleTimeoutMs, long headerTimeoutMs, long bodyTimeoutMs,
+                               int maxConnections, int adminMaxConnections) {
+        public LimitsConfig {
+            positive("limits.max_body_bytes", maxBodyBytes);
+            positive("limits.idle_timeout_ms", idleTimeoutMs);
+            positive("limits.header_timeout_ms", headerTimeoutMs);
+            positive("limits.body_timeout_ms", bodyTimeoutMs);
+            positive("limits.max_connections", maxConnections);
+            positive("limits.admin_max_connections", adminMaxConnections);
+        }
+
+        private static void positive(String name, long value) {
+            if (value <= 0) {
+                throw new ConfigException(name + ": " + value + " (expected: > 0)");
+            }
+        }
+    }
 
     /**
      * Graceful drain on SIGTERM: how long in-flight calls and streams get to finish and settle before

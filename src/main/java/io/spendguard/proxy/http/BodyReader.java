@@ -6,7 +6,12 @@ import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 
-/** Reads a request body with a hard limit: the declared Content-Length first, then the running total. */
+/**
+ * Reads a request body with a hard limit: the declared Content-Length first, then the running total.
+ * The buffer grows with the bytes that arrive; it is never sized from what a client declares, so a
+ * head promising a large body costs nothing until the body is sent. Called only once the caller is
+ * authenticated and routed; the time a body may take is the {@link ConnectionGuard}'s.
+ */
 public final class BodyReader {
     private BodyReader() { }
 
@@ -24,7 +29,7 @@ public final class BodyReader {
             }
         }
         Promise<Buffer> promise = Promise.promise();
-        Buffer body = Buffer.buffer((int) Math.max(256, Math.min(length, 1 << 20)));
+        Buffer body = Buffer.buffer();
         request.handler(chunk -> {
             if (promise.future().isComplete()) {
                 return;

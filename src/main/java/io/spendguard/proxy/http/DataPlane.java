@@ -17,8 +17,8 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * The listen port: routes each gated API to its shape, reads the body within the limit, runs the
- * {@link Pipeline}, writes any refusal and records the request metric. {@code GET /v1/models} is
+ * The listen port: routes each gated API to its shape, authenticates the caller, reads the body
+ * within the limit, runs the {@link Pipeline}, writes any refusal and records the request metric. {@code GET /v1/models} is
  * forwarded ungated. Anything else is a 404 and is never forwarded: the proxy is not an open proxy.
  * While the {@link Drain} runs, new calls are refused with 503 and {@code Retry-After}, and every
  * call taken is counted until its reply is done and its settlement has landed.
@@ -88,7 +88,8 @@ public final class DataPlane implements Handler<HttpServerRequest> {
         }
         Exchange x = new Exchange(request, shape, target.query());
         request.response().closeHandler(v -> Pipeline.clientGone(x));
-        return BodyReader.read(request, maxBodyBytes)
+        return admit(x)
+                .compose(v -> BodyReader.read(request, maxBodyBytes))
                 .compose(body -> {
                     x.body(body);
                     return pipeline.run(x);
@@ -114,6 +115,26 @@ public final class DataPlane implements Handler<HttpServerRequest> {
                 : ProxyError.INVALID_REQUEST.exception("The request is not well-formed HTTP.");
         refuse(request, false, e.header("Connection", "close"), "invalid", "none", System.nanoTime());
         request.connection().close();
+    }
+
+    /**
+     * What is checked from the head alone, before a byte of the body is read or buffered: the caller's
+     * credential, then the framing (a compressed body is refused: it would be priced, and its size
+     * bounded, on bytes that are not what the provider reads).
+     */
+    private Future<Void> admit(Exchange x) {
+        try {
+            pipeline.authenticate(x);
+        } catch (ProxyException e) {
+            return Future.failedFuture(e);
+        }
+        String encoding = x.request().getHeader("content-encoding");
+        if (encoding != null && !encoding.trim().equalsIgnoreCase("identity")) {
+            return Future.failedFuture(ProxyError.UNSUPPORTED_CONTENT_ENCODING
+                    .exception("Request bodies must not be compressed: send it without Content-Encoding.")
+                    .header("Accept-Encoding", "identity"));
+        }
+        return Future.succeededFuture();
     }
 
     /** Answers a request refused before it became a call: the error, the metric and an access-log line. */

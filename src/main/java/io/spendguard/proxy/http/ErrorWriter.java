@@ -2,6 +2,7 @@ package io.spendguard.proxy.http;
 
 import io.spendguard.proxy.error.ProxyError;
 import io.spendguard.proxy.error.ProxyException;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
@@ -24,11 +25,12 @@ public final class ErrorWriter {
 
     /** Answers {@code failure}; returns the metric outcome label. */
     public static String write(HttpServerRequest request, boolean anthropicShape, Throwable failure) {
-        ProxyException e = failure instanceof ProxyException pe ? pe : internal(failure);
         HttpServerResponse out = request.response();
         if (out.ended() || out.closed()) {
-            return e.error().label();
+            // Already answered (e.g. a body timeout), or the client has gone: nothing to write, nothing unexpected.
+            return (failure instanceof ProxyException pe ? pe.error() : ProxyError.CLIENT_CLOSED).label();
         }
+        ProxyException e = failure instanceof ProxyException pe ? pe : internal(failure);
         if (out.headWritten()) {
             out.reset();
             return e.error().label();
@@ -40,12 +42,15 @@ public final class ErrorWriter {
             out.putHeader("x-should-retry", "false");
         }
         e.headers().forEach(out::putHeader);
-        boolean linger = e.error() == ProxyError.REQUEST_TOO_LARGE && !request.isEnded() && request.version() != HttpVersion.HTTP_2;
-        if (linger) {
+        // A refusal before the body is in (a 401 before reading it, a 413, a 415): the rest is not read.
+        boolean unread = bodyPending(request);
+        if (unread) {
             out.putHeader("connection", "close");
         }
-        out.end(body.toBuffer());
-        if (linger) {
+        Future<Void> written = out.end(body.toBuffer());
+        if (unread && e.error() == ProxyError.REQUEST_TIMEOUT) {
+            written.onComplete(v -> request.connection().close());
+        } else if (unread) {
             lingeringClose(request);
         }
         return e.error().label();
@@ -54,12 +59,21 @@ public final class ErrorWriter {
     /**
      * After refusing a body that is still arriving, discard the rest and close once it ends (or after
      * {@link #LINGER_MS}): closing at once would reset a client that is still writing before it reads
-     * the 413.
+     * the refusal. A client too slow to send its body at all (408) is not waited for.
      */
     private static void lingeringClose(HttpServerRequest request) {
         request.handler(ignored -> { });
         request.endHandler(v -> request.connection().close());
         Vertx.currentContext().owner().setTimer(LINGER_MS, t -> request.connection().close());
+    }
+
+    /** True while an HTTP/1.x request still has body bytes to come. */
+    private static boolean bodyPending(HttpServerRequest request) {
+        if (request.isEnded() || request.version() == HttpVersion.HTTP_2) {
+            return false;
+        }
+        String length = request.getHeader("content-length");
+        return request.headers().contains("transfer-encoding") || (length != null && !length.trim().equals("0"));
     }
 
     private static ProxyException internal(Throwable failure) {

@@ -37,6 +37,10 @@ public final class ProxyMetrics {
     private static final String USAGE_REJECTED = "spendguard.usage.rejected";
     private static final String STREAM_CUTS = "spendguard.stream.cuts";
     private static final String REPLAY_NOT_KEPT = "spendguard.replay.not.kept";
+    /** The {@code listener} values of the connection meters. */
+    public static final List<String> LISTENERS = List.of("data", "admin");
+    /** The {@code phase} values of {@link #connectionTimeout}. */
+    public static final List<String> TIMEOUT_PHASES = List.of("header", "body", "idle");
 
     private final MeterRegistry registry;
     private final AtomicInteger streamsActive = new AtomicInteger();
@@ -80,6 +84,43 @@ public final class ProxyMetrics {
         for (String reason : REPLAY_NOT_KEPT_REASONS) {
             replayNotKeptCounter(reason);
         }
+        for (String listener : LISTENERS) {
+            connectionsRefused(listener);
+            for (String phase : TIMEOUT_PHASES) {
+                connectionTimeouts(listener, phase);
+            }
+        }
+    }
+
+    /**
+     * Open connections on a listener ({@code data} or {@code admin}), read from {@code open}; registered
+     * once per listener.
+     */
+    public void connectionsOpen(String listener, AtomicInteger open) {
+        Gauge.builder("spendguard.connections.open", open, AtomicInteger::get).description("open client connections, by listener")
+                .tag("listener", listener).register(registry);
+    }
+
+    /** A connection closed as soon as it was accepted because its listener was at its connection cap. */
+    public void connectionRefused(String listener) {
+        connectionsRefused(listener).increment();
+    }
+
+    private Counter connectionsRefused(String listener) {
+        return counter(new Key("spendguard.connections.refused", listener, null, null), k -> Counter.builder(k.name())
+                .description("connections closed at once because the listener was at its limit (limits.max_connections)")
+                .tag("listener", k.a()).register(registry));
+    }
+
+    /** A connection closed for taking too long: {@code header}, {@code body} or {@code idle} (see {@link #TIMEOUT_PHASES}). */
+    public void connectionTimeout(String listener, String phase) {
+        connectionTimeouts(listener, phase).increment();
+    }
+
+    private Counter connectionTimeouts(String listener, String phase) {
+        return counter(new Key("spendguard.connections.timeouts", listener, phase, null), k -> Counter.builder(k.name())
+                .description("connections closed (HTTP/2: streams reset) by limits.header_timeout_ms, body_timeout_ms or idle_timeout_ms")
+                .tag("listener", k.a()).tag("phase", k.b()).register(registry));
     }
 
     public MeterRegistry registry() {

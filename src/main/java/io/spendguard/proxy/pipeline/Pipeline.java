@@ -35,8 +35,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
 /**
- * The one place that knows the order of a gated call, once its body is read:
- * parse → estimate → deduplicate → gate → forward (relay settles). Every admitted call ends in
+ * The one place that knows the order of a gated call: {@link #authenticate} before its body is read,
+ * then parse → estimate → deduplicate → gate → forward (relay settles). Every admitted call ends in
  * exactly one commit or release, whichever way it ends.
  */
 public final class Pipeline {
@@ -99,15 +99,19 @@ public final class Pipeline {
         CallHeaders.check(x.request.headers());
         x.json = RequestJson.parse(x.body);
         x.spec = x.shape.parse(x.json);
-        credentials(x);
         x.budgetId = budgetId(x);
         x.estimate = estimator.estimate(x.spec);
         x.requestHash = sha256(x.shape.route(), x.body);
         x.state = Exchange.State.ESTIMATED;
     }
 
-    /** Who the call is for: the client's virtual key, or none in passthrough mode (401 when the credential is not good). */
-    private void credentials(Exchange x) {
+    /**
+     * Who the call is for, checked from its headers before any of its body is read: the client's virtual
+     * key, or none in passthrough mode. Throws a 401 {@link ProxyException} when the credential is missing,
+     * malformed, unknown or revoked. Synchronous (the key index is in memory), so the body reader is
+     * attached in the same tick and no body bytes are missed.
+     */
+    public void authenticate(Exchange x) {
         x.key = credentials(x.request, x.shape.provider());
         x.caller = Credentials.caller(x.request.headers(), x.key);
     }
