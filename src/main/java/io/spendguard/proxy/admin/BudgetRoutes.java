@@ -113,7 +113,7 @@ final class BudgetRoutes {
 
     /** {@code tenant}: whose budget it is (the id grammar), or {@code def} when absent or null (null: of no tenant, any key's). */
     private static String tenant(JsonObject body, String def) {
-        return Fields.id(body, "tenant", def);
+        return body.getValue("tenant") == null ? def : Fields.id(body, "tenant", null);
     }
 
     private static boolean bool(JsonObject body, String key, boolean def) {

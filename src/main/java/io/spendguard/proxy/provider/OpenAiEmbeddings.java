@@ -21,6 +21,8 @@ public final class OpenAiEmbeddings extends OpenAiShape {
     @Override
     public CallSpec parse(JsonObject body) {
         String model = Fields.model(body);
+        // Not priced, but a wrong one is refused here rather than forwarded and billed by the provider.
+        Fields.optionalInt(body, "dimensions", "dimensions", 1);
         BilledInput in = new BilledInput();
         PromptInput.read(body, "input", in);
         return in.spec(model, false, null, 1, false);

@@ -13,6 +13,10 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.json.jackson.JacksonCodec;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
 
@@ -36,9 +40,13 @@ public final class RequestJson {
 
     /** The body as a JSON object; a {@code 400 invalid_request} when it is not one, or repeats a key (naming it and its path). */
     public static JsonObject parse(Buffer body) {
+        byte[] bytes = body.getBytes();
+        if (!wellFormedUtf8(bytes)) {
+            throw ProxyError.INVALID_REQUEST.exception("The request body is not well-formed UTF-8.");
+        }
         Object value;
         try {
-            JsonParser parser = FACTORY.createParser(body.getBytes());
+            JsonParser parser = FACTORY.createParser(bytes);
             value = JacksonCodec.fromParser(parser, Object.class);
         } catch (DecodeException e) {
             if (e.getCause() instanceof StreamReadException cause && isDuplicate(cause)) {
@@ -52,6 +60,28 @@ public final class RequestJson {
             return object;
         }
         throw notAnObject();
+    }
+
+    /**
+     * True when {@code bytes} are well-formed UTF-8 (RFC 3629): Jackson decodes encoded surrogates and
+     * some overlong forms without complaint, and JSON text must be UTF-8 (RFC 8259). ASCII bodies,
+     * the usual case, are passed after one scan.
+     */
+    static boolean wellFormedUtf8(byte[] bytes) {
+        int i = 0;
+        while (i < bytes.length && bytes[i] >= 0) {
+            i++;
+        }
+        if (i == bytes.length) {
+            return true;
+        }
+        try {
+            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes, i, bytes.length - i));
+            return true;
+        } catch (CharacterCodingException e) {
+            return false;
+        }
     }
 
     private static boolean isDuplicate(StreamReadException e) {

@@ -40,6 +40,16 @@ class OpenAiEmbeddingsTest {
     }
 
     @Test
+    void refusesDimensionsThatAreNotAPositiveWholeNumber() {
+        for (Object bad : new Object[] {-1, 0, 1.5, "256"}) {
+            JsonObject body = new JsonObject().put("model", "text-embedding-3-small").put("input", "hi").put("dimensions", bad);
+            assertThat(org.assertj.core.api.Assertions.catchThrowableOfType(io.spendguard.proxy.error.ProxyException.class,
+                    () -> embeddings.parse(body)).param()).as("%s", bad).isEqualTo("dimensions");
+        }
+        assertThat(embeddings.parse(new JsonObject().put("model", "m").put("input", "hi").put("dimensions", 256)).model()).isEqualTo("m");
+    }
+
+    @Test
     void tokenArraysBillTheirLength() {
         CallSpec s = embeddings.parse(Fixtures.openAiJson("embeddings-request-token-arrays.json"));
 

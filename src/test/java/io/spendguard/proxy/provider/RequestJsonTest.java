@@ -25,6 +25,19 @@ class RequestJsonTest {
     }
 
     @Test
+    void refusesBytesThatAreNotWellFormedUtf8ButReadsRealUtf8() {
+        byte[][] bad = {{(byte) 0xED, (byte) 0xA0, (byte) 0x80}, {(byte) 0xC0, (byte) 0xAF}, {(byte) 0xC3}, {(byte) 0xFF}};
+        for (byte[] b : bad) {
+            Buffer body = Buffer.buffer("{\"model\":\"gpt-4o\",\"x\":\"").appendBytes(b).appendString("\"}");
+            ProxyException e = catchThrowableOfType(ProxyException.class, () -> RequestJson.parse(body));
+            assertThat(e).isNotNull();
+            assertThat(e.getMessage()).contains("UTF-8");
+        }
+        assertThat(RequestJson.parse(Buffer.buffer("{\"x\":\"h\u00e9llo \u4f60\u597d \ud83d\ude00\"}")).getString("x"))
+                .isEqualTo("h\u00e9llo \u4f60\u597d \ud83d\ude00");
+    }
+
+    @Test
     void refusesATopLevelKeySentTwiceNamingIt() {
         ProxyException e = refused("{\"model\":\"gpt-4o-mini\",\"messages\":[],\"model\":\"gpt-5-pro\"}");
         assertThat(e.param()).isEqualTo("model");
