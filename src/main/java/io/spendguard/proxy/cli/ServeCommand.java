@@ -1,6 +1,5 @@
 package io.spendguard.proxy.cli;
 
-import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.spendguard.proxy.ProxyServer;
 import io.spendguard.proxy.config.ConfigLoader;
@@ -9,6 +8,7 @@ import io.spendguard.proxy.estimate.PriceTable;
 import io.spendguard.proxy.http.AccessLog;
 import io.spendguard.proxy.logging.DrainSafeLogManager;
 import io.spendguard.proxy.logging.StdoutLines;
+import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.vertx.core.Vertx;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -74,8 +74,7 @@ public final class ServeCommand implements Callable<Integer> {
     static ProxyServer start(ProxyConfig config, PriceTable prices, String what, StdoutLines accessLines, PrintWriter out) {
         PrometheusMeterRegistry registry = ProxyServer.newRegistry();
         if (accessLines != null) {
-            FunctionCounter.builder("spendguard.access.log.dropped", accessLines, StdoutLines::dropped)
-                    .description("access-log lines dropped because standard output was read too slowly").register(registry);
+            ProxyMetrics.accessLogDropped(registry, accessLines, StdoutLines::dropped);
         }
         Vertx vertx = ProxyServer.newVertx(registry);
         ProxyServer server;

@@ -2,6 +2,7 @@ package io.spendguard.proxy.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -13,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Every meter the proxy exports, by name, in one place. Labels come from bounded sets only: routes,
@@ -34,6 +36,12 @@ public final class ProxyMetrics {
     public static final List<String> STREAM_CUT_REASONS = List.of("event_too_large");
     /** The {@code reason} values of {@link #replayNotKept}. */
     public static final List<String> REPLAY_NOT_KEPT_REASONS = List.of("too_large");
+    private static final String GATE_FAILURES = "spendguard.gate.failures";
+    private static final String GATE_FAILURES_HELP = "gate decisions that did not arrive in time (timeout) or failed (error), "
+            + "answered by gate.fail_mode, by reason";
+    private static final String SETTLEMENT_FAILURES = "spendguard.settlement.failures";
+    private static final String SETTLEMENT_FAILURES_HELP = "settlements (commit or release of a reservation) the gate did not accept, "
+            + "logged and retried where the gate supports it, by kind";
     private static final String USAGE_REJECTED = "spendguard.usage.rejected";
     private static final String STREAM_CUTS = "spendguard.stream.cuts";
     private static final String REPLAY_NOT_KEPT = "spendguard.replay.not.kept";
@@ -65,15 +73,16 @@ public final class ProxyMetrics {
         this.overrun = Counter.builder("spendguard.overrun.usd.micros").description("µUSD spent above the reservation").register(registry);
         this.failOpen = Counter.builder("spendguard.fail.open").description("calls forwarded without a reservation because the gate failed open").register(registry);
         this.usageInjected = Counter.builder("spendguard.usage.injected").description("streams where the proxy asked the provider to report usage").register(registry);
-        this.estimateRatio = DistributionSummary.builder("spendguard.estimate.ratio").description("actual cost / reserved claim")
+        this.estimateRatio = DistributionSummary.builder("spendguard.estimate.ratio")
+                .description("actual cost / reserved claim of each settled call (a ratio, 1 = the claim was spent in full)")
                 .serviceLevelObjectives(0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0, 1.1, 1.5, 2.0).register(registry);
         Gauge.builder("spendguard.streams.active", streamsActive, AtomicInteger::get).description("SSE streams being relayed").register(registry);
         // Failure series exist from start-up at zero, so an alert on increase() sees the very first failure.
         for (String reason : GATE_FAILURE_REASONS) {
-            Counter.builder("spendguard.gate.failures").tag("reason", reason).register(registry);
+            counter1(GATE_FAILURES, GATE_FAILURES_HELP, "reason", reason);
         }
         for (String kind : SETTLEMENT_KINDS) {
-            Counter.builder("spendguard.settlement.failures").tag("kind", kind).register(registry);
+            counter1(SETTLEMENT_FAILURES, SETTLEMENT_FAILURES_HELP, "kind", kind);
         }
         for (String reason : USAGE_REJECTED_REASONS) {
             usageRejectedCounter(reason);
@@ -123,14 +132,26 @@ public final class ProxyMetrics {
                 .tag("listener", k.a()).tag("phase", k.b()).register(registry));
     }
 
+    /**
+     * Access-log lines dropped because standard output was read too slowly, read from {@code dropped};
+     * registered by {@code serve}, which owns the access-log writer, before the proxy starts.
+     */
+    public static <T> void accessLogDropped(MeterRegistry registry, T source, ToDoubleFunction<T> dropped) {
+        FunctionCounter.builder("spendguard.access.log.dropped", source, dropped)
+                .description("access-log lines dropped because standard output was read too slowly").register(registry);
+    }
+
     public MeterRegistry registry() {
         return registry;
     }
 
     public void request(String route, String provider, String outcome, long nanos) {
         counter(new Key("spendguard.requests", route, provider, outcome), k -> Counter.builder(k.name())
+                .description("calls answered on the data port (proxied or refused), by route, provider and outcome")
                 .tag("route", k.a()).tag("provider", k.b()).tag("outcome", k.c()).register(registry)).increment();
-        timer(new Key("spendguard.request.duration", route, outcome, null), k -> latency(k.name(), "route", k.a())
+        timer(new Key("spendguard.request.duration", route, outcome, null), k -> latency(k.name(),
+                        "seconds from a call's arrival to the end of its reply (streams: the last event), by route and outcome",
+                        "route", k.a())
                 .tag("outcome", k.b()).register(registry)).record(nanos, TimeUnit.NANOSECONDS);
     }
 
@@ -141,21 +162,25 @@ public final class ProxyMetrics {
     }
 
     public void decision(String decision) {
-        counter1("spendguard.decisions", "decision", decision).increment();
+        counter1("spendguard.decisions", "budget decisions made for calls (CONTINUE, STOP, REQUIRE_APPROVAL, DEGRADE, SKIP), by decision",
+                "decision", decision).increment();
     }
 
     public void gateDuration(String mode, long nanos) {
-        timer(new Key("spendguard.gate.duration", mode, null, null), k -> latency(k.name(), "mode", k.a()).register(registry))
+        timer(new Key("spendguard.gate.duration", mode, null, null), k -> latency(k.name(),
+                "seconds the gate took to decide and reserve for a call, by gate mode (embedded or sidecar)", "mode", k.a())
+                .register(registry))
                 .record(nanos, TimeUnit.NANOSECONDS);
     }
 
     public void upstreamDuration(String provider, long nanos) {
-        timer(new Key("spendguard.upstream.duration", provider, null, null), k -> latency(k.name(), "provider", k.a())
-                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+        timer(new Key("spendguard.upstream.duration", provider, null, null), k -> latency(k.name(),
+                "seconds from forwarding a call to the provider until its response headers arrived (time to first byte), by provider",
+                "provider", k.a()).register(registry)).record(nanos, TimeUnit.NANOSECONDS);
     }
 
-    private static Timer.Builder latency(String name, String tag, String value) {
-        return Timer.builder(name).tag(tag, value).publishPercentileHistogram()
+    private static Timer.Builder latency(String name, String help, String tag, String value) {
+        return Timer.builder(name).description(help).tag(tag, value).publishPercentileHistogram()
                 .minimumExpectedValue(MIN_LATENCY).maximumExpectedValue(MAX_LATENCY);
     }
 
@@ -164,11 +189,11 @@ public final class ProxyMetrics {
         return c != null ? c : counters.computeIfAbsent(key, create);
     }
 
-    /** A counter with one label, {@code tag=value}. */
-    private Counter counter1(String name, String tag, String value) {
+    /** A counter with one label, {@code tag=value}, and its HELP text {@code help}. */
+    private Counter counter1(String name, String help, String tag, String value) {
         Key key = new Key(name, value, null, null);
         Counter c = counters.get(key);
-        return c != null ? c : counters.computeIfAbsent(key, k -> Counter.builder(name).tag(tag, value).register(registry));
+        return c != null ? c : counters.computeIfAbsent(key, k -> Counter.builder(name).description(help).tag(tag, value).register(registry));
     }
 
     private Timer timer(Key key, Function<Key, Timer> create) {
@@ -182,7 +207,7 @@ public final class ProxyMetrics {
 
     public void committed(String provider, String model, long micros) {
         counter(new Key("spendguard.committed.usd.micros", provider, model, null), k -> Counter.builder(k.name())
-                .description("µUSD spent, from provider usage").tag("provider", k.a()).tag("model", k.b()).register(registry))
+                .description("µUSD spent, from provider usage, by provider and model").tag("provider", k.a()).tag("model", k.b()).register(registry))
                 .increment(micros);
     }
 
@@ -205,14 +230,17 @@ public final class ProxyMetrics {
     }
 
     public void budget(String id, long limitMicros, long remainingMicros) {
-        budgetGauge("spendguard.budget.limit.usd.micros", budgetLimit, id).set(limitMicros);
-        budgetGauge("spendguard.budget.remaining.usd.micros", budgetRemaining, id).set(remainingMicros);
+        budgetGauge("spendguard.budget.limit.usd.micros", "the budget's limit per window, in µUSD, by budget",
+                budgetLimit, id).set(limitMicros);
+        budgetGauge("spendguard.budget.remaining.usd.micros",
+                "µUSD left in the budget's current window (limit minus reserved and committed), by budget", budgetRemaining, id)
+                .set(remainingMicros);
     }
 
-    private AtomicLong budgetGauge(String name, Map<String, AtomicLong> gauges, String id) {
+    private AtomicLong budgetGauge(String name, String help, Map<String, AtomicLong> gauges, String id) {
         return gauges.computeIfAbsent(id, k -> {
             AtomicLong value = new AtomicLong();
-            Gauge.builder(name, value, AtomicLong::get).tag("budget", k).register(registry);
+            Gauge.builder(name, value, AtomicLong::get).description(help).tag("budget", k).register(registry);
             return value;
         });
     }
@@ -226,7 +254,7 @@ public final class ProxyMetrics {
     }
 
     public void gateFailure(String reason) {
-        counter1("spendguard.gate.failures", "reason", reason).increment();
+        counter1(GATE_FAILURES, GATE_FAILURES_HELP, "reason", reason).increment();
     }
 
     public void failOpen() {
@@ -239,17 +267,19 @@ public final class ProxyMetrics {
 
     /** A settlement the gate accepted, by kind ({@code commit}, {@code release}). */
     public void settled(String kind) {
-        counter1("spendguard.settlements", "kind", kind).increment();
+        counter1("spendguard.settlements", "settlements the gate accepted, by kind (commit, release; expired_commit, "
+                + "expired_release for reservations settled by the sweeper after their TTL)", "kind", kind).increment();
     }
 
     /** A settlement the gate did not accept (it is logged and retried where the gate supports it). */
     public void settlementFailure(String kind) {
-        counter1("spendguard.settlement.failures", "kind", kind).increment();
+        counter1(SETTLEMENT_FAILURES, SETTLEMENT_FAILURES_HELP, "kind", kind).increment();
     }
 
     /** A relayed reply cut short, by cause ({@code client_disconnect}, {@code upstream_break}). */
     public void interrupted(String cause) {
-        counter1("spendguard.interrupted", "cause", cause).increment();
+        counter1("spendguard.interrupted", "relayed replies cut short (client disconnect or upstream break mid-reply), by cause",
+                "cause", cause).increment();
     }
 
     /**
@@ -292,7 +322,8 @@ public final class ProxyMetrics {
 
     /** A settlement the gate sent again after a rejected ack or a broken stream, by kind ({@code commit}, {@code release}). */
     public void settlementRetry(String kind) {
-        counter1("spendguard.settlement.retries", "kind", kind).increment();
+        counter1("spendguard.settlement.retries", "settlements sent to the sidecar again after a rejected ack or a broken stream, "
+                + "by kind", "kind", kind).increment();
     }
 
     /**
@@ -301,11 +332,12 @@ public final class ProxyMetrics {
      * {@code status_<grpc status>}).
      */
     public void sidecarFailure(String reason) {
-        counter1("spendguard.sidecar.failures", "reason", reason).increment();
+        counter1("spendguard.sidecar.failures", "calls to the sidecar that failed, by reason", "reason", reason).increment();
     }
 
     /** The connection to the sidecar was lost and a new handshake started. */
     public void sidecarReconnect() {
-        Counter.builder("spendguard.sidecar.reconnects").register(registry).increment();
+        Counter.builder("spendguard.sidecar.reconnects").description("times the connection to the sidecar was lost and a new "
+                + "handshake started").register(registry).increment();
     }
 }

@@ -55,4 +55,50 @@ class ProxyMetricsTest {
                 .contains("spendguard_upstream_duration_seconds_count{provider=\"openai\"} 1")
                 .contains("spendguard_committed_usd_micros_total{model=\"gpt-4o-mini\",provider=\"openai\"} 150");
     }
+
+    @Test
+    void everyMeterItCanRegisterHasHelpText() {
+        // every public recording method once, so each name ProxyMetrics owns is in the registry
+        metrics.connectionsOpen("data", new java.util.concurrent.atomic.AtomicInteger());
+        metrics.connectionRefused("data");
+        metrics.connectionTimeout("data", "idle");
+        metrics.request("chat_completions", "openai", "ok", 1_000);
+        metrics.contractReload("ok");
+        metrics.decision("CONTINUE");
+        metrics.gateDuration("embedded", 1_000);
+        metrics.upstreamDuration("openai", 1_000);
+        metrics.reserved(1);
+        metrics.committed("openai", "gpt-test", 1);
+        metrics.budgetCommitted("default", 1);
+        metrics.released(1);
+        metrics.overrun(1);
+        metrics.estimateRatio(0.5);
+        metrics.budget("default", 10, 5);
+        metrics.streamOpened();
+        metrics.gateFailure("timeout");
+        metrics.failOpen();
+        metrics.usageInjected();
+        metrics.settled("commit");
+        metrics.settlementFailure("commit");
+        metrics.interrupted("upstream_break");
+        metrics.usageRejected("invalid");
+        metrics.streamCut("event_too_large");
+        metrics.replayNotKept("too_large");
+        metrics.settlementRetry("commit");
+        metrics.sidecarFailure("unavailable");
+        metrics.sidecarReconnect();
+        ProxyMetrics.accessLogDropped(registry, new java.util.concurrent.atomic.AtomicLong(), java.util.concurrent.atomic.AtomicLong::get);
+
+        java.util.List<io.micrometer.core.instrument.Meter> ours = registry.getMeters().stream()
+                .filter(m -> m.getId().getName().startsWith("spendguard.")).toList();
+        // a new name in ProxyMetrics gets its call above, or this count fails
+        assertThat(ours.stream().map(m -> m.getId().getName()).distinct()).hasSize(31);
+        assertThat(ours).allSatisfy(m -> assertThat(m.getId().getDescription()).as(m.getId().getName() + " HELP").isNotBlank());
+        // what Prometheus reads: one HELP line per family, histograms' _max gauges included
+        String scrape = registry.scrape();
+        assertThat(scrape.lines().filter(l -> l.startsWith("# TYPE spendguard_"))).allSatisfy(type -> {
+            String family = type.split(" ")[2];
+            assertThat(scrape).as(family).containsPattern("(?m)^# HELP " + family + " \\S");
+        });
+    }
 }
