@@ -3,12 +3,17 @@ package io.spendguard.proxy.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spendguard.proxy.ProxyHarness;
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 
 /**
  * A real proxy in front of the mock provider, driven through every kind of call a dashboard shows:
  * a JSON call and a stream that are admitted and settled, a provider 500 (released), a 402 and a
- * 409. Its {@code /metrics} is then scraped over HTTP like Prometheus would.
+ * 409. Its {@code /metrics} is then scraped over HTTP like Prometheus would. Started with
+ * {@link #startWithSidecar()}, the proxy runs in {@code gate.mode: sidecar} in front of our sidecar,
+ * and each process has a {@code /metrics} of its own.
  */
 final class ScriptedRun {
     static final String CHAT = "{\"model\":\"gpt-test\",\"max_tokens\":50,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}";
@@ -49,7 +54,15 @@ final class ScriptedRun {
     }
 
     static ScriptedRun start() throws Exception {
-        ProxyHarness h = ProxyHarness.start(CONFIG);
+        return run(ProxyHarness.start(CONFIG));
+    }
+
+    /** The same run with the proxy in {@code gate.mode: sidecar}, our sidecar owning the budgets. */
+    static ScriptedRun startWithSidecar() throws Exception {
+        return run(ProxyHarness.startWithSidecar(CONFIG));
+    }
+
+    private static ScriptedRun run(ProxyHarness h) throws Exception {
         try {
             return new ScriptedRun(h);
         } catch (Exception | AssertionError e) {
@@ -58,12 +71,26 @@ final class ScriptedRun {
         }
     }
 
-    /** {@code GET /metrics} on the admin port. */
+    /** {@code GET /metrics} on the admin port (in sidecar mode: the sidecar's). */
     PromText scrape() throws Exception {
-        HttpResponse<String> r = h.adminGet("/metrics");
+        return PromText.parse(metricsText());
+    }
+
+    /** The text of {@code GET /metrics} on the admin port that owns the budgets: the proxy's, or in sidecar mode the sidecar's. */
+    String metricsText() throws Exception {
+        return body(h.adminGet("/metrics"));
+    }
+
+    /** The text of {@code GET /metrics} on the proxy's own admin port (in sidecar mode not the sidecar's). */
+    String proxyMetricsText() throws Exception {
+        return body(h.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + h.server.adminPort() + "/metrics"))
+                .timeout(Duration.ofSeconds(20)).GET().build(), HttpResponse.BodyHandlers.ofString()));
+    }
+
+    private static String body(HttpResponse<String> r) {
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
-        return PromText.parse(r.body());
+        return r.body();
     }
 
     void close() throws Exception {
