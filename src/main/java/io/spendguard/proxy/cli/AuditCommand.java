@@ -23,6 +23,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -62,14 +63,13 @@ public final class AuditCommand implements Runnable {
     static final class Verify implements Callable<Integer> {
         @Spec
         private CommandSpec spec;
-        @Option(names = "--config", paramLabel = "FILE", defaultValue = "config/spendguard.yaml",
-                description = "the config file naming the ledger and the audit keys; default: ${DEFAULT-VALUE}")
-        private String config;
+        @Mixin
+        private ConfigFile config;
 
         @Override
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
-            return withLedger(config, (vertx, ledger) -> {
+            return withLedger(config.location(), (vertx, ledger) -> {
                 AuditVerifier.Result result = ledger.audit().verifySettled(vertx).await(TIMEOUT_MINUTES, TimeUnit.MINUTES);
                 out.println(result.describe());
                 return result.ok() ? 0 : 1;
@@ -84,9 +84,8 @@ public final class AuditCommand implements Runnable {
     static final class Export implements Callable<Integer> {
         @Spec
         private CommandSpec spec;
-        @Option(names = "--config", paramLabel = "FILE", defaultValue = "config/spendguard.yaml",
-                description = "the config file naming the ledger; default: ${DEFAULT-VALUE}")
-        private String config;
+        @Mixin
+        private ConfigFile config;
         @Option(names = "--out", paramLabel = "PATH", description = "the file to write; default: stdout")
         private Path file;
         @Option(names = "--since", paramLabel = "SEQ", defaultValue = "0",
@@ -96,7 +95,7 @@ public final class AuditCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
-            return withLedger(config, (vertx, ledger) -> {
+            return withLedger(config.location(), (vertx, ledger) -> {
                 if (file == null) {
                     export(ledger.audit(), since, out).await(TIMEOUT_MINUTES, TimeUnit.MINUTES);
                     out.flush();

@@ -19,6 +19,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
@@ -38,16 +39,15 @@ public final class ServeCommand implements Callable<Integer> {
     private SpendGuardCli cli;
     @Spec
     private CommandSpec spec;
-    @Option(names = "--config", paramLabel = "FILE", defaultValue = "config/spendguard.yaml",
-            description = "the config file (or classpath:PATH); default: ${DEFAULT-VALUE}")
-    private String config;
+    @Mixin
+    private ConfigFile config;
 
     @Override
     public Integer call() {
         // One JSON object per line on stdout, for the log shipper; everything else stays on stderr.
         StdoutLines lines = DrainSafeLogManager.messagesToStdout(AccessLog.logger());
-        ProxyConfig proxyConfig = ConfigLoader.load(config, System::getenv);
-        start(proxyConfig, prices(proxyConfig, config), "serve", lines, spec.commandLine().getOut());
+        ProxyConfig proxyConfig = config.load();
+        start(proxyConfig, prices(proxyConfig, config.location()), "serve", lines, spec.commandLine().getOut());
         cli.serving();
         return 0;
     }

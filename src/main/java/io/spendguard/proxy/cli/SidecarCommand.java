@@ -20,6 +20,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
@@ -42,9 +43,8 @@ public final class SidecarCommand implements Callable<Integer> {
     private SpendGuardCli cli;
     @Spec
     private CommandSpec spec;
-    @Option(names = "--config", paramLabel = "FILE", defaultValue = "config/spendguard.yaml",
-            description = "the config file (or classpath:PATH); default: ${DEFAULT-VALUE}")
-    private String config;
+    @Mixin
+    private ConfigFile config;
     @Option(names = "--socket", paramLabel = "PATH", description = "the Unix socket to serve on; default: the config's gate.sidecar.socket")
     private Path socket;
     @Option(names = "--drain-seconds", paramLabel = "N", defaultValue = "20",
@@ -68,7 +68,7 @@ public final class SidecarCommand implements Callable<Integer> {
         if (drainSeconds < 0) {
             throw new ParameterException(spec.commandLine(), "--drain-seconds: " + drainSeconds + " (expected: a whole number >= 0)");
         }
-        ProxyConfig proxyConfig = ConfigLoader.load(config, System::getenv);
+        ProxyConfig proxyConfig = config.load();
         Path path = socket != null ? socket : Path.of(proxyConfig.gate().sidecar().socket());
         PrometheusMeterRegistry registry = ProxyServer.newRegistry();
         Vertx vertx = ProxyServer.newVertx(registry);

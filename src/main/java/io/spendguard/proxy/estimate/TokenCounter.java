@@ -60,11 +60,18 @@ public final class TokenCounter {
             throw new IllegalArgumentException("longRunBytes: " + longRunBytes + " (expected: >= 1)");
         }
         this.longRunBytes = longRunBytes;
-        EncodingRegistry registry = Encodings.newLazyEncodingRegistry();
-        this.o200k = registry.getEncoding(EncodingType.O200K_BASE);
-        this.cl100k = registry.getEncoding(EncodingType.CL100K_BASE);
+        this.o200k = Shared.REGISTRY.getEncoding(EncodingType.O200K_BASE);
+        this.cl100k = Shared.REGISTRY.getEncoding(EncodingType.CL100K_BASE);
         this.o200kCounts = cache(cacheChars);
         this.cl100kCounts = cache(cacheChars);
+    }
+
+    /**
+     * One registry for the process, loaded on first use: an encoding's tables take tens of megabytes
+     * and are immutable, so every counter (the proxy's, a mock provider's in the same process) shares them.
+     */
+    private static final class Shared {
+        static final EncodingRegistry REGISTRY = Encodings.newLazyEncodingRegistry();
     }
 
     private static Cache<String, Integer> cache(long chars) {

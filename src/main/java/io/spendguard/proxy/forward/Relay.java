@@ -137,12 +137,7 @@ public final class Relay {
     private void providerError(HttpClientResponse in) {
         settlement.release("provider_" + in.statusCode());
         head(in);
-        String length = in.getHeader("content-length");
-        if (length != null) {
-            out.putHeader("content-length", length);
-        } else {
-            out.setChunked(true);
-        }
+        Headers.framing(in, out);
         in.handler(chunk -> {
             if (!clientGone) {
                 relay(in, chunk);
@@ -215,12 +210,7 @@ public final class Relay {
             LOG.info("a " + shape.route() + " reply over " + HOLD_BYTES + " bytes is relayed as it arrives and not kept for idempotent replay");
         }
         head(in);
-        String length = in.getHeader("content-length");
-        if (length != null) {
-            out.putHeader("content-length", length);
-        } else {
-            out.setChunked(true);
-        }
+        Headers.framing(in, out);
         relay(in, held);
     }
 

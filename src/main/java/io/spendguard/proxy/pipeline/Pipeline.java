@@ -271,12 +271,7 @@ public final class Pipeline {
                 .compose(in -> {
                     out.setStatusCode(in.statusCode());
                     out.headers().addAll(Headers.downstream(in.headers()));
-                    String length = in.getHeader("content-length");
-                    if (length != null) {
-                        out.putHeader("content-length", length);
-                    } else {
-                        out.setChunked(true);
-                    }
+                    Headers.framing(in, out);
                     return in.pipeTo(out);
                 });
     }
