@@ -191,7 +191,7 @@ class ChatCompletionsTest extends HarnessTest {
     void tellsAConcurrentDuplicateToRetryAndFreesTheKeyAfterARefusal() throws Exception {
         h = start(ProxyHarness.config(1_000_000, "", ""));
         CompletableFuture<HttpResponse<String>> slow = h.http.sendAsync(
-                h.chatRequest(BODY, "Idempotency-Key", "k-2", "x-mock-latency-ms", "500"), HttpResponse.BodyHandlers.ofString());
+                h.chatRequest(BODY, "Idempotency-Key", "k-2", "x-mock-latency-ms", "1500"), HttpResponse.BodyHandlers.ofString());
         ProxyHarness.await("first call forwarded", () -> h.mock.served() == 1);
         HttpResponse<String> dup = h.chat(BODY, "Idempotency-Key", "k-2", "x-mock-latency-ms", "500");
         assertThat(dup.statusCode()).isEqualTo(409);
