@@ -86,7 +86,8 @@ public final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private static String script(int port, int admin) {
+    /** The walkthrough printed after start-up: curl lines against {@code port} and {@code admin}. */
+    static String script(int port, int admin) {
         String call = "curl -s -i http://localhost:" + port + "/v1/chat/completions -H 'content-type: application/json'";
         String small = " -d '{\"model\":\"gpt-4o\",\"max_tokens\":1000,\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'";
         String large = " -d '{\"model\":\"gpt-4o\",\"max_tokens\":8000,\"messages\":[{\"role\":\"user\",\"content\":\"Write a long report\"}]}'";
@@ -104,7 +105,7 @@ public final class DemoCommand implements Callable<Integer> {
                    %1$s -H 'X-SpendGuard-Budget-Id: team'%3$s
 
                 3) approve it (the approval id is in the 409 body and its X-SpendGuard-Approval-Id header):
-                   APPROVAL_ID=$(curl -s 'http://localhost:%5$d/v1/approvals?state=pending' | grep -o 'apr_[0-9a-f]*' | head -1)
+                   APPROVAL_ID=$(curl -s 'http://localhost:%5$d/v1/approvals?state=pending' | grep -o 'apr_[0-9a-f.]*' | head -1)
                    curl -s -X POST http://localhost:%5$d/v1/approvals/$APPROVAL_ID/resolve -H 'content-type: application/json' -d '{"decision":"approve","reason":"demo"}'
 
                 4) resume: the same request with the approval id → 200 (a second resume → 409 approval_consumed):
