@@ -19,6 +19,7 @@ import io.spendguard.proxy.gate.Gate;
 import io.spendguard.proxy.gate.LocalGate;
 import io.spendguard.proxy.gate.SidecarGate;
 import io.spendguard.proxy.http.ConnectionGuard;
+import io.spendguard.proxy.http.BodyReader;
 import io.spendguard.proxy.http.DataPlane;
 import io.spendguard.proxy.http.Drain;
 import io.spendguard.proxy.metrics.ProxyMetrics;
@@ -131,9 +132,11 @@ public final class ProxyServer {
                 new Credentials(config.auth(), config.openai(), config.anthropic(), keys));
         ProxyServer server = new ProxyServer(vertx, engine, upstream, gate);
         ConnectionGuard dataGuard = ConnectionGuard.data(config.limits(), metrics);
+        BodyReader bodies = new BodyReader(config.limits().maxBodyBytes(), config.limits().maxBufferedBodyBytes());
+        metrics.bodyBytesBuffered(bodies.buffered());
         ConnectionGuard adminGuard = ConnectionGuard.admin(config.limits(), metrics);
         DataPlane dataPlane = new DataPlane(List.of(new OpenAiChat(), new OpenAiResponses(), new OpenAiCompletions(),
-                new OpenAiEmbeddings(), new AnthropicMessages()), pipeline, metrics, config.limits().maxBodyBytes(), server.drain);
+                new OpenAiEmbeddings(), new AnthropicMessages()), pipeline, metrics, bodies, server.drain);
         AdminApi adminApi = new AdminApi(engine == null ? null : engine.engine(), gate, metrics, registry, config.admin().token(),
                 server.drain::draining, keys);
 

@@ -29,6 +29,8 @@ import java.util.function.Function;
 /** Reads {@code spendguard.yaml} into a validated {@link ProxyConfig}; every error names its key. */
 public final class ConfigLoader {
     public static final long DEFAULT_MAX_BODY_BYTES = 16L * 1024 * 1024;
+    /** All request bodies held at once: sixteen of the largest, or thousands of ordinary ones. */
+    public static final long DEFAULT_MAX_BUFFERED_BODY_BYTES = 256L * 1024 * 1024;
     /** How long a SIGTERM'd proxy lets in-flight calls finish: under Kubernetes' default 30 s grace period. */
     public static final long DEFAULT_GRACE_MS = 25_000;
 
@@ -90,10 +92,12 @@ public final class ConfigLoader {
     }
 
     private static LimitsConfig limits(ConfigNode n) {
-        n.only("max_body_bytes", "idle_timeout_ms", "header_timeout_ms", "body_timeout_ms", "max_connections",
+        n.only("max_body_bytes", "max_buffered_body_bytes", "idle_timeout_ms", "header_timeout_ms", "body_timeout_ms", "max_connections",
                 "admin_max_connections");
         // The record checks the rest (> 0), naming the key.
-        return new LimitsConfig(n.longAtLeast("max_body_bytes", DEFAULT_MAX_BODY_BYTES, 1024),
+        long maxBody = n.longAtLeast("max_body_bytes", DEFAULT_MAX_BODY_BYTES, 1024);
+        return new LimitsConfig(maxBody, n.longAtLeast("max_buffered_body_bytes", Math.max(DEFAULT_MAX_BUFFERED_BODY_BYTES, maxBody),
+                        Long.MIN_VALUE),
                 n.longAtLeast("idle_timeout_ms", 60_000, Long.MIN_VALUE), n.longAtLeast("header_timeout_ms", 10_000, Long.MIN_VALUE),
                 n.longAtLeast("body_timeout_ms", 30_000, Long.MIN_VALUE), n.intAtLeast("max_connections", 10_000, Integer.MIN_VALUE),
                 n.intAtLeast("admin_max_connections", 256, Integer.MIN_VALUE));

@@ -328,10 +328,14 @@ public record ProxyConfig(
      * @param maxConnections       open connections on the data port; more are closed at once and counted
      * @param adminMaxConnections  open connections on the admin port
      */
-    public record LimitsConfig(long maxBodyBytes, long idleTimeoutMs, long headerTimeoutMs, long bodyTimeoutMs,
-                               int maxConnections, int adminMaxConnections) {
+    public record LimitsConfig(long maxBodyBytes, long maxBufferedBodyBytes, long idleTimeoutMs, long headerTimeoutMs,
+                               long bodyTimeoutMs, int maxConnections, int adminMaxConnections) {
         public LimitsConfig {
             positive("limits.max_body_bytes", maxBodyBytes);
+            if (maxBufferedBodyBytes < maxBodyBytes) {
+                throw new ConfigException("limits.max_buffered_body_bytes: " + maxBufferedBodyBytes
+                        + " (expected: >= limits.max_body_bytes, " + maxBodyBytes + ")");
+            }
             positive("limits.idle_timeout_ms", idleTimeoutMs);
             positive("limits.header_timeout_ms", headerTimeoutMs);
             positive("limits.body_timeout_ms", bodyTimeoutMs);

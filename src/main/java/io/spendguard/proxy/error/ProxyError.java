@@ -35,6 +35,7 @@ public enum ProxyError {
     UPSTREAM_TIMEOUT(504, "upstream_error", "upstream_timeout", "upstream_timeout"),
     GATE_UNAVAILABLE(503, "spendguard_unavailable", "spendguard_unavailable", "gate_unavailable"),
     DRAINING(503, "spendguard_unavailable", "draining", "draining"),
+    OVERLOADED(503, "spendguard_unavailable", "overloaded", "overloaded"),
     INTERNAL(500, "internal_error", "internal_error", "internal");
 
     private final int status;

@@ -30,14 +30,14 @@ public final class DataPlane implements Handler<HttpServerRequest> {
     private final Map<String, ApiShape> routes;
     private final Pipeline pipeline;
     private final ProxyMetrics metrics;
-    private final long maxBodyBytes;
+    private final BodyReader bodies;
     private final Drain drain;
 
-    public DataPlane(List<ApiShape> shapes, Pipeline pipeline, ProxyMetrics metrics, long maxBodyBytes, Drain drain) {
+    public DataPlane(List<ApiShape> shapes, Pipeline pipeline, ProxyMetrics metrics, BodyReader bodies, Drain drain) {
         this.routes = shapes.stream().collect(Collectors.toUnmodifiableMap(ApiShape::path, s -> s));
         this.pipeline = pipeline;
         this.metrics = metrics;
-        this.maxBodyBytes = maxBodyBytes;
+        this.bodies = bodies;
         this.drain = drain;
     }
 
@@ -89,7 +89,7 @@ public final class DataPlane implements Handler<HttpServerRequest> {
         Exchange x = new Exchange(request, shape, target.query());
         request.response().closeHandler(v -> Pipeline.clientGone(x));
         return admit(x)
-                .compose(v -> BodyReader.read(request, maxBodyBytes))
+                .compose(v -> bodies.read(request))
                 .compose(body -> {
                     x.body(body);
                     return pipeline.run(x);
@@ -98,7 +98,8 @@ public final class DataPlane implements Handler<HttpServerRequest> {
                 .recover(e -> Future.succeededFuture(ErrorWriter.write(request, anthropic, e)))
                 .onSuccess(outcome -> metrics.request(shape.route(), shape.provider(), outcome,
                         System.nanoTime() - x.startedNanos()))
-                .compose(outcome -> x.settled().onComplete(v -> AccessLog.log(x, outcome)));
+                .compose(outcome -> x.settled().onComplete(v -> AccessLog.log(x, outcome)))
+                .andThen(ar -> bodies.release(x.bodyAsRead()));
     }
 
     /**

@@ -110,6 +110,13 @@ public final class ProxyMetrics {
                 .tag("listener", listener).register(registry);
     }
 
+    /** Bytes of request bodies the data plane holds now, read from {@code bytes}; registered once. */
+    public void bodyBytesBuffered(AtomicLong bytes) {
+        Gauge.builder("spendguard.request.body.buffered.bytes", bytes, AtomicLong::get)
+                .description("bytes of request bodies held in memory now, across all calls (limits.max_buffered_body_bytes caps it)")
+                .baseUnit("bytes").register(registry);
+    }
+
     /** A connection closed as soon as it was accepted because its listener was at its connection cap. */
     public void connectionRefused(String listener) {
         connectionsRefused(listener).increment();

@@ -26,6 +26,7 @@ public final class Exchange {
     final long startedNanos = System.nanoTime();
     State state = State.RECEIVED;
     Buffer body;
+    private Buffer bodyAsRead;
     JsonObject json;
     CallSpec spec;
     Estimate estimate;
@@ -54,6 +55,12 @@ public final class Exchange {
     /** Sets the request body once it has been read. */
     public void body(Buffer body) {
         this.body = body;
+        this.bodyAsRead = body;
+    }
+
+    /** The body as it was read (a DEGRADE may replace {@link #body} later); null before it was. */
+    public Buffer bodyAsRead() {
+        return bodyAsRead;
     }
 
     public HttpServerRequest request() {

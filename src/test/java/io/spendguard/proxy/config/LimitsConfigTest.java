@@ -21,6 +21,15 @@ class LimitsConfigTest {
         assertThat(limits.idleTimeoutMs()).isEqualTo(60_000);
         assertThat(limits.maxConnections()).isEqualTo(10_000);
         assertThat(limits.adminMaxConnections()).isEqualTo(256);
+        assertThat(limits.maxBufferedBodyBytes()).isEqualTo(256L * 1024 * 1024);
+    }
+
+    @Test
+    void theSharedBodyLimitHoldsAtLeastOneLargestBody() {
+        assertThatThrownBy(() -> load("limits: { max_body_bytes: 2048, max_buffered_body_bytes: 2047 }"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("limits.max_buffered_body_bytes: 2047 (expected: >= limits.max_body_bytes, 2048)");
+        assertThat(load("limits: { max_body_bytes: 300000000 }").limits().maxBufferedBodyBytes()).isEqualTo(300_000_000L);
     }
 
     @ParameterizedTest
