@@ -6,12 +6,14 @@ import io.spendguard.proxy.ProxyServer;
 import io.spendguard.proxy.admin.AdminApi;
 import io.spendguard.proxy.config.ConfigLoader;
 import io.spendguard.proxy.config.ProxyConfig;
+import io.spendguard.proxy.http.ConnectionGuard;
 import io.spendguard.proxy.engine.Engine;
 import io.spendguard.proxy.gate.LocalGate;
 import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.spendguard.proxy.sidecar.SidecarServer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServer;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -109,7 +111,10 @@ public final class SidecarCommand implements Callable<Integer> {
             Engine engine = engines.engine();
             return SidecarServer.start(vertx, engine, options).compose(sidecar -> {
                 AdminApi admin = new AdminApi(engine, new LocalGate(engine), metrics, registry, config.admin().token(), sidecar::draining);
-                return vertx.createHttpServer().requestHandler(admin.router(vertx))
+                // The same connection cap and timeouts as the proxy's own admin port.
+                HttpServerOptions adminOptions = ConnectionGuard.options(new HttpServerOptions());
+                return ConnectionGuard.admin(config.limits(), metrics).install(vertx.createHttpServer(adminOptions), adminOptions,
+                                admin.router(vertx))
                         .listen(config.admin().endpoint().port(), config.admin().endpoint().host())
                         .recover(e -> sidecar.close().transform(x -> Future.failedFuture(e)))
                         .map(adminServer -> new Running(engines, sidecar, adminServer));

@@ -131,6 +131,16 @@ class ConnectionTimeoutsTest {
     }
 
     @Test
+    void theSidecarsAdminPortClosesASilentConnectionToo() throws Exception {
+        try (ProxyHarness sidecar = ProxyHarness.startWithSidecar(ProxyHarness.config(1_000_000, "", "").replace(
+                "limits: { max_body_bytes: 65536 }", "limits: { max_body_bytes: 65536, header_timeout_ms: %d }".formatted(TIMEOUT_MS)));
+             RawConnection silent = new RawConnection(sidecar.admin("/").getPort())) {
+            assertThat(silent.awaitClosed(CLOSED_WITHIN_MS)).isGreaterThanOrEqualTo(TIMEOUT_MS - 50);
+            assertThat(silent.received()).isEmpty();
+        }
+    }
+
+    @Test
     void keepsServingAfterTheTimeouts() throws Exception {
         assertThat(h.chat(CHAT).statusCode()).isEqualTo(200);
         ProxyHarness.await("connections closed", () -> h.registry.find("spendguard.connections.open")
