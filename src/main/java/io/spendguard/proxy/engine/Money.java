@@ -4,7 +4,7 @@ import java.math.BigDecimal;
 import java.math.RoundingMode;
 
 /**
- * Arithmetic on µUSD amounts that never wraps. Amounts are non-negative {@code long}s; a sum that
+ * Arithmetic on µUSD amounts (and the token counts they are priced from) that never wraps. Amounts are non-negative {@code long}s; a sum that
  * would pass {@link Long#MAX_VALUE} stays there (a budget whose spend saturates is simply spent), a
  * difference never goes below zero. Every ledger total, remaining amount and cost goes through here,
  * so a provider reporting absurd usage can exhaust a budget but never turn its spend negative.

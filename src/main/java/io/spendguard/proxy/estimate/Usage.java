@@ -1,5 +1,7 @@
 package io.spendguard.proxy.estimate;
 
+import io.spendguard.proxy.engine.Money;
+
 /**
  * Tokens a provider reported, normalised: input not served from cache, cache reads, cache writes,
  * and output (reasoning included). A count the provider sent that is not a whole number of tokens
@@ -13,7 +15,7 @@ public record Usage(long uncachedInput, long cacheRead, long cacheWrite, long ou
 
     /** The input tokens of every kind, saturating at {@code Long.MAX_VALUE}. */
     public long totalInput() {
-        return UsageBounds.saturatedSum(uncachedInput, cacheRead, cacheWrite);
+        return Money.add(Money.add(uncachedInput, cacheRead), cacheWrite);
     }
 
     /** True when every count is a whole, non-negative number. */

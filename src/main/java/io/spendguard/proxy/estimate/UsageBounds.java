@@ -1,5 +1,7 @@
 package io.spendguard.proxy.estimate;
 
+import io.spendguard.proxy.engine.Money;
+
 /**
  * What usage a provider can sensibly report for one call, so that a reply claiming
  * {@code Long.MAX_VALUE} tokens, a negative count or 1.5 tokens is never billed as it stands: the call
@@ -27,25 +29,8 @@ public final class UsageBounds {
             return "out_of_range";
         }
         ModelPrice price = estimate.price();
-        long input = saturatedSum(price.contextWindow(), saturatedProduct(4, estimate.inputTokens()));
-        long output = saturatedProduct(Math.max(price.contextWindow(), price.maxOutputTokens()), Math.max(1, estimate.choices()));
+        long input = Money.add(price.contextWindow(), Money.times(4, estimate.inputTokens()));
+        long output = Money.times(Math.max(price.contextWindow(), price.maxOutputTokens()), Math.max(1, estimate.choices()));
         return usage.totalInput() > input || usage.output() > output ? "out_of_range" : null;
-    }
-
-    /** The sum of non-negative counts, {@code Long.MAX_VALUE} when it does not fit. */
-    static long saturatedSum(long... counts) {
-        long sum = 0;
-        for (long c : counts) {
-            sum = c > Long.MAX_VALUE - sum ? Long.MAX_VALUE : sum + c;
-        }
-        return sum;
-    }
-
-    private static long saturatedProduct(long a, long b) {
-        try {
-            return Math.multiplyExact(a, b);
-        } catch (ArithmeticException e) {
-            return Long.MAX_VALUE;
-        }
     }
 }

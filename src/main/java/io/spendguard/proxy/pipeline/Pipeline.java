@@ -96,7 +96,6 @@ public final class Pipeline {
     }
 
     private void parse(Exchange x) {
-        CallHeaders.check(x.request.headers());
         x.json = RequestJson.parse(x.body);
         x.spec = x.shape.parse(x.json);
         x.budgetId = budgetId(x);
@@ -108,10 +107,12 @@ public final class Pipeline {
     /**
      * Who the call is for, checked from its headers before any of its body is read: the client's virtual
      * key, or none in passthrough mode. Throws a 401 {@link ProxyException} when the credential is missing,
-     * malformed, unknown or revoked. Synchronous (the key index is in memory), so the body reader is
-     * attached in the same tick and no body bytes are missed.
+     * malformed, unknown or revoked, and a 400 when a kept id header is too long ({@link CallHeaders}).
+     * Synchronous (the key index is in memory), so the body reader is attached in the same tick and no
+     * body bytes are missed.
      */
     public void authenticate(Exchange x) {
+        CallHeaders.check(x.request.headers());
         x.key = credentials(x.request, x.shape.provider());
         x.caller = Credentials.caller(x.request.headers(), x.key);
     }

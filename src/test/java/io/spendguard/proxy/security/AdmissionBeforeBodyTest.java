@@ -68,6 +68,20 @@ class AdmissionBeforeBodyTest {
     }
 
     @Test
+    void refusesAnOverlongIdHeaderBeforeReadingTheBodyItAnnounces() throws Exception {
+        for (String header : new String[] {"X-SpendGuard-Run-Id", "X-SpendGuard-Approval-Id", "X-SpendGuard-Budget-Id"}) {
+            try (RawConnection c = new RawConnection(h.server.port())) {
+                c.send(head("Bearer " + KEY, "Content-Length: 10000000\r\n" + header + ": " + "r".repeat(257) + "\r\n") + "{\"mod");
+                assertThat(c.readUntil("\"param\":\"" + header + "\"", 5_000)).as(header).startsWith("HTTP/1.1 400")
+                        .containsIgnoringCase("connection: close");
+                c.awaitClosed(5_000);
+            }
+        }
+        assertThat(h.mock.received()).isEmpty();
+        assertThat(h.counter("spendguard.decisions")).isEqualTo(decisions);
+    }
+
+    @Test
     void refusesAnUnknownCallerBeforeReadingTheBodyItAnnounces() throws Exception {
         for (String credential : new String[] {null, "Bearer sg-unknown-0000000000000000", "Basic c2ctYTpi", "Bearer " + KEY + " x"}) {
             try (RawConnection c = new RawConnection(h.server.port())) {
