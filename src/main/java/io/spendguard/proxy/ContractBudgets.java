@@ -3,6 +3,7 @@ package io.spendguard.proxy;
 import io.spendguard.proxy.engine.BudgetState;
 import io.spendguard.proxy.engine.Contracts;
 import io.spendguard.proxy.engine.Engine;
+import io.spendguard.proxy.engine.LedgerException;
 import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.vertx.core.Future;
 import java.util.Map;
@@ -66,9 +67,11 @@ final class ContractBudgets implements Function<Contracts, Future<Void>> {
         if (!b.requireHardCap()) {
             LOG.info(where + ": require_hard_cap: false, but every budget here is a hard cap (a call that does not fit is refused)");
         }
-        return engine.putBudget(b.toSpec()).onSuccess(s -> {
+        // Create-if-absent in the ledger itself: a replica or the admin API that made it a moment ago keeps its own.
+        return engine.createBudget(b.toSpec()).onSuccess(s -> {
             metrics.budget(s.spec().id(), s.spec().limitMicros(), s.remainingMicros());
             LOG.info(where + ": budget created, limit " + b.limitMicros() + " µUSD, no window");
-        }).mapEmpty();
+        }).<Void>mapEmpty().recover(e -> e instanceof LedgerException le && le.kind() == LedgerException.Kind.BUDGET_EXISTS
+                ? Future.succeededFuture() : Future.failedFuture(e));
     }
 }
