@@ -1,8 +1,6 @@
 package io.spendguard.proxy.forward;
 
 import io.vertx.core.MultiMap;
-import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.HttpServerResponse;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -48,19 +46,6 @@ public final class Headers {
             }
         });
         return out;
-    }
-
-    /**
-     * Frames a body relayed as it arrives the way the provider framed it: its {@code content-length}
-     * when it sent one, else chunked.
-     */
-    public static void framing(HttpClientResponse in, HttpServerResponse out) {
-        String length = in.getHeader("content-length");
-        if (length != null) {
-            out.putHeader("content-length", length);
-        } else {
-            out.setChunked(true);
-        }
     }
 
     private static Set<String> connectionTokens(MultiMap headers) {

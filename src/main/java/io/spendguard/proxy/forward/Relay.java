@@ -7,13 +7,11 @@ import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.spendguard.proxy.provider.ApiShape;
 import io.spendguard.proxy.provider.ReplyUsage;
 import io.spendguard.proxy.provider.StreamScanner;
-import io.spendguard.proxy.settle.Settlement;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,9 +43,9 @@ public final class Relay {
     /** How the call ended; {@code body} is kept only for a 2xx JSON reply held whole (idempotent replay). */
     public record Reply(int status, String outcome, MultiMap headers, Buffer body) { }
 
-    private final HttpServerResponse out;
+    private final Downstream out;
     private final Upstream.Call call;
-    private final Settlement settlement;
+    private final Settler settlement;
     private final Supplier<StreamScanner> scanners;
     private final ApiShape shape;
     private final MultiMap decisionHeaders;
@@ -62,7 +60,7 @@ public final class Relay {
      * {@code beforeEnd} (null: none) sees a settled 2xx JSON reply held whole (at most
      * {@link #HOLD_BYTES}) before it is sent, and the reply waits for it (the idempotent-replay store).
      */
-    public Relay(HttpServerResponse out, Upstream.Call call, Settlement settlement, ApiShape shape,
+    public Relay(Downstream out, Upstream.Call call, Settler settlement, ApiShape shape,
                  Supplier<StreamScanner> scanners, MultiMap decisionHeaders, ProxyMetrics metrics,
                  Function<Reply, Future<Void>> beforeEnd) {
         this.out = out;
@@ -75,8 +73,8 @@ public final class Relay {
         this.beforeEnd = beforeEnd;
     }
 
+    /** Relays the provider's reply; completes once the client has it all (or it was cut) and the call is settled. */
     public Future<Reply> run() {
-        out.closeHandler(v -> clientGone());
         long started = System.nanoTime();
         call.response().onComplete(ar -> {
             if (clientGone) {
@@ -104,7 +102,11 @@ public final class Relay {
         return type != null && type.toLowerCase(java.util.Locale.ROOT).startsWith("text/event-stream");
     }
 
-    private void clientGone() {
+    /**
+     * The client went away: the provider call is cancelled and what was consumed so far is
+     * committed. Called at most once, by whoever learns of it first (the exchange's close handler).
+     */
+    public void clientGone() {
         if (out.ended() || clientGone || done.future().isComplete()) {
             return;
         }
@@ -128,16 +130,14 @@ public final class Relay {
     }
 
     private void head(HttpClientResponse in) {
-        out.setStatusCode(in.statusCode());
-        out.setStatusMessage(in.statusMessage());
-        out.headers().addAll(Headers.downstream(in.headers())).addAll(decisionHeaders);
+        out.head(in.statusCode(), in.statusMessage(), Headers.downstream(in.headers()).addAll(decisionHeaders));
     }
 
     /** A provider's own error passes through as it comes (never held: its size is the provider's to choose). */
     private void providerError(HttpClientResponse in) {
         settlement.release("provider_" + in.statusCode());
         head(in);
-        Headers.framing(in, out);
+        out.framing(in.getHeader("content-length"));
         in.handler(chunk -> {
             if (!clientGone) {
                 relay(in, chunk);
@@ -210,7 +210,7 @@ public final class Relay {
             LOG.info("a " + shape.route() + " reply over " + HOLD_BYTES + " bytes is relayed as it arrives and not kept for idempotent replay");
         }
         head(in);
-        Headers.framing(in, out);
+        out.framing(in.getHeader("content-length"));
         relay(in, held);
     }
 
@@ -239,9 +239,9 @@ public final class Relay {
                 return;
             }
             head(in);
-            out.putHeader("X-SpendGuard-Cost-Usd-Micros", Long.toString(settlement.costMicros()));
+            out.headers().set("X-SpendGuard-Cost-Usd-Micros", Long.toString(settlement.costMicros()));
             if (s.succeeded() && s.result() != null && s.result().budget() != null) {
-                out.putHeader("X-SpendGuard-Budget-Remaining-Usd-Micros", Long.toString(s.result().budget().remainingMicros()));
+                out.headers().set("X-SpendGuard-Budget-Remaining-Usd-Micros", Long.toString(s.result().budget().remainingMicros()));
             }
             Reply reply = new Reply(in.statusCode(), "ok", MultiMap.caseInsensitiveMultiMap().addAll(out.headers()), body);
             Future<Void> kept = beforeEnd == null ? Future.succeededFuture() : beforeEnd.apply(reply);
@@ -272,7 +272,7 @@ public final class Relay {
         scanner = scanners.get();
         head(in);
         out.headers().remove("content-length");
-        out.setChunked(true);
+        out.framing(null);
         SseSplitter splitter = new SseSplitter();
         in.handler(chunk -> {
             if (done.future().isComplete()) {

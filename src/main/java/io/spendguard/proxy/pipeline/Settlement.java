@@ -1,39 +1,40 @@
-package io.spendguard.proxy.settle;
+package io.spendguard.proxy.pipeline;
 
 import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.engine.Ledger.Settled;
 import io.spendguard.proxy.estimate.Estimate;
 import io.spendguard.proxy.estimate.Usage;
 import io.spendguard.proxy.estimate.UsageBounds;
+import io.spendguard.proxy.forward.Settler;
 import io.spendguard.proxy.gate.Gate;
 import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The one settlement of one admitted call. Whichever path ends the call first — reply complete,
- * provider error, timeout, client gone, stream cut — settles it; every later attempt is a no-op.
- * A call forwarded without a reservation (fail-open) settles only in metrics.
+ * The one settlement of one admitted call: a commit or a release at the gate, with its metrics.
+ * Whichever path ends the call first — reply complete, provider error, timeout, client gone, stream
+ * cut, an error in a stage — settles it; the {@link Exchange}'s move to SETTLED lets only the first
+ * through, and every later attempt is a no-op. A call forwarded without a reservation (fail-open)
+ * settles only in metrics.
  */
-public final class Settlement {
+public final class Settlement implements Settler {
     private static final Logger LOG = Logger.getLogger(Settlement.class.getName());
 
+    private final Exchange exchange;
     private final Gate gate;
     private final ProxyMetrics metrics;
     private final Decision decision;
     private final Estimate estimate;
     private final String provider;
     private final String modelLabel;
-    private final AtomicBoolean done = new AtomicBoolean();
-    private final Promise<Void> landed = Promise.promise();
-    private volatile Settled result;
     private volatile String how;
     private volatile long costMicros;
 
-    public Settlement(Gate gate, ProxyMetrics metrics, Decision decision, Estimate estimate, String provider, String modelLabel) {
+    public Settlement(Exchange exchange, Gate gate, ProxyMetrics metrics, Decision decision, Estimate estimate, String provider,
+                      String modelLabel) {
+        this.exchange = exchange;
         this.gate = gate;
         this.metrics = metrics;
         this.decision = decision;
@@ -46,9 +47,10 @@ public final class Settlement {
      * Commits the cost of the provider's reported usage; a usage outside what the call can bill
      * ({@link UsageBounds}) is not believed: the reservation is committed instead, and counted.
      */
+    @Override
     public Future<Settled> usage(Usage usage) {
-        if (done.get()) {
-            return Future.succeededFuture(result);
+        if (!exchange.holds()) {
+            return Future.succeededFuture();
         }
         String problem = UsageBounds.problem(usage, estimate);
         if (problem != null) {
@@ -61,9 +63,10 @@ public final class Settlement {
      * Commits the whole reservation because the provider's usage cannot be used ({@code invalid},
      * {@code out_of_range}, {@code scan_limit}); counted by reason.
      */
+    @Override
     public Future<Settled> usageRejected(String reason) {
-        if (done.get()) {
-            return Future.succeededFuture(result);
+        if (!exchange.holds()) {
+            return Future.succeededFuture();
         }
         metrics.usageRejected(reason);
         LOG.warning("provider usage not billed (" + reason + ") for a " + provider + " call: committing its reservation");
@@ -71,18 +74,20 @@ public final class Settlement {
     }
 
     /** Commits the whole reservation: a 2xx reply without usage, or a reply that never came back. */
+    @Override
     public Future<Settled> reservation(String why) {
         return commit(estimate.claimMicros(), why);
     }
 
     /** Commits the input estimate plus the output seen so far: a call cut short. */
+    @Override
     public Future<Settled> partial(long outputTokensSeen, String why) {
         return commit(estimate.partialCostMicros(outputTokensSeen), why);
     }
 
     private Future<Settled> commit(long micros, String why) {
-        if (!done.compareAndSet(false, true)) {
-            return Future.succeededFuture(result);
+        if (!exchange.settling()) {
+            return Future.succeededFuture();
         }
         how = why;
         costMicros = micros;
@@ -91,7 +96,7 @@ public final class Settlement {
             metrics.estimateRatio((double) micros / estimate.claimMicros());
         }
         if (decision == null) {
-            landed.tryComplete();
+            exchange.landed();
             return Future.succeededFuture();
         }
         metrics.budgetCommitted(decision.budgetId(), micros);
@@ -99,13 +104,14 @@ public final class Settlement {
     }
 
     /** Gives the reservation back: the provider refused the call or was never reached. */
+    @Override
     public Future<Settled> release(String why) {
-        if (!done.compareAndSet(false, true)) {
-            return Future.succeededFuture(result);
+        if (!exchange.settling()) {
+            return Future.succeededFuture();
         }
         how = why;
         if (decision == null) {
-            landed.tryComplete();
+            exchange.landed();
             return Future.succeededFuture();
         }
         return record(gate.release(decision, why), "release");
@@ -113,7 +119,6 @@ public final class Settlement {
 
     private Future<Settled> record(Future<Settled> settled, String kind) {
         return settled.onSuccess(s -> {
-            result = s;
             metrics.settled(kind);
             metrics.released(s.releasedMicros());
             metrics.overrun(s.overrunMicros());
@@ -123,30 +128,16 @@ public final class Settlement {
         }).onFailure(e -> {
             metrics.settlementFailure(kind);
             LOG.log(Level.WARNING, "settlement " + kind + " failed for decision " + decision.decisionId() + ": " + e.getMessage());
-        }).onComplete(ar -> landed.tryComplete());
+        }).onComplete(ar -> exchange.landed());
     }
 
-    /** Completes once the gate has answered the settlement (accepted or not): what a drain waits for. */
-    public Future<Void> landed() {
-        return landed.future();
-    }
-
-    /** µUSD committed for this call (0 when released or not yet settled). */
+    @Override
     public long costMicros() {
         return costMicros;
-    }
-
-    public boolean isDone() {
-        return done.get();
     }
 
     /** How the call was settled ({@code usage}, {@code no_usage}, {@code client_disconnect}, …), or null. */
     public String how() {
         return how;
-    }
-
-    /** The settled ledger result, once the gate has acknowledged it. */
-    public Settled result() {
-        return result;
     }
 }

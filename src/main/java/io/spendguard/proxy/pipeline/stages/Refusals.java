@@ -1,4 +1,4 @@
-package io.spendguard.proxy.pipeline;
+package io.spendguard.proxy.pipeline.stages;
 
 import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.error.ProxyError;

@@ -1,0 +1,63 @@
+package io.spendguard.proxy.pipeline.stages;
+
+import io.spendguard.proxy.auth.Credentials;
+import io.spendguard.proxy.estimate.CallSpec;
+import io.spendguard.proxy.estimate.Estimator;
+import io.spendguard.proxy.pipeline.Exchange;
+import io.spendguard.proxy.pipeline.Stage;
+import io.spendguard.proxy.provider.RequestJson;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * Parses the body (strict JSON, then the route's shape → {@link CallSpec}), picks the budget, estimates
+ * the claim and fingerprints the request (route + body, for idempotency and the sidecar), on a worker
+ * when the body is large. A body that does not parse is a 400; nothing has been reserved.
+ */
+public final class Parse implements Stage {
+    /** One digest per thread (event loops and workers), reset by each {@code digest()}: no provider lookup per call. */
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(Parse::newSha256);
+    private static final HexFormat HEX = HexFormat.of();
+
+    private final Vertx vertx;
+    private final Estimator estimator;
+    private final Credentials credentials;
+
+    public Parse(Vertx vertx, Estimator estimator, Credentials credentials) {
+        this.vertx = vertx;
+        this.estimator = estimator;
+        this.credentials = credentials;
+    }
+
+    @Override
+    public Future<Void> apply(Exchange x) {
+        return OffLoop.run(vertx, x.body(), () -> {
+            JsonObject json = RequestJson.parse(x.body());
+            CallSpec spec = x.shape().parse(json);
+            String budgetId = credentials.budgetId(x.key(), x.headers().get("X-SpendGuard-Budget-Id"));
+            x.parsed(json, spec, estimator.estimate(spec), budgetId, sha256(x.shape().route(), x.body()));
+        });
+    }
+
+    static String sha256(String route, Buffer body) {
+        MessageDigest digest = SHA256.get();
+        digest.update(route.getBytes(StandardCharsets.UTF_8));
+        digest.update((byte) 0);
+        digest.update(body.getBytes());
+        return HEX.formatHex(digest.digest());
+    }
+
+    private static MessageDigest newSha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
