@@ -69,10 +69,9 @@ public final class Engines {
     public static Future<Ledger> open(Vertx vertx, ProxyConfig config, Clock clock) {
         LedgerConfig ledger = config.ledger();
         return vertx.executeBlocking(() -> chain(config.audit(), clock)).compose(chain -> switch (ledger.kind()) {
-            case "memory" -> Future.succeededFuture(new MemoryLedger(clock, chain));
-            case "sqlite" -> SqliteLedger.open(vertx, Path.of(ledger.path()), clock, chain).map(l -> l);
-            case "postgres" -> PostgresLedger.open(vertx, ledger.url(), ledger.poolSize(), clock, chain).map(l -> l);
-            default -> Future.failedFuture(new IllegalStateException("ledger.kind: " + ledger.kind() + " is not available"));
+            case MEMORY -> Future.succeededFuture(new MemoryLedger(clock, chain));
+            case SQLITE -> SqliteLedger.open(vertx, Path.of(ledger.path()), clock, chain).map(l -> l);
+            case POSTGRES -> PostgresLedger.open(vertx, ledger.url(), ledger.poolSize(), clock, chain).map(l -> l);
         });
     }
 

@@ -6,6 +6,7 @@ import io.spendguard.proxy.admin.AdminApi;
 import io.spendguard.proxy.auth.Credentials;
 import io.spendguard.proxy.auth.MemoryVirtualKeys;
 import io.spendguard.proxy.auth.VirtualKeys;
+import io.spendguard.proxy.config.GateMode;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.config.ProxyConfig.KeyConfig;
 import io.spendguard.proxy.engine.Engine;
@@ -113,7 +114,7 @@ public final class ProxyServer {
         // Loading the tokenizers takes seconds: here, on the caller's thread, never on an event loop.
         Estimator estimator = new Estimator(prices, new TokenCounter(), config.estimation());
         // With gate.mode: sidecar the sidecar owns budgets and approvals: no local engine or ledger.
-        if ("sidecar".equals(config.gate().mode())) {
+        if (config.gate().mode() == GateMode.SIDECAR) {
             return SidecarGate.connect(vertx, config, metrics).compose(g -> assemble(vertx, config, estimator, registry, instances,
                     metrics, null, g, new MemoryIdempotency(IDEMPOTENCY_TTL, 64L * 1024 * 1024), clock));
         }

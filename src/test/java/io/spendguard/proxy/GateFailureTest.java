@@ -2,6 +2,7 @@ package io.spendguard.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.spendguard.proxy.config.GateMode;
 import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.engine.DecisionRequest;
 import io.spendguard.proxy.engine.Ledger.Settled;
@@ -32,8 +33,8 @@ class GateFailureTest extends HarnessTest {
         }
 
         @Override
-        public String mode() {
-            return "embedded";
+        public GateMode mode() {
+            return GateMode.EMBEDDED;
         }
 
         @Override

@@ -3,6 +3,7 @@ package io.spendguard.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spendguard.proxy.config.ConfigLoader;
+import io.spendguard.proxy.config.FailMode;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.estimate.ModelPrice;
 import io.spendguard.proxy.estimate.PriceTable;
@@ -26,7 +27,7 @@ class ShippedConfigTest {
     void productionConfigLoadsWithNothingSetInTheEnvironment() {
         ProxyConfig c = ConfigLoader.load("config/spendguard.yaml", name -> null);
         assertThat(c.listen().port()).isEqualTo(8080);
-        assertThat(c.gate().failMode()).isEqualTo("closed");
+        assertThat(c.gate().failMode()).isEqualTo(FailMode.CLOSED);
         assertThat(c.openai().baseUrl()).isEqualTo("https://api.openai.com");
         assertThat(c.budgets()).singleElement().satisfies(b -> {
             assertThat(b.limitMicros()).isEqualTo(10_000_000);

@@ -1,5 +1,6 @@
 package io.spendguard.proxy.auth;
 
+import io.spendguard.proxy.config.Provider;
 import io.spendguard.proxy.config.ProxyConfig.AuthConfig;
 import io.spendguard.proxy.config.ProxyConfig.KeyConfig;
 import io.spendguard.proxy.config.ProxyConfig.ProviderConfig;
@@ -55,7 +56,7 @@ public final class Credentials {
      * Checks the caller's credential for a call to {@code provider}: the virtual key it sent, or null
      * in passthrough mode. Refuses with 401 for a missing, unknown or revoked key.
      */
-    public VirtualKey authenticate(MultiMap headers, String provider) {
+    public VirtualKey authenticate(MultiMap headers, Provider provider) {
         ProviderConfig p = provider(provider);
         boolean anthropicShape = isAnthropic(provider);
         if (!auth.virtualKeys()) {
@@ -130,7 +131,7 @@ public final class Credentials {
      * {@code OpenAI-Organization} / {@code OpenAI-Project} (which would move the operator's billing
      * within its account) unless {@code auth.forward_openai_org_headers} is set.
      */
-    public void authorize(MultiMap upstream, String provider, VirtualKey key) {
+    public void authorize(MultiMap upstream, Provider provider, VirtualKey key) {
         ProviderConfig p = provider(provider);
         String header = isAnthropic(provider) ? X_API_KEY : AUTHORIZATION;
         if (key != null) {
@@ -172,11 +173,11 @@ public final class Credentials {
         return token.isEmpty() ? null : token;
     }
 
-    private ProviderConfig provider(String provider) {
+    private ProviderConfig provider(Provider provider) {
         return isAnthropic(provider) ? anthropic : openai;
     }
 
-    private static boolean isAnthropic(String provider) {
-        return "anthropic".equals(provider);
+    private static boolean isAnthropic(Provider provider) {
+        return provider == Provider.ANTHROPIC;
     }
 }

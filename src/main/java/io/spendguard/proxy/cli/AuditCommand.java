@@ -3,6 +3,7 @@ package io.spendguard.proxy.cli;
 import io.spendguard.proxy.Engines;
 import io.spendguard.proxy.config.ConfigException;
 import io.spendguard.proxy.config.ConfigLoader;
+import io.spendguard.proxy.config.LedgerKind;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.engine.Ledger;
 import io.spendguard.proxy.engine.audit.AuditLog;
@@ -145,7 +146,7 @@ public final class AuditCommand implements Runnable {
     /** Opens the configured (persistent) ledger, runs {@code work}, closes it; the exit code. */
     private static int withLedger(String location, LedgerWork work) throws Exception {
         ProxyConfig config = ConfigLoader.load(location, System::getenv);
-        if (config.ledger().kind().equals("memory")) {
+        if (config.ledger().kind() == LedgerKind.MEMORY) {
             throw new ConfigException("ledger.kind: memory keeps its audit chain inside the running process "
                     + "(use GET /v1/audit/verify on its admin API)");
         }

@@ -2,6 +2,7 @@ package io.spendguard.proxy.cli;
 
 import io.spendguard.proxy.Main;
 import io.spendguard.proxy.config.ConfigLoader;
+import io.spendguard.proxy.config.GateMode;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.mock.MockProvider;
 import io.vertx.core.Vertx;
@@ -53,7 +54,7 @@ public final class DemoCommand implements Callable<Integer> {
                 env.put("SPENDGUARD_SOCKET", socket.toString());
                 controlAdmin = 8082;
                 startSidecar(env, socket, controlAdmin);
-                env.put("SPENDGUARD_GATE_MODE", "sidecar");
+                env.put("SPENDGUARD_GATE_MODE", GateMode.SIDECAR.label());
             }
             ProxyConfig config = ConfigLoader.load(CONFIG, env::get);
             ServeCommand.start(config, ServeCommand.prices(config, CONFIG),

@@ -90,7 +90,7 @@ public final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> drain(server, vertx, grace)));
         out.println("spendguard " + what + ": proxy on " + config.listen().host() + ":" + server.port()
                 + ", admin on " + config.admin().endpoint().host() + ":" + server.adminPort()
-                + ", gate " + config.gate().mode() + ", ledger " + config.ledger().kind()
+                + ", gate " + config.gate().mode().label() + ", ledger " + config.ledger().kind().label()
                 + ", pricing " + prices.version());
         return server;
     }

@@ -67,7 +67,7 @@ public final class ConfigLoader {
                 "contracts", "approval_ttl", "shutdown", "audit");
         ConfigNode admin = root.child("admin").only("host", "port", "token");
         AdminConfig adminConfig = new AdminConfig(endpoint(admin, "127.0.0.1", 8081), admin.string("token", ""));
-        ConfigNode providers = root.child("providers").only("openai", "anthropic");
+        ConfigNode providers = root.child("providers").only(Provider.OPENAI.label(), Provider.ANTHROPIC.label());
         LedgerConfig ledger = ledger(root.child("ledger"));
         return new ProxyConfig(
                 endpoint(root.child("listen").only("host", "port"), "0.0.0.0", 8080),
@@ -75,8 +75,8 @@ public final class ConfigLoader {
                 gate(root.child("gate")),
                 ledger,
                 audit(root.child("audit"), ledger),
-                provider(providers.child("openai"), "openai", "https://api.openai.com"),
-                provider(providers.child("anthropic"), "anthropic", "https://api.anthropic.com"),
+                provider(providers, Provider.OPENAI, "https://api.openai.com"),
+                provider(providers, Provider.ANTHROPIC, "https://api.anthropic.com"),
                 Path.of(root.string("pricing", "config/pricing.yaml")),
                 auth(root.child("auth")),
                 budgets(root),
@@ -105,22 +105,22 @@ public final class ConfigLoader {
 
     private static GateConfig gate(ConfigNode n) {
         n.only("mode", "fail_mode", "timeout_ms", "sidecar");
-        String mode = n.choice("mode", "embedded", "embedded", "sidecar");
+        GateMode mode = n.choice("mode", GateMode.EMBEDDED);
         ConfigNode s = n.child("sidecar").only("socket", "tenant_id", "unit_id", "handshake_timeout_ms");
         SidecarConfig sidecar = new SidecarConfig(
                 s.string("socket", "/var/run/spendguard/adapter.sock"),
                 s.string("tenant_id", ""),
                 s.string("unit_id", "usd_micros"),
                 s.longAtLeast("handshake_timeout_ms", 30_000, 1));
-        return new GateConfig(mode, n.choice("fail_mode", "closed", "closed", "open"),
+        return new GateConfig(mode, n.choice("fail_mode", FailMode.CLOSED),
                 n.longAtLeast("timeout_ms", 250, 1), sidecar);
     }
 
     private static LedgerConfig ledger(ConfigNode n) {
         n.only("kind", "path", "url", "pool_size", "reservation_ttl_ms", "sweep_interval_ms");
-        String kind = n.choice("kind", "sqlite", "memory", "sqlite", "postgres");
+        LedgerKind kind = n.choice("kind", LedgerKind.SQLITE);
         String url = n.string("url", "");
-        if (kind.equals("postgres") && url.isBlank()) {
+        if (kind == LedgerKind.POSTGRES && url.isBlank()) {
             throw new ConfigException(n.path("url") + ": missing (expected: postgresql://user:password@host:5432/db when kind is postgres)");
         }
         return new LedgerConfig(kind, n.string("path", "data/spendguard.db"), url, n.intAtLeast("pool_size", 8, 1),
@@ -135,14 +135,15 @@ public final class ConfigLoader {
         n.only("signing_key", "trusted_keys");
         String key = n.string("signing_key", "");
         Path signingKey = !key.isBlank() ? Path.of(key) : switch (ledger.kind()) {
-            case "sqlite" -> Path.of(ledger.path()).resolveSibling("audit-signing.key");
-            case "postgres" -> Path.of("data", "audit-signing.key");
-            default -> null;
+            case SQLITE -> Path.of(ledger.path()).resolveSibling("audit-signing.key");
+            case POSTGRES -> Path.of("data", "audit-signing.key");
+            case MEMORY -> null;
         };
         return new AuditConfig(signingKey, n.strings("trusted_keys").stream().map(Path::of).toList());
     }
 
-    private static ProviderConfig provider(ConfigNode n, String name, String defaultUrl) {
+    private static ProviderConfig provider(ConfigNode providers, Provider provider, String defaultUrl) {
+        ConfigNode n = providers.child(provider.label());
         n.only("base_url", "api_key", "connect_timeout_ms", "timeout_ms");
         Origin origin;
         try {
@@ -150,13 +151,13 @@ public final class ConfigLoader {
         } catch (ConfigException e) {
             throw new ConfigException(n.path("") + e.getMessage());
         }
-        return new ProviderConfig(name, origin, n.string("api_key", ""),
+        return new ProviderConfig(provider, origin, n.string("api_key", ""),
                 n.longAtLeast("connect_timeout_ms", 5_000, 1), n.longAtLeast("timeout_ms", 600_000, 1));
     }
 
     private static AuthConfig auth(ConfigNode n) {
         n.only("mode", "trust_budget_header", "keys", "forward_openai_org_headers");
-        String mode = n.choice("mode", "passthrough", "passthrough", "virtual_keys");
+        AuthMode mode = n.choice("mode", AuthMode.PASSTHROUGH);
         List<KeyConfig> keys = new ArrayList<>();
         Map<String, String> ids = new HashMap<>();
         Map<String, String> digests = new HashMap<>();
@@ -172,8 +173,8 @@ public final class ConfigLoader {
             }
             keys.add(key);
         }
-        if (!keys.isEmpty() && !mode.equals("virtual_keys")) {
-            throw new ConfigException(n.path("keys") + ": set while auth.mode is " + mode + " (expected: auth.mode: virtual_keys)");
+        if (!keys.isEmpty() && mode != AuthMode.VIRTUAL_KEYS) {
+            throw new ConfigException(n.path("keys") + ": set while auth.mode is " + mode.label() + " (expected: auth.mode: virtual_keys)");
         }
         return new AuthConfig(mode, n.bool("trust_budget_header", false), keys, n.bool("forward_openai_org_headers", false));
     }

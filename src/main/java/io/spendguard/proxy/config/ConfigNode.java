@@ -214,6 +214,22 @@ public final class ConfigNode {
         throw new ConfigException(path(key) + ": " + v + " (expected one of: " + String.join(", ", allowed) + ")");
     }
 
+    /**
+     * One of an enum's values, written as its {@link Labelled#label() label}; {@code def} when absent.
+     * Anything else fails naming the key and every label, in declaration order.
+     */
+    public <E extends Enum<E> & Labelled> E choice(String key, E def) {
+        String v = string(key, def.label());
+        List<String> labels = new ArrayList<>();
+        for (E e : def.getDeclaringClass().getEnumConstants()) {
+            if (e.label().equals(v)) {
+                return e;
+            }
+            labels.add(e.label());
+        }
+        throw new ConfigException(path(key) + ": " + v + " (expected one of: " + String.join(", ", labels) + ")");
+    }
+
     public boolean bool(String key, boolean def) {
         Object v = map.get(key);
         if (v == null) {

@@ -63,7 +63,7 @@ public record ProxyConfig(
             throw new ConfigException("auth.mode: virtual_keys needs a provider key to inject "
                     + "(expected: providers.openai.api_key or providers.anthropic.api_key set)");
         }
-        if ("sidecar".equals(gate.mode())) {
+        if (gate.mode() == GateMode.SIDECAR) {
             return;
         }
         List<String> ids = budgets.stream().map(BudgetConfig::id).toList();
@@ -130,9 +130,9 @@ public record ProxyConfig(
     }
 
     /** How the proxy reaches budget decisions; {@code sidecar} mode needs a socket and a tenant. */
-    public record GateConfig(String mode, String failMode, long timeoutMs, SidecarConfig sidecar) {
+    public record GateConfig(GateMode mode, FailMode failMode, long timeoutMs, SidecarConfig sidecar) {
         public GateConfig {
-            if ("sidecar".equals(mode)) {
+            if (mode == GateMode.SIDECAR) {
                 if (sidecar.socket().isBlank()) {
                     throw new ConfigException("gate.sidecar.socket: missing (expected: the sidecar's Unix socket path when gate.mode is sidecar)");
                 }
@@ -143,7 +143,7 @@ public record ProxyConfig(
         }
 
         public boolean failOpen() {
-            return "open".equals(failMode);
+            return failMode == FailMode.OPEN;
         }
     }
 
@@ -164,15 +164,15 @@ public record ProxyConfig(
      * and pool size, how long an unsettled hold lives (0: the longest provider timeout plus five
      * minutes) and how often expired holds are swept.
      */
-    public record LedgerConfig(String kind, String path, String url, int poolSize, long reservationTtlMs, long sweepIntervalMs) {
+    public record LedgerConfig(LedgerKind kind, String path, String url, int poolSize, long reservationTtlMs, long sweepIntervalMs) {
         @Override
         public String toString() {
             String where = switch (kind) {
-                case "sqlite" -> ", " + path;
-                case "postgres" -> ", " + url.replaceFirst("(://[^:/@]*):[^@]*@", "$1:***@");
-                default -> "";
+                case SQLITE -> ", " + path;
+                case POSTGRES -> ", " + url.replaceFirst("(://[^:/@]*):[^@]*@", "$1:***@");
+                case MEMORY -> "";
             };
-            return "LedgerConfig[" + kind + where + "]";
+            return "LedgerConfig[" + kind.label() + where + "]";
         }
     }
 
@@ -191,7 +191,12 @@ public record ProxyConfig(
      * One upstream provider: where it is ({@link Origin}, parsed once), its key (in passthrough mode
      * injected when the client sends none; with virtual keys always injected), timeouts.
      */
-    public record ProviderConfig(String name, Origin origin, String apiKey, long connectTimeoutMs, long timeoutMs) {
+    public record ProviderConfig(Provider provider, Origin origin, String apiKey, long connectTimeoutMs, long timeoutMs) {
+        /** The provider's label, as in {@code providers.NAME}. */
+        public String name() {
+            return provider.label();
+        }
+
         /** The base URL, for display: requests are built from {@link #origin()}'s parts. */
         public String baseUrl() {
             return origin.toString();
@@ -203,7 +208,7 @@ public record ProxyConfig(
 
         @Override
         public String toString() {
-            return "ProviderConfig[" + name + ", " + origin + ", api_key=" + (apiKey == null || apiKey.isEmpty() ? "unset" : "set") + "]";
+            return "ProviderConfig[" + provider.label() + ", " + origin + ", api_key=" + (apiKey == null || apiKey.isEmpty() ? "unset" : "set") + "]";
         }
     }
 
@@ -214,18 +219,18 @@ public record ProxyConfig(
      * dropped (they would pick where the operator's key is billed) unless
      * {@code forwardOpenaiOrgHeaders} ({@code auth.forward_openai_org_headers}).
      */
-    public record AuthConfig(String mode, boolean trustBudgetHeader, List<KeyConfig> keys, boolean forwardOpenaiOrgHeaders) {
+    public record AuthConfig(AuthMode mode, boolean trustBudgetHeader, List<KeyConfig> keys, boolean forwardOpenaiOrgHeaders) {
         public AuthConfig {
             keys = List.copyOf(keys);
         }
 
         /** Client organisation and project headers dropped with virtual keys. */
-        public AuthConfig(String mode, boolean trustBudgetHeader, List<KeyConfig> keys) {
+        public AuthConfig(AuthMode mode, boolean trustBudgetHeader, List<KeyConfig> keys) {
             this(mode, trustBudgetHeader, keys, false);
         }
 
         public boolean virtualKeys() {
-            return "virtual_keys".equals(mode);
+            return mode == AuthMode.VIRTUAL_KEYS;
         }
     }
 

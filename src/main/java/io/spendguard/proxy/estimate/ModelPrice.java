@@ -1,5 +1,6 @@
 package io.spendguard.proxy.estimate;
 
+import io.spendguard.proxy.config.Provider;
 import io.spendguard.proxy.engine.Money;
 import java.math.BigDecimal;
 
@@ -7,7 +8,7 @@ import java.math.BigDecimal;
  * One row of the price table. Prices are USD per million tokens, which is exactly µUSD per token,
  * so a cost in µUSD is tokens × price, rounded up.
  */
-public record ModelPrice(String name, String provider, String encoding, BigDecimal input, BigDecimal cachedInput,
+public record ModelPrice(String name, Provider provider, String encoding, BigDecimal input, BigDecimal cachedInput,
                          BigDecimal cacheWrite, BigDecimal output, int contextWindow, int maxOutputTokens) {
 
     /**

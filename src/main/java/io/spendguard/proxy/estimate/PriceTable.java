@@ -2,6 +2,7 @@ package io.spendguard.proxy.estimate;
 
 import io.spendguard.proxy.config.ConfigException;
 import io.spendguard.proxy.config.ConfigNode;
+import io.spendguard.proxy.config.Provider;
 import java.math.BigDecimal;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -52,7 +53,7 @@ public final class PriceTable {
         if (!ENCODINGS.contains(encoding)) {
             throw new ConfigException(n.path("encoding") + ": " + encoding + " (expected one of: cl100k_base, estimate, o200k_base)");
         }
-        return new ModelPrice(name, n.choice("provider", "openai", "openai", "anthropic"), encoding, input,
+        return new ModelPrice(name, n.choice("provider", Provider.OPENAI), encoding, input,
                 nonNegative(n, "cached_input", input), nonNegative(n, "cache_write", input), nonNegative(n, "output", null),
                 n.intAtLeast("context_window", 128_000, 1), n.intAtLeast("max_output_tokens", 4096, 0));
     }

@@ -84,7 +84,7 @@ public final class Relay {
                 upstreamFailed(ar.cause());
                 return;
             }
-            metrics.upstreamDuration(shape.provider(), System.nanoTime() - started);
+            metrics.upstreamDuration(shape.provider().label(), System.nanoTime() - started);
             HttpClientResponse in = ar.result();
             if (in.statusCode() >= 400) {
                 providerError(in);
@@ -338,7 +338,7 @@ public final class Relay {
      */
     private void cut(HttpClientResponse in, Buffer relayed) {
         metrics.streamCut("event_too_large");
-        LOG.warning("an SSE event from " + shape.provider() + " passed " + SseSplitter.MAX_EVENT_BYTES
+        LOG.warning("an SSE event from " + shape.provider().label() + " passed " + SseSplitter.MAX_EVENT_BYTES
                 + " bytes: the stream is cut and the call committed at its reservation");
         settlement.reservation("sse_event_too_large");
         endStream();

@@ -1,5 +1,6 @@
 package io.spendguard.proxy.gate;
 
+import io.spendguard.proxy.config.GateMode;
 import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.engine.DecisionRequest;
 import io.spendguard.proxy.engine.Ledger.Settled;
@@ -11,8 +12,8 @@ import io.vertx.core.Future;
  */
 public interface Gate {
 
-    /** {@code embedded} or {@code sidecar}: the {@code mode} metric label. */
-    String mode();
+    /** Embedded or sidecar; its label is the {@code mode} metric label. */
+    GateMode mode();
 
     /** Decides one call; an admitting decision holds its claim until {@link #commit} or {@link #release}. */
     Future<Decision> decide(DecisionRequest request);

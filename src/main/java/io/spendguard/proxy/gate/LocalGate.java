@@ -1,5 +1,6 @@
 package io.spendguard.proxy.gate;
 
+import io.spendguard.proxy.config.GateMode;
 import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.engine.DecisionRequest;
 import io.spendguard.proxy.engine.Engine;
@@ -15,8 +16,8 @@ public final class LocalGate implements Gate {
     }
 
     @Override
-    public String mode() {
-        return "embedded";
+    public GateMode mode() {
+        return GateMode.EMBEDDED;
     }
 
     @Override

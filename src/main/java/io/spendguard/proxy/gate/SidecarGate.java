@@ -6,6 +6,7 @@ import io.spendguard.proto.adapter.v1.LlmCallPostPayload;
 import io.spendguard.proto.adapter.v1.ResumeAfterApprovalRequest;
 import io.spendguard.proto.adapter.v1.SidecarAdapterGrpcClient;
 import io.spendguard.proto.common.v1.UnitRef;
+import io.spendguard.proxy.config.GateMode;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.config.ProxyConfig.SidecarConfig;
 import io.spendguard.proxy.engine.Approval;
@@ -76,8 +77,8 @@ public final class SidecarGate implements Gate {
     }
 
     @Override
-    public String mode() {
-        return "sidecar";
+    public GateMode mode() {
+        return GateMode.SIDECAR;
     }
 
     @Override

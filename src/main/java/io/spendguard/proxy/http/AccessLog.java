@@ -72,7 +72,7 @@ public final class AccessLog {
             g.writeStartObject();
             g.writeStringField("event", "call");
             g.writeStringField("route", x.shape().route());
-            g.writeStringField("provider", x.shape().provider());
+            g.writeStringField("provider", x.shape().provider().label());
             g.writeStringField("model", x.model());
             g.writeStringField("budget_id", d != null ? d.budgetId() : x.budgetId());
             g.writeStringField("decision", d == null ? null : d.outcome().name());

@@ -1,5 +1,6 @@
 package io.spendguard.proxy.http;
 
+import io.spendguard.proxy.config.Provider;
 import io.spendguard.proxy.error.ProxyError;
 import io.spendguard.proxy.error.ProxyException;
 import io.spendguard.proxy.metrics.ProxyMetrics;
@@ -68,12 +69,12 @@ public final class DataPlane implements Handler<HttpServerRequest> {
             if (route.indexOf('/', MODELS.length() + 1) >= 0) {
                 return refuse(request, false, ProxyError.NOT_FOUND.exception(
                         "No route " + request.method() + " for that path: /v1/models/{id} takes a single model id."),
-                        "models", "openai", started);
+                        "models", Provider.OPENAI.label(), started);
             }
-            return pipeline.passThrough(request, "openai", route, target.query())
+            return pipeline.passThrough(request, Provider.OPENAI, route, target.query())
                     .map(v -> "ok")
                     .recover(e -> Future.succeededFuture(ErrorWriter.write(request, false, e)))
-                    .onSuccess(outcome -> metrics.request("models", "openai", outcome, System.nanoTime() - started))
+                    .onSuccess(outcome -> metrics.request("models", Provider.OPENAI.label(), outcome, System.nanoTime() - started))
                     .mapEmpty();
         }
         ApiShape shape = routes.get(route);
@@ -81,10 +82,10 @@ public final class DataPlane implements Handler<HttpServerRequest> {
             return refuse(request, false, ProxyError.NOT_FOUND.exception("No route " + request.method() + " " + route + " on this proxy."),
                     "unknown", "none", started);
         }
-        boolean anthropic = "anthropic".equals(shape.provider());
+        boolean anthropic = shape.provider() == Provider.ANTHROPIC;
         if (request.method() != HttpMethod.POST) {
             return refuse(request, anthropic, ProxyError.METHOD_NOT_ALLOWED.exception(route + " accepts POST only."),
-                    shape.route(), shape.provider(), started);
+                    shape.route(), shape.provider().label(), started);
         }
         Exchange x = new Exchange(request, shape, target.query());
         request.response().closeHandler(v -> Pipeline.clientGone(x));
@@ -96,7 +97,7 @@ public final class DataPlane implements Handler<HttpServerRequest> {
                 })
                 .map(v -> x.outcome())
                 .recover(e -> Future.succeededFuture(ErrorWriter.write(request, anthropic, e)))
-                .onSuccess(outcome -> metrics.request(shape.route(), shape.provider(), outcome,
+                .onSuccess(outcome -> metrics.request(shape.route(), shape.provider().label(), outcome,
                         System.nanoTime() - x.startedNanos()))
                 .compose(outcome -> x.settled().onComplete(v -> AccessLog.log(x, outcome)))
                 .andThen(ar -> bodies.release(x.bodyAsRead()));

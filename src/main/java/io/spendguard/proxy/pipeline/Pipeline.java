@@ -2,6 +2,7 @@ package io.spendguard.proxy.pipeline;
 
 import io.spendguard.proxy.auth.Credentials;
 import io.spendguard.proxy.auth.VirtualKey;
+import io.spendguard.proxy.config.Provider;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.config.ProxyConfig.ProviderConfig;
 import io.spendguard.proxy.engine.Decision;
@@ -117,7 +118,7 @@ public final class Pipeline {
         x.caller = Credentials.caller(x.request.headers(), x.key);
     }
 
-    private VirtualKey credentials(HttpServerRequest request, String provider) {
+    private VirtualKey credentials(HttpServerRequest request, Provider provider) {
         return credentials.authenticate(request.headers(), provider);
     }
 
@@ -178,7 +179,7 @@ public final class Pipeline {
         Future<Decision> pending = gate.decide(request);
         // The embedded gate answers at once: a timer that could never fire would be set and cancelled for nothing.
         Future<Decision> bounded = pending.isComplete() ? pending : pending.timeout(config.gate().timeoutMs(), TimeUnit.MILLISECONDS);
-        return bounded.andThen(ar -> metrics.gateDuration(gate.mode(), System.nanoTime() - started))
+        return bounded.andThen(ar -> metrics.gateDuration(gate.mode().label(), System.nanoTime() - started))
                 .recover(e -> gateFailed(pending, e));
     }
 
@@ -244,7 +245,7 @@ public final class Pipeline {
         metrics.reserved(d.reservedMicros());
         if (x.clientGone) {
             // Through a Settlement, so that this release is counted like every other settlement of an admitted call.
-            new Settlement(gate, metrics, d, x.estimate, x.shape.provider(), estimator.prices().metricLabel(x.spec.model()))
+            new Settlement(gate, metrics, d, x.estimate, x.shape.provider().label(), estimator.prices().metricLabel(x.spec.model()))
                     .release("client_gone_before_forward");
             return Future.failedFuture(ProxyError.CLIENT_CLOSED.exception("The client went away before the call was sent."));
         }
@@ -256,7 +257,7 @@ public final class Pipeline {
      * credential rules as a model call and pipes the provider's reply back as it is; nothing is
      * estimated, reserved or settled.
      */
-    public Future<Void> passThrough(HttpServerRequest request, String provider, String path, String query) {
+    public Future<Void> passThrough(HttpServerRequest request, Provider provider, String path, String query) {
         VirtualKey key;
         try {
             key = credentials(request, provider);
@@ -278,7 +279,7 @@ public final class Pipeline {
     }
 
     /** The client's headers as they go to {@code provider}, with the provider credential the auth mode calls for. */
-    private MultiMap upstreamHeaders(HttpServerRequest request, String provider, VirtualKey key) {
+    private MultiMap upstreamHeaders(HttpServerRequest request, Provider provider, VirtualKey key) {
         MultiMap headers = Headers.upstream(request.headers());
         credentials.authorize(headers, provider, key);
         return headers;
@@ -306,7 +307,7 @@ public final class Pipeline {
             }
         }
         headers.set("content-type", x.request.getHeader("content-type") == null ? "application/json" : x.request.getHeader("content-type"));
-        x.settlement = new Settlement(gate, metrics, x.decision, x.estimate, x.shape.provider(),
+        x.settlement = new Settlement(gate, metrics, x.decision, x.estimate, x.shape.provider().label(),
                 estimator.prices().metricLabel(x.spec.model()));
         MultiMap decisionHeaders = MultiMap.caseInsensitiveMultiMap();
         if (x.decision != null) {
@@ -362,8 +363,8 @@ public final class Pipeline {
         return provider(x.shape.provider());
     }
 
-    private ProviderConfig provider(String name) {
-        return "anthropic".equals(name) ? config.anthropic() : config.openai();
+    private ProviderConfig provider(Provider name) {
+        return name == Provider.ANTHROPIC ? config.anthropic() : config.openai();
     }
 
     private String budgetId(Exchange x) {

@@ -1,5 +1,6 @@
 package io.spendguard.proxy.provider;
 
+import io.spendguard.proxy.config.Provider;
 import io.spendguard.proxy.estimate.CallSpec;
 import io.spendguard.proxy.estimate.HiddenInput;
 import io.spendguard.proxy.estimate.TokenCounter;
@@ -38,8 +39,8 @@ public final class AnthropicMessages implements ApiShape {
     private static final List<String> HIGH_RES_MODELS = List.of("claude-opus-4-7");
 
     @Override
-    public String provider() {
-        return "anthropic";
+    public Provider provider() {
+        return Provider.ANTHROPIC;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.spendguard.proxy.provider;
 
+import io.spendguard.proxy.config.Provider;
 import io.spendguard.proxy.estimate.CallSpec;
 import io.spendguard.proxy.estimate.TokenCounter;
 import io.spendguard.proxy.estimate.Usage;
@@ -12,8 +13,8 @@ import io.vertx.core.json.JsonObject;
  */
 public interface ApiShape {
 
-    /** {@code openai} or {@code anthropic}: which configured provider serves this shape. */
-    String provider();
+    /** Which configured provider serves this shape. */
+    Provider provider();
 
     /** The bounded route label for metrics, e.g. {@code chat_completions}. */
     String route();

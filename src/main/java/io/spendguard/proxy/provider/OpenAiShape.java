@@ -1,5 +1,7 @@
 package io.spendguard.proxy.provider;
 
+import io.spendguard.proxy.config.Provider;
+
 /** An API shape served by the configured {@code openai} provider, with its bounded route label. */
 abstract class OpenAiShape implements ApiShape {
     private final String route;
@@ -16,8 +18,8 @@ abstract class OpenAiShape implements ApiShape {
     }
 
     @Override
-    public final String provider() {
-        return "openai";
+    public final Provider provider() {
+        return Provider.OPENAI;
     }
 
     @Override

@@ -3,6 +3,8 @@ package io.spendguard.proxy.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.spendguard.proxy.config.AuthMode;
+import io.spendguard.proxy.config.Provider;
 import io.spendguard.proxy.config.ProxyConfig.AuthConfig;
 import io.spendguard.proxy.config.ProxyConfig.KeyConfig;
 import io.spendguard.proxy.config.ProxyConfig.ProviderConfig;
@@ -35,16 +37,16 @@ class CredentialsTest {
     }
 
     private Credentials virtualKeys(String openaiKey, String anthropicKey, boolean trustHeader) {
-        return new Credentials(new AuthConfig("virtual_keys", trustHeader, List.of()),
-                provider("openai", openaiKey), provider("anthropic", anthropicKey), keys);
+        return new Credentials(new AuthConfig(AuthMode.VIRTUAL_KEYS, trustHeader, List.of()),
+                provider(Provider.OPENAI, openaiKey), provider(Provider.ANTHROPIC, anthropicKey), keys);
     }
 
     private static Credentials passthrough(String openaiKey) {
-        return new Credentials(new AuthConfig("passthrough", false, List.of()),
-                provider("openai", openaiKey), provider("anthropic", ""), null);
+        return new Credentials(new AuthConfig(AuthMode.PASSTHROUGH, false, List.of()),
+                provider(Provider.OPENAI, openaiKey), provider(Provider.ANTHROPIC, ""), null);
     }
 
-    private static ProviderConfig provider(String name, String key) {
+    private static ProviderConfig provider(Provider name, String key) {
         return new ProviderConfig(name, io.spendguard.proxy.config.Origin.parse("http://127.0.0.1:1"), key, 1000, 1000);
     }
 
@@ -65,9 +67,9 @@ class CredentialsTest {
         Credentials c = virtualKeys(OPENAI_KEY, ANTHROPIC_KEY, false);
         MultiMap client = headers("x-api-key", KEY_A, "anthropic-version", "2023-06-01");
 
-        VirtualKey key = c.authenticate(client, "anthropic");
+        VirtualKey key = c.authenticate(client, Provider.ANTHROPIC);
         MultiMap upstream = headers("x-api-key", KEY_A, "anthropic-version", "2023-06-01");
-        c.authorize(upstream, "anthropic", key);
+        c.authorize(upstream, Provider.ANTHROPIC, key);
 
         assertThat(key.id()).isEqualTo("a");
         assertThat(key.tenant()).isEqualTo("tenant-a");
@@ -81,8 +83,8 @@ class CredentialsTest {
         Credentials c = virtualKeys(OPENAI_KEY, ANTHROPIC_KEY, false);
         MultiMap client = headers("authorization", "Bearer " + KEY_B);
 
-        VirtualKey key = c.authenticate(client, "anthropic");
-        c.authorize(client, "anthropic", key);
+        VirtualKey key = c.authenticate(client, Provider.ANTHROPIC);
+        c.authorize(client, Provider.ANTHROPIC, key);
 
         assertThat(key.id()).isEqualTo("b");
         assertThat(client.get("authorization")).isNull();
@@ -94,8 +96,8 @@ class CredentialsTest {
         Credentials c = virtualKeys(OPENAI_KEY, ANTHROPIC_KEY, false);
         MultiMap client = headers("Authorization", "bearer  " + KEY_A + " ", "x-api-key", "sk-smuggled");
 
-        VirtualKey key = c.authenticate(client, "openai");
-        c.authorize(client, "openai", key);
+        VirtualKey key = c.authenticate(client, Provider.OPENAI);
+        c.authorize(client, Provider.OPENAI, key);
 
         assertThat(key.budgetId()).isEqualTo("budget-a");
         assertThat(client.getAll("authorization")).containsExactly("Bearer " + OPENAI_KEY);
@@ -109,11 +111,11 @@ class CredentialsTest {
         for (MultiMap h : List.of(headers(), headers("authorization", "Basic dXNlcjpwdw=="),
                 headers("authorization", "Bearer sg-unknown-key-1234567890"), headers("authorization", "Bearer " + KEY_B),
                 headers("authorization", "Bearer " + OPENAI_KEY), headers("x-api-key", KEY_A))) {
-            ProxyException e = refusal(() -> c.authenticate(h, "openai"));
+            ProxyException e = refusal(() -> c.authenticate(h, Provider.OPENAI));
             assertThat(e.error()).as(h.toString()).isEqualTo(ProxyError.UNAUTHENTICATED);
             assertThat(e.getMessage()).doesNotContain(KEY_B).doesNotContain(OPENAI_KEY).doesNotContain("sg-unknown");
         }
-        ProxyException raw = refusal(() -> c.authenticate(headers("x-api-key", ANTHROPIC_KEY), "anthropic"));
+        ProxyException raw = refusal(() -> c.authenticate(headers("x-api-key", ANTHROPIC_KEY), Provider.ANTHROPIC));
         assertThat(raw.error()).isEqualTo(ProxyError.UNAUTHENTICATED);
         assertThat(raw.getMessage()).contains("sg-").doesNotContain(ANTHROPIC_KEY);
     }
@@ -122,11 +124,11 @@ class CredentialsTest {
     void providerWithoutAConfiguredKeyIsAServerErrorNamingTheSetting() {
         Credentials c = virtualKeys(OPENAI_KEY, "", false);
 
-        ProxyException e = refusal(() -> c.authenticate(headers("x-api-key", KEY_A), "anthropic"));
+        ProxyException e = refusal(() -> c.authenticate(headers("x-api-key", KEY_A), Provider.ANTHROPIC));
 
         assertThat(e.error()).isEqualTo(ProxyError.INTERNAL);
         assertThat(e.getMessage()).contains("providers.anthropic.api_key").doesNotContain(KEY_A);
-        assertThat(c.authenticate(headers("authorization", "Bearer " + KEY_A), "openai").id()).isEqualTo("a");
+        assertThat(c.authenticate(headers("authorization", "Bearer " + KEY_A), Provider.OPENAI).id()).isEqualTo("a");
     }
 
     @Test
@@ -144,22 +146,22 @@ class CredentialsTest {
     @Test
     void passthroughForwardsTheClientKeyAndFillsInTheConfiguredOne() {
         MultiMap own = headers("authorization", "Bearer sk-client");
-        passthrough("").authenticate(own, "openai");
-        passthrough("").authorize(own, "openai", null);
+        passthrough("").authenticate(own, Provider.OPENAI);
+        passthrough("").authorize(own, Provider.OPENAI, null);
         MultiMap none = headers();
-        passthrough(OPENAI_KEY).authenticate(none, "openai");
-        passthrough(OPENAI_KEY).authorize(none, "openai", null);
+        passthrough(OPENAI_KEY).authenticate(none, Provider.OPENAI);
+        passthrough(OPENAI_KEY).authorize(none, Provider.OPENAI, null);
 
         assertThat(own.get("authorization")).isEqualTo("Bearer sk-client");
         assertThat(none.get("authorization")).isEqualTo("Bearer " + OPENAI_KEY);
-        assertThat(refusal(() -> passthrough("").authenticate(headers(), "openai")).error()).isEqualTo(ProxyError.UNAUTHENTICATED);
+        assertThat(refusal(() -> passthrough("").authenticate(headers(), Provider.OPENAI)).error()).isEqualTo(ProxyError.UNAUTHENTICATED);
         assertThat(passthrough("").budgetId(null, null)).isNull();
         assertThat(refusal(() -> passthrough("").budgetId(null, "x")).error()).isEqualTo(ProxyError.BUDGET_HEADER_NOT_TRUSTED);
     }
 
     @Test
     void aCallerIsTheVirtualKeyOrADigestOfThePassthroughCredentialNeverTheCredential() {
-        VirtualKey a = virtualKeys(OPENAI_KEY, ANTHROPIC_KEY, false).authenticate(headers("authorization", "Bearer " + KEY_A), "openai");
+        VirtualKey a = virtualKeys(OPENAI_KEY, ANTHROPIC_KEY, false).authenticate(headers("authorization", "Bearer " + KEY_A), Provider.OPENAI);
         String one = Credentials.caller(headers("authorization", "Bearer sk-client-one"), null);
 
         assertThat(Credentials.caller(headers("authorization", "Bearer " + KEY_A), a)).isEqualTo("key:a");

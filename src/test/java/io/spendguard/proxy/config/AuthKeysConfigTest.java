@@ -76,7 +76,7 @@ class AuthKeysConfigTest {
     void passthroughIsTheDefaultWithNoKeys() {
         ProxyConfig c = ConfigLoader.parse("{}", name -> null, "test");
 
-        assertThat(c.auth().mode()).isEqualTo("passthrough");
+        assertThat(c.auth().mode()).isEqualTo(AuthMode.PASSTHROUGH);
         assertThat(c.auth().virtualKeys()).isFalse();
         assertThat(c.auth().keys()).isEmpty();
     }

@@ -73,12 +73,12 @@ class ConfigLoaderTest {
         assertThat(c.admin().endpoint().port()).isEqualTo(9091);
         assertThat(c.admin().token()).isEmpty();
         assertThat(c.admin().loopbackOnly()).isTrue();
-        assertThat(c.gate().mode()).isEqualTo("embedded");
+        assertThat(c.gate().mode()).isEqualTo(GateMode.EMBEDDED);
         assertThat(c.gate().failOpen()).isTrue();
         assertThat(c.gate().timeoutMs()).isEqualTo(300);
         assertThat(c.gate().sidecar().socket()).isEqualTo("/tmp/adapter.sock");
         assertThat(c.gate().sidecar().tenantId()).isEqualTo("t-1");
-        assertThat(c.ledger().kind()).isEqualTo("memory");
+        assertThat(c.ledger().kind()).isEqualTo(LedgerKind.MEMORY);
         assertThat(c.openai().name()).isEqualTo("openai");
         assertThat(c.openai().baseUrl()).isEqualTo("https://api.openai.com");
         assertThat(c.openai().apiKey()).isEqualTo("sk-test");
@@ -86,7 +86,7 @@ class ConfigLoaderTest {
         assertThat(c.anthropic().connectTimeoutMs()).isEqualTo(1500);
         assertThat(c.anthropic().timeoutMs()).isEqualTo(30000);
         assertThat(c.pricing()).isEqualTo(Path.of("config/pricing.yaml"));
-        assertThat(c.auth().mode()).isEqualTo("passthrough");
+        assertThat(c.auth().mode()).isEqualTo(AuthMode.PASSTHROUGH);
         assertThat(c.auth().trustBudgetHeader()).isTrue();
         assertThat(c.budgets()).containsExactly(
                 new BudgetConfig("default", 10_000_000L, "monthly", "UTC", 1_000_000L, true, null),
@@ -261,7 +261,7 @@ class ConfigLoaderTest {
     @Test
     void ledgerDefaultsToASqliteFile() {
         ProxyConfig c = parse("");
-        assertThat(c.ledger().kind()).isEqualTo("sqlite");
+        assertThat(c.ledger().kind()).isEqualTo(LedgerKind.SQLITE);
         assertThat(c.ledger().path()).isEqualTo("data/spendguard.db");
         assertThat(c.ledger().sweepIntervalMs()).isEqualTo(5000);
     }
@@ -294,7 +294,7 @@ class ConfigLoaderTest {
     void sidecarGateModeWithTenantGivesDocumentedDefaults() {
         ProxyConfig c = parse("gate: { mode: sidecar, sidecar: { tenant_id: t-1 } }");
 
-        assertThat(c.gate().mode()).isEqualTo("sidecar");
+        assertThat(c.gate().mode()).isEqualTo(GateMode.SIDECAR);
         assertThat(c.gate().sidecar()).isEqualTo(
                 new ProxyConfig.SidecarConfig("/var/run/spendguard/adapter.sock", "t-1", "usd_micros", 30_000));
     }

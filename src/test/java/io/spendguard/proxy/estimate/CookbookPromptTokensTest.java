@@ -2,6 +2,7 @@ package io.spendguard.proxy.estimate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.spendguard.proxy.config.Provider;
 import io.spendguard.proxy.config.ProxyConfig.EstimationConfig;
 import io.spendguard.proxy.provider.OpenAiChat;
 import io.vertx.core.json.JsonArray;
@@ -34,7 +35,7 @@ class CookbookPromptTokensTest {
     }
 
     private static ModelPrice price(String name, String encoding) {
-        return new ModelPrice(name, "openai", encoding, BigDecimal.ONE, BigDecimal.ONE, BigDecimal.ONE, BigDecimal.ONE,
+        return new ModelPrice(name, Provider.OPENAI, encoding, BigDecimal.ONE, BigDecimal.ONE, BigDecimal.ONE, BigDecimal.ONE,
                 128_000, 4096);
     }
 

@@ -3,6 +3,7 @@ package io.spendguard.proxy.estimate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.spendguard.proxy.config.Provider;
 import io.spendguard.proxy.config.ProxyConfig.EstimationConfig;
 import io.spendguard.proxy.config.ProxyConfig.HiddenCosts;
 import io.spendguard.proxy.error.ProxyError;
@@ -17,7 +18,7 @@ class EstimatorTest {
 
     /** gpt-4o-like: $2.50 in, $1.25 cached, $3.75 cache write, $10 out per 1M tokens (= µUSD per token). */
     private static ModelPrice price(int contextWindow, int maxOutput) {
-        return new ModelPrice("m", "openai", "o200k_base", new BigDecimal("2.50"), new BigDecimal("1.25"),
+        return new ModelPrice("m", Provider.OPENAI, "o200k_base", new BigDecimal("2.50"), new BigDecimal("1.25"),
                 new BigDecimal("3.75"), new BigDecimal("10.00"), contextWindow, maxOutput);
     }
 
@@ -51,7 +52,7 @@ class EstimatorTest {
 
     @Test
     void tinyFractionStillRoundsUpToOneMicroDollar() {
-        ModelPrice cheap = new ModelPrice("c", "openai", "o200k_base", new BigDecimal("0.000001"), BigDecimal.ZERO,
+        ModelPrice cheap = new ModelPrice("c", Provider.OPENAI, "o200k_base", new BigDecimal("0.000001"), BigDecimal.ZERO,
                 BigDecimal.ZERO, BigDecimal.ZERO, 1000, 100);
 
         assertThat(cheap.costMicros(new Usage(1, 0, 0, 0))).isEqualTo(1);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.spendguard.proxy.config.ConfigException;
+import io.spendguard.proxy.config.Provider;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.file.Files;
@@ -73,7 +74,7 @@ class PriceTableTest {
         assertThat(t.models()).containsExactlyInAnyOrder("gpt-4o", "gpt-4o-mini", "gpt-4", "claude-3-5-sonnet");
         ModelPrice p = t.lookup("gpt-4o");
         assertThat(p.name()).isEqualTo("gpt-4o");
-        assertThat(p.provider()).isEqualTo("openai");
+        assertThat(p.provider()).isEqualTo(Provider.OPENAI);
         assertThat(p.encoding()).isEqualTo("o200k_base");
         assertThat(p.input()).isEqualByComparingTo("2.50");
         assertThat(p.cachedInput()).isEqualByComparingTo("1.25");
@@ -81,7 +82,7 @@ class PriceTableTest {
         assertThat(p.contextWindow()).isEqualTo(128_000);
         assertThat(p.maxOutputTokens()).isEqualTo(16_384);
         ModelPrice claude = t.lookup("claude-3-5-sonnet");
-        assertThat(claude.provider()).isEqualTo("anthropic");
+        assertThat(claude.provider()).isEqualTo(Provider.ANTHROPIC);
         assertThat(claude.cacheWrite()).isEqualByComparingTo("3.75");
     }
 
@@ -91,7 +92,7 @@ class PriceTableTest {
 
         assertThat(gpt4.cachedInput()).isEqualByComparingTo("30");
         assertThat(gpt4.cacheWrite()).isEqualByComparingTo("30");
-        assertThat(gpt4.provider()).isEqualTo("openai");
+        assertThat(gpt4.provider()).isEqualTo(Provider.OPENAI);
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.spendguard.proxy.estimate;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spendguard.proxy.ProxyHarness;
+import io.spendguard.proxy.config.Provider;
 import java.math.BigDecimal;
 import org.junit.jupiter.api.Test;
 
@@ -50,7 +51,7 @@ class UsageBoundsTest {
 
     @Test
     void costsNeverWrapAroundNorGoNegative() {
-        ModelPrice dear = new ModelPrice("dear", "openai", "estimate", new BigDecimal("1000"), new BigDecimal("1000"),
+        ModelPrice dear = new ModelPrice("dear", Provider.OPENAI, "estimate", new BigDecimal("1000"), new BigDecimal("1000"),
                 new BigDecimal("1000"), new BigDecimal("1000"), 100_000, 1_000);
         assertThat(dear.costMicros(new Usage(Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE))).isEqualTo(Long.MAX_VALUE);
         assertThat(GPT.costMicros(new Usage(Long.MAX_VALUE, 0, 0, 0))).isEqualTo(Long.MAX_VALUE);

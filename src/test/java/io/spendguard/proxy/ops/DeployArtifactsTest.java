@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.spendguard.proxy.config.GateMode;
+import io.spendguard.proxy.config.LedgerKind;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -105,9 +107,9 @@ class DeployArtifactsTest {
                 .contains("proxy", "sidecar", "postgres", "mock-provider", "prometheus", "grafana");
         ProxyConfig proxy = ShippedConfigs.load(Files.readString(DEPLOY.resolve("config/proxy.yaml")), "deploy/config/proxy.yaml");
         ProxyConfig sidecar = ShippedConfigs.load(Files.readString(DEPLOY.resolve("config/sidecar.yaml")), "deploy/config/sidecar.yaml");
-        assertThat(proxy.gate().mode()).isEqualTo("sidecar");
+        assertThat(proxy.gate().mode()).isEqualTo(GateMode.SIDECAR);
         assertThat(proxy.gate().sidecar().socket()).isEqualTo(sidecar.gate().sidecar().socket()).startsWith("/var/run/spendguard/");
-        assertThat(sidecar.ledger().kind()).isIn("postgres", "memory");
+        assertThat(sidecar.ledger().kind()).isIn(LedgerKind.POSTGRES, LedgerKind.MEMORY);
         assertThat(ShippedConfigs.ledgerKind(Files.readString(DEPLOY.resolve("config/sidecar.yaml")), ShippedConfigs.SECRETS, "sidecar")).isEqualTo("postgres");
 
         JsonNode prometheus = YAML.readTree(DEPLOY.resolve("prometheus/prometheus.yml").toFile());

@@ -29,6 +29,7 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.spendguard.proxy.ProxyHarness;
+import io.spendguard.proxy.config.GateMode;
 import io.spendguard.proxy.config.ProxyConfig;
 import java.io.File;
 import java.net.http.HttpRequest;
@@ -222,7 +223,7 @@ class K8sManifestsTest {
         assertThat(sidecar.getRestartPolicy()).as("a native sidecar: up before the proxy, stopped after it").isEqualTo("Always");
         assertThat(pod.getInitContainers()).contains(sidecar);
         ProxyConfig proxyConfig = config(r, pod, proxyContainer);
-        assertThat(proxyConfig.gate().mode()).isEqualTo("sidecar");
+        assertThat(proxyConfig.gate().mode()).isEqualTo(GateMode.SIDECAR);
         Path socket = Path.of(proxyConfig.gate().sidecar().socket());
         Path served = Path.of(sidecar.getArgs().get(sidecar.getArgs().indexOf("--socket") + 1));
         assertThat(served).isEqualTo(socket).isEqualTo(Path.of(config(r, pod, sidecar).gate().sidecar().socket()));

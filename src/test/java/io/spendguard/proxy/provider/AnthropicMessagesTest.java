@@ -3,6 +3,7 @@ package io.spendguard.proxy.provider;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.spendguard.proxy.config.Provider;
 import io.spendguard.proxy.error.ProxyError;
 import io.spendguard.proxy.error.ProxyException;
 import io.spendguard.proxy.estimate.CallSpec;
@@ -36,7 +37,7 @@ class AnthropicMessagesTest {
 
     @Test
     void describesItsRouteAndOutputLimit() {
-        assertThat(shape.provider()).isEqualTo("anthropic");
+        assertThat(shape.provider()).isEqualTo(Provider.ANTHROPIC);
         assertThat(shape.route()).isEqualTo("messages");
         assertThat(shape.outputLimitField(new JsonObject())).isEqualTo("max_tokens");
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.spendguard.proxy.config.Provider;
 import io.spendguard.proxy.error.ProxyError;
 import io.spendguard.proxy.error.ProxyException;
 import io.spendguard.proxy.estimate.CallSpec;
@@ -39,7 +40,7 @@ class OpenAiChatTest {
 
     @Test
     void describesItsRoute() {
-        assertThat(chat.provider()).isEqualTo("openai");
+        assertThat(chat.provider()).isEqualTo(Provider.OPENAI);
         assertThat(chat.route()).isEqualTo("chat_completions");
     }
 

@@ -3,6 +3,7 @@ package io.spendguard.proxy.provider;
 import static io.spendguard.proxy.provider.Fixtures.rejectedField;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.spendguard.proxy.config.Provider;
 import io.spendguard.proxy.estimate.CallSpec;
 import io.spendguard.proxy.estimate.TokenCounter;
 import io.spendguard.proxy.estimate.Usage;
@@ -23,7 +24,7 @@ class OpenAiCompletionsTest {
 
     @Test
     void describesItsRouteAndNamesMaxTokensAsTheOutputLimit() {
-        assertThat(completions.provider()).isEqualTo("openai");
+        assertThat(completions.provider()).isEqualTo(Provider.OPENAI);
         assertThat(completions.route()).isEqualTo("completions");
         assertThat(completions.outputLimitField(new JsonObject())).isEqualTo("max_tokens");
     }

@@ -3,6 +3,7 @@ package io.spendguard.proxy.provider;
 import static io.spendguard.proxy.provider.Fixtures.rejectedField;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.spendguard.proxy.config.Provider;
 import io.spendguard.proxy.estimate.CallSpec;
 import io.spendguard.proxy.estimate.TokenCounter;
 import io.spendguard.proxy.estimate.Usage;
@@ -21,7 +22,7 @@ class OpenAiEmbeddingsTest {
 
     @Test
     void describesItsRouteAndHasNoOutputLimit() {
-        assertThat(embeddings.provider()).isEqualTo("openai");
+        assertThat(embeddings.provider()).isEqualTo(Provider.OPENAI);
         assertThat(embeddings.route()).isEqualTo("embeddings");
         assertThat(embeddings.outputLimitField(new JsonObject())).isNull();
     }

@@ -3,6 +3,7 @@ package io.spendguard.proxy.provider;
 import static io.spendguard.proxy.provider.Fixtures.rejectedField;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.spendguard.proxy.config.Provider;
 import io.spendguard.proxy.estimate.CallSpec;
 import io.spendguard.proxy.estimate.HiddenInput;
 import io.spendguard.proxy.estimate.TokenCounter;
@@ -33,7 +34,7 @@ class OpenAiResponsesTest {
 
     @Test
     void describesItsRouteAndNamesMaxOutputTokensAsTheOutputLimit() {
-        assertThat(responses.provider()).isEqualTo("openai");
+        assertThat(responses.provider()).isEqualTo(Provider.OPENAI);
         assertThat(responses.route()).isEqualTo("responses");
         assertThat(responses.outputLimitField(new JsonObject())).isEqualTo("max_output_tokens");
     }
