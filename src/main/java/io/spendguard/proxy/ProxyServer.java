@@ -20,12 +20,22 @@ import io.spendguard.proxy.gate.Gate;
 import io.spendguard.proxy.gate.LocalGate;
 import io.spendguard.proxy.gate.SidecarGate;
 import io.spendguard.proxy.http.ConnectionGuard;
+import io.spendguard.proxy.http.AccessLog;
 import io.spendguard.proxy.http.BodyReader;
 import io.spendguard.proxy.http.DataPlane;
 import io.spendguard.proxy.http.Drain;
 import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.spendguard.proxy.pipeline.Idempotency;
 import io.spendguard.proxy.pipeline.Pipeline;
+import io.spendguard.proxy.pipeline.stages.Decide;
+import io.spendguard.proxy.pipeline.stages.Deduplicate;
+import io.spendguard.proxy.pipeline.stages.Degrade;
+import io.spendguard.proxy.pipeline.stages.Forward;
+import io.spendguard.proxy.pipeline.stages.HeadCheck;
+import io.spendguard.proxy.pipeline.stages.Parse;
+import io.spendguard.proxy.pipeline.stages.ReadBody;
+import io.spendguard.proxy.pipeline.stages.RelayReply;
+import io.spendguard.proxy.pipeline.stages.Settle;
 import io.spendguard.proxy.provider.AnthropicMessages;
 import io.spendguard.proxy.provider.OpenAiChat;
 import io.spendguard.proxy.provider.OpenAiCompletions;
@@ -128,16 +138,16 @@ public final class ProxyServer {
                                                 Engines.Running engine, Gate gate, IdempotencyStore idempotency, Clock clock) {
         Upstream upstream = new Upstream(vertx);
         VirtualKeys keys = config.auth().virtualKeys() ? new MemoryVirtualKeys(clock) : null;
-        Pipeline pipeline = new Pipeline(vertx, config, estimator, gate, upstream,
-                new Idempotency(idempotency, clock, IDEMPOTENCY_TTL), metrics,
-                new Credentials(config.auth(), config.openai(), config.anthropic(), keys));
+        Credentials credentials = new Credentials(config.auth(), config.openai(), config.anthropic(), keys);
+        Pipeline pipeline = pipeline(vertx, config, estimator, gate, upstream, credentials,
+                new Idempotency(idempotency, clock, IDEMPOTENCY_TTL), metrics);
         ProxyServer server = new ProxyServer(vertx, engine, upstream, gate);
         ConnectionGuard dataGuard = ConnectionGuard.data(config.limits(), metrics);
         BodyReader bodies = new BodyReader(config.limits().maxBodyBytes(), config.limits().maxBufferedBodyBytes());
         metrics.bodyBytesBuffered(bodies.buffered());
         ConnectionGuard adminGuard = ConnectionGuard.admin(config.limits(), metrics);
         DataPlane dataPlane = new DataPlane(List.of(new OpenAiChat(), new OpenAiResponses(), new OpenAiCompletions(),
-                new OpenAiEmbeddings(), new AnthropicMessages()), pipeline, metrics, bodies, server.drain);
+                new OpenAiEmbeddings(), new AnthropicMessages()), pipeline, metrics, bodies, server.drain, config, upstream, credentials);
         AdminApi adminApi = new AdminApi(engine == null ? null : engine.engine(), gate, metrics, registry, config.admin().token(),
                 server.drain::draining, keys);
 
@@ -162,6 +172,20 @@ public final class ProxyServer {
                     server.admin = adminServer;
                     return server;
                 });
+    }
+
+    /** The stages of a gated call, in the order they run. */
+    private static Pipeline pipeline(Vertx vertx, ProxyConfig config, Estimator estimator, Gate gate, Upstream upstream,
+                                     Credentials credentials, Idempotency idempotency, ProxyMetrics metrics) {
+        return new Pipeline(new Pipeline.Stages(
+                new HeadCheck(credentials),
+                new ReadBody(),
+                new Parse(vertx, estimator, credentials),
+                new Deduplicate(idempotency),
+                new Decide(config.gate(), gate, estimator, metrics, new Degrade(vertx, gate, estimator)),
+                new Forward(config, gate, upstream, credentials, metrics),
+                new RelayReply(estimator.tokens(), idempotency, metrics),
+                new Settle()), metrics, AccessLog::log);
     }
 
     private Future<Void> deploy(DataPlane dataPlane, ConnectionGuard guard, HttpServerOptions options, int listenPort, int count) {

@@ -50,6 +50,11 @@ public record ProxyConfig(
         checkKeys(auth, gate, budgets, openai, anthropic);
     }
 
+    /** The configuration of {@code provider}'s upstream. */
+    public ProviderConfig provider(Provider provider) {
+        return provider == Provider.ANTHROPIC ? anthropic : openai;
+    }
+
     /**
      * Virtual keys need a provider key to inject, and (when this proxy owns the budgets) a key's
      * budget must be one of the file's: the memory ledger forgets run-time budgets on restart.

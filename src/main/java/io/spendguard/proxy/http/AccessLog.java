@@ -29,10 +29,10 @@ public final class AccessLog {
         return LOG;
     }
 
-    /** Logs the call {@code x} that ended with {@code outcome}. */
-    public static void log(Exchange x, String outcome) {
+    /** Logs the call {@code x} once it is over. */
+    public static void log(Exchange x) {
         if (LOG.isLoggable(java.util.logging.Level.INFO)) {
-            LOG.info(line(x, outcome));
+            LOG.info(line(x));
         }
     }
 
@@ -65,7 +65,7 @@ public final class AccessLog {
      * The line, written field by field with Jackson's streaming generator: building a {@code JsonObject}
      * and encoding it through the object mapper was most of this class's cost per call.
      */
-    static String line(Exchange x, String outcome) {
+    static String line(Exchange x) {
         StringWriter text = new StringWriter(320);
         Decision d = x.decision();
         try (JsonGenerator g = JSON.createGenerator(text)) {
@@ -77,13 +77,13 @@ public final class AccessLog {
             g.writeStringField("budget_id", d != null ? d.budgetId() : x.budgetId());
             g.writeStringField("decision", d == null ? null : d.outcome().name());
             g.writeStringField("decision_id", d == null ? null : d.decisionId());
-            g.writeStringField("outcome", outcome);
-            g.writeNumberField("status", x.request().response().getStatusCode());
+            g.writeStringField("outcome", x.outcome());
+            g.writeNumberField("status", x.client().status());
             g.writeNumberField("reserved_usd_micros", d == null ? 0 : d.reservedMicros());
             g.writeNumberField("committed_usd_micros", x.committedMicros());
             g.writeStringField("settlement", x.settledAs());
             g.writeNumberField("duration_ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - x.startedNanos()));
-            String traceId = Traceparent.traceId(x.request().getHeader("traceparent"));
+            String traceId = Traceparent.traceId(x.headers().get("traceparent"));
             if (traceId != null) {
                 g.writeStringField("trace_id", traceId);
             }

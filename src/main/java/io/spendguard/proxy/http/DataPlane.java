@@ -3,6 +3,9 @@ package io.spendguard.proxy.http;
 import io.spendguard.proxy.config.Provider;
 import io.spendguard.proxy.error.ProxyError;
 import io.spendguard.proxy.error.ProxyException;
+import io.spendguard.proxy.auth.Credentials;
+import io.spendguard.proxy.config.ProxyConfig;
+import io.spendguard.proxy.forward.Upstream;
 import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.spendguard.proxy.pipeline.Exchange;
 import io.spendguard.proxy.pipeline.Pipeline;
@@ -18,9 +21,10 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * The listen port: routes each gated API to its shape, authenticates the caller, reads the body
- * within the limit, runs the {@link Pipeline}, writes any refusal and records the request metric. {@code GET /v1/models} is
- * forwarded ungated. Anything else is a 404 and is never forwarded: the proxy is not an open proxy.
+ * The listen port: checks the request target, routes each gated API to its shape and runs the
+ * {@link Pipeline} over an {@link Exchange} whose client ({@link HttpCall}) reads the body and writes
+ * the answers; the client's close handler is registered here, once. {@code GET /v1/models} is
+ * forwarded ungated ({@link ModelsRoute}). Anything else is a 404 and is never forwarded: the proxy is not an open proxy.
  * While the {@link Drain} runs, new calls are refused with 503 and {@code Retry-After}, and every
  * call taken is counted until its reply is done and its settlement has landed.
  */
@@ -33,8 +37,11 @@ public final class DataPlane implements Handler<HttpServerRequest> {
     private final ProxyMetrics metrics;
     private final BodyReader bodies;
     private final Drain drain;
+    private final ModelsRoute models;
 
-    public DataPlane(List<ApiShape> shapes, Pipeline pipeline, ProxyMetrics metrics, BodyReader bodies, Drain drain) {
+    public DataPlane(List<ApiShape> shapes, Pipeline pipeline, ProxyMetrics metrics, BodyReader bodies, Drain drain,
+                     ProxyConfig config, Upstream upstream, Credentials credentials) {
+        this.models = new ModelsRoute(config, upstream, credentials);
         this.routes = shapes.stream().collect(Collectors.toUnmodifiableMap(ApiShape::path, s -> s));
         this.pipeline = pipeline;
         this.metrics = metrics;
@@ -71,7 +78,7 @@ public final class DataPlane implements Handler<HttpServerRequest> {
                         "No route " + request.method() + " for that path: /v1/models/{id} takes a single model id."),
                         "models", Provider.OPENAI.label(), started);
             }
-            return pipeline.passThrough(request, Provider.OPENAI, route, target.query())
+            return models.forward(request, Provider.OPENAI, route, target.query())
                     .map(v -> "ok")
                     .recover(e -> Future.succeededFuture(ErrorWriter.write(request, false, e)))
                     .onSuccess(outcome -> metrics.request("models", Provider.OPENAI.label(), outcome, System.nanoTime() - started))
@@ -87,20 +94,10 @@ public final class DataPlane implements Handler<HttpServerRequest> {
             return refuse(request, anthropic, ProxyError.METHOD_NOT_ALLOWED.exception(route + " accepts POST only."),
                     shape.route(), shape.provider().label(), started);
         }
-        Exchange x = new Exchange(request, shape, target.query());
-        request.response().closeHandler(v -> Pipeline.clientGone(x));
-        return admit(x)
-                .compose(v -> bodies.read(request))
-                .compose(body -> {
-                    x.body(body);
-                    return pipeline.run(x);
-                })
-                .map(v -> x.outcome())
-                .recover(e -> Future.succeededFuture(ErrorWriter.write(request, anthropic, e)))
-                .onSuccess(outcome -> metrics.request(shape.route(), shape.provider().label(), outcome,
-                        System.nanoTime() - x.startedNanos()))
-                .compose(outcome -> x.settled().onComplete(v -> AccessLog.log(x, outcome)))
-                .andThen(ar -> bodies.release(x.bodyAsRead()));
+        Exchange x = new Exchange(new HttpCall(request, bodies, anthropic), shape, target.query(), request.headers());
+        // The one close handler of the call: stages and the relay learn of it through the exchange.
+        request.response().closeHandler(v -> x.clientGone());
+        return pipeline.run(x).andThen(ar -> bodies.release(x.bodyAsRead()));
     }
 
     /**
@@ -117,26 +114,6 @@ public final class DataPlane implements Handler<HttpServerRequest> {
                 : ProxyError.INVALID_REQUEST.exception("The request is not well-formed HTTP.");
         refuse(request, false, e.header("Connection", "close"), "invalid", "none", System.nanoTime());
         request.connection().close();
-    }
-
-    /**
-     * What is checked from the head alone, before a byte of the body is read or buffered: the caller's
-     * credential, then the framing (a compressed body is refused: it would be priced, and its size
-     * bounded, on bytes that are not what the provider reads).
-     */
-    private Future<Void> admit(Exchange x) {
-        try {
-            pipeline.authenticate(x);
-        } catch (ProxyException e) {
-            return Future.failedFuture(e);
-        }
-        String encoding = x.request().getHeader("content-encoding");
-        if (encoding != null && !encoding.trim().equalsIgnoreCase("identity")) {
-            return Future.failedFuture(ProxyError.UNSUPPORTED_CONTENT_ENCODING
-                    .exception("Request bodies must not be compressed: send it without Content-Encoding.")
-                    .header("Accept-Encoding", "identity"));
-        }
-        return Future.succeededFuture();
     }
 
     /** Answers a request refused before it became a call: the error, the metric and an access-log line. */

@@ -59,7 +59,7 @@ public final class Decide implements Stage {
         Future<Decision> pending = gate.decide(request);
         // The embedded gate answers at once: a timer that could never fire would be set and cancelled for nothing.
         Future<Decision> bounded = pending.isComplete() ? pending : pending.timeout(config.timeoutMs(), TimeUnit.MILLISECONDS);
-        return bounded.andThen(ar -> metrics.gateDuration(gate.mode(), System.nanoTime() - started))
+        return bounded.andThen(ar -> metrics.gateDuration(gate.mode().label(), System.nanoTime() - started))
                 .recover(e -> failed(pending, e));
     }
 
@@ -100,7 +100,7 @@ public final class Decide implements Stage {
             }
             metrics.reserved(d.reservedMicros());
         }
-        x.admitted(d, new Settlement(x, gate, metrics, d, x.estimate(), x.shape().provider(),
+        x.admitted(d, new Settlement(x, gate, metrics, d, x.estimate(), x.shape().provider().label(),
                 estimator.prices().metricLabel(x.spec().model())));
         return Future.succeededFuture();
     }

@@ -3,6 +3,7 @@ package io.spendguard.proxy.pipeline.stages;
 import io.spendguard.proxy.auth.Credentials;
 import io.spendguard.proxy.auth.VirtualKey;
 import io.spendguard.proxy.error.ProxyError;
+import io.spendguard.proxy.error.ProxyException;
 import io.spendguard.proxy.pipeline.Exchange;
 import io.spendguard.proxy.pipeline.Stage;
 import io.vertx.core.Future;
@@ -25,9 +26,13 @@ public final class HeadCheck implements Stage {
     @Override
     public Future<Void> apply(Exchange x) {
         MultiMap headers = x.headers();
-        CallHeaders.check(headers);
-        VirtualKey key = credentials.authenticate(headers, x.shape().provider());
-        x.authenticated(key, Credentials.caller(headers, key));
+        try {
+            CallHeaders.check(headers);
+            VirtualKey key = credentials.authenticate(headers, x.shape().provider());
+            x.authenticated(key, Credentials.caller(headers, key));
+        } catch (ProxyException e) {
+            return Future.failedFuture(e);
+        }
         String encoding = headers.get("content-encoding");
         if (encoding != null && !encoding.trim().equalsIgnoreCase("identity")) {
             return Future.failedFuture(ProxyError.UNSUPPORTED_CONTENT_ENCODING
