@@ -17,9 +17,10 @@ import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 
 /**
- * Every meter the proxy exports, by name, in one place. Labels come from bounded sets only: routes,
- * providers, outcomes and decisions are enums of the code, models are folded to the price table's
- * list, budgets are the operator's own ids. Meters with labels are built once per label set and
+ * Every meter the proxy exports, by name, in one place (the JVM and pool meters are Vert.x's own).
+ * Labels come from bounded sets only: routes are the API shapes', providers and gate modes the config
+ * enums' labels, outcomes the proxy errors' labels and the relay's few endings, decisions the
+ * decision outcomes; models are folded to the price table's list, budgets are the operator's own ids. Meters with labels are built once per label set and
  * cached: a Micrometer builder allocates and searches the registry on every call, which showed up on
  * the per-request path.
  */

@@ -50,7 +50,7 @@ public final class RequestJson {
             value = JacksonCodec.fromParser(parser, Object.class);
         } catch (DecodeException e) {
             if (e.getCause() instanceof StreamReadException cause && isDuplicate(cause)) {
-                throw duplicate((JsonParser) cause.getProcessor());
+                throw duplicate(cause.getProcessor());
             }
             throw notAnObject();
         } catch (IOException e) {
