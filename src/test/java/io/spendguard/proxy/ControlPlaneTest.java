@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.spendguard.proxy.config.ConfigException;
 import io.spendguard.proxy.config.ConfigLoader;
-import io.spendguard.proxy.engine.Ledger;
+import io.spendguard.proxy.ledger.Ledger;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;

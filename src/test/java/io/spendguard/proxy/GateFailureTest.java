@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.engine.DecisionRequest;
-import io.spendguard.proxy.engine.Ledger.Settled;
 import io.spendguard.proxy.gate.Gate;
 import io.spendguard.proxy.gate.LocalGate;
+import io.spendguard.proxy.ledger.Ledger.Settled;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

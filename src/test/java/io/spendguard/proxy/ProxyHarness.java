@@ -9,7 +9,7 @@ import io.spendguard.proxy.config.ConfigLoader;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.engine.BudgetState;
 import io.spendguard.proxy.metrics.ProxyMetrics;
-import io.spendguard.proxy.sidecar.SidecarServer;
+import io.spendguard.proxy.sidecar.server.SidecarServer;
 import io.vertx.core.http.HttpServer;
 import java.nio.file.Files;
 import java.nio.file.Path;

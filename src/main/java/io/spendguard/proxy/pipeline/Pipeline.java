@@ -6,7 +6,7 @@ import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.config.ProxyConfig.ProviderConfig;
 import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.engine.DecisionRequest;
-import io.spendguard.proxy.engine.IdempotencyStore.Reply;
+import io.spendguard.proxy.ledger.IdempotencyStore.Reply;
 import io.spendguard.proxy.engine.Mutation;
 import io.spendguard.proxy.error.ProxyError;
 import io.spendguard.proxy.error.ProxyException;

@@ -1,11 +1,11 @@
 package io.spendguard.proxy.settle;
 
 import io.spendguard.proxy.engine.Decision;
-import io.spendguard.proxy.engine.Ledger.Settled;
 import io.spendguard.proxy.estimate.Estimate;
 import io.spendguard.proxy.estimate.Usage;
 import io.spendguard.proxy.estimate.UsageBounds;
 import io.spendguard.proxy.gate.Gate;
+import io.spendguard.proxy.ledger.Ledger.Settled;
 import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
