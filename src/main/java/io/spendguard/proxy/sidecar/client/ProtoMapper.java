@@ -19,6 +19,7 @@ import io.spendguard.proxy.engine.Mutation;
 import io.spendguard.proxy.error.ProxyError;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
+import io.spendguard.proxy.sidecar.Wire;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -34,12 +35,6 @@ final class ProtoMapper {
     static final String ROUTE = "llm.call";
     /** What a refusal names when the call used the sidecar's default budget. */
     static final String DEFAULT_BUDGET = "default";
-    /** {@code inputs.runtime_metadata} keys the proxy sends (our sidecar's {@code Decisions} reads the same). */
-    static final String META_STREAM = "stream";
-    static final String META_MAX_OUTPUT_TOKENS = "max_output_tokens";
-    static final String META_TENANT = "tenant";
-    static final String META_KEY_ID = "key_id";
-    static final String META_CALLER = "caller";
 
     private ProtoMapper() { }
 
@@ -96,18 +91,18 @@ final class ProtoMapper {
      * whom an approval asked for here belongs to.
      */
     static Struct runtimeMetadata(DecisionRequest r) {
-        Struct.Builder s = Struct.newBuilder().putFields(META_STREAM, Value.newBuilder().setBoolValue(r.stream()).build());
+        Struct.Builder s = Struct.newBuilder().putFields(Wire.META_STREAM, Value.newBuilder().setBoolValue(r.stream()).build());
         if (r.maxOutputTokens() != null) {
-            s.putFields(META_MAX_OUTPUT_TOKENS, Value.newBuilder().setNumberValue(r.maxOutputTokens()).build());
+            s.putFields(Wire.META_MAX_OUTPUT_TOKENS, Value.newBuilder().setNumberValue(r.maxOutputTokens()).build());
         }
         if (r.tenant() != null) {
-            s.putFields(META_TENANT, Value.newBuilder().setStringValue(r.tenant()).build());
+            s.putFields(Wire.META_TENANT, Value.newBuilder().setStringValue(r.tenant()).build());
         }
         if (r.keyId() != null) {
-            s.putFields(META_KEY_ID, Value.newBuilder().setStringValue(r.keyId()).build());
+            s.putFields(Wire.META_KEY_ID, Value.newBuilder().setStringValue(r.keyId()).build());
         }
         if (r.caller() != null) {
-            s.putFields(META_CALLER, Value.newBuilder().setStringValue(r.caller()).build());
+            s.putFields(Wire.META_CALLER, Value.newBuilder().setStringValue(r.caller()).build());
         }
         return s.build();
     }
@@ -149,10 +144,10 @@ final class ProtoMapper {
             case STOP, SKIP, STOP_RUN_PROJECTION -> {
                 Map<String, String> details = d.getError().getDetailsMap();
                 List<String> reasons = d.getReasonCodesCount() > 0 ? d.getReasonCodesList() : List.of(Engine.BUDGET_EXHAUSTED);
-                Long remaining = number(details.get("remaining_usd_micros"));
-                yield new Decision(Outcome.valueOf(d.getDecision().name()), r.decisionId(), details.getOrDefault("budget_id", budget),
+                Long remaining = number(details.get(Wire.DETAIL_REMAINING_USD_MICROS));
+                yield new Decision(Outcome.valueOf(d.getDecision().name()), r.decisionId(), details.getOrDefault(Wire.DETAIL_BUDGET_ID, budget),
                         null, r.claimMicros(), 0, remaining == null ? 0 : remaining, reasons, null,
-                        number(details.get("retry_after_seconds")), null);
+                        number(details.get(Wire.DETAIL_RETRY_AFTER_SECONDS)), null);
             }
             case REQUIRE_APPROVAL -> {
                 String approval = !d.getApprovalRequestId().isEmpty() ? d.getApprovalRequestId() : r.approvalId();
@@ -180,17 +175,17 @@ final class ProtoMapper {
             }
             case ERROR -> {
                 String message = resp.getError().getMessage();
-                if (message.startsWith("[APPROVAL_NON_TERMINAL]")) {
+                if (message.startsWith(Wire.APPROVAL_NON_TERMINAL)) {
                     return new Decision(Outcome.REQUIRE_APPROVAL, r.decisionId(), r.budgetId() != null ? r.budgetId() : DEFAULT_BUDGET,
                             null, r.claimMicros(), 0, 0, List.of(Engine.APPROVAL_REQUIRED), id, null, null);
                 }
-                if (message.startsWith("[APPROVAL_EXPIRED]")) {
+                if (message.startsWith(Wire.APPROVAL_EXPIRED)) {
                     throw ProxyError.APPROVAL_EXPIRED.exception("Approval '" + id + "' expired before it was approved.");
                 }
-                if (message.startsWith("[APPROVAL_CONSUMED]")) {
+                if (message.startsWith(Wire.APPROVAL_CONSUMED)) {
                     throw ProxyError.APPROVAL_CONSUMED.exception("Approval '" + id + "' has already been used.");
                 }
-                if (message.startsWith("[APPROVAL_UNKNOWN]")) {
+                if (message.startsWith(Wire.APPROVAL_UNKNOWN)) {
                     throw ProxyError.UNKNOWN_APPROVAL.exception("Approval '" + id + "' does not exist.");
                 }
                 throw SidecarException.protocol("resume_error", "resume failed: " + message);

@@ -1,6 +1,7 @@
 package io.spendguard.proxy.sidecar.client;
 
 import io.spendguard.proxy.engine.Decision;
+import io.spendguard.proxy.sidecar.Wire;
 import io.vertx.grpc.client.InvalidStatusException;
 import io.vertx.grpc.common.GrpcErrorException;
 import io.vertx.grpc.common.GrpcStatus;
@@ -93,11 +94,11 @@ final class SidecarException extends RuntimeException {
 
     /** The sidecar refused the call's budget: it belongs to another tenant than the virtual key's. */
     boolean budgetForbidden() {
-        return status == GrpcStatus.PERMISSION_DENIED && getMessage().contains("BUDGET_FORBIDDEN");
+        return status == GrpcStatus.PERMISSION_DENIED && getMessage().contains(Wire.BUDGET_FORBIDDEN);
     }
 
     /** The sidecar refused a repeated idempotency key carrying a different request. */
     boolean idempotencyConflict() {
-        return status == GrpcStatus.FAILED_PRECONDITION && getMessage().contains("IDEMPOTENCY_CONFLICT");
+        return status == GrpcStatus.FAILED_PRECONDITION && getMessage().contains(Wire.IDEMPOTENCY_CONFLICT);
     }
 }

@@ -15,6 +15,7 @@ import io.spendguard.proxy.engine.DecisionRequest;
 import io.spendguard.proxy.ledger.Ledger.Settled;
 import io.spendguard.proxy.error.ProxyError;
 import io.spendguard.proxy.error.ProxyException;
+import io.spendguard.proxy.sidecar.Wire;
 import io.spendguard.proxy.sidecar.client.SidecarSession.Session;
 import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.vertx.core.Context;
@@ -34,8 +35,6 @@ import java.util.logging.Logger;
  */
 public final class SidecarGate implements Gate {
     private static final Logger LOG = Logger.getLogger(SidecarGate.class.getName());
-    /** Version prefix of our own {@code sidecar}, which books commits above the hold as overrun. */
-    static final String OWN_SIDECAR = "spendguard-proxy/";
     /** How long a decision may take before we stop waiting for it (the pipeline answers after gate.timeout_ms). */
     private static final long CALL_DEADLINE_MS = 10_000;
 
@@ -189,7 +188,7 @@ public final class SidecarGate implements Gate {
     public Future<Settled> commit(Decision admitted, long actualMicros) {
         long held = admitted.reservedMicros();
         long overrun = Math.max(0, actualMicros - held);
-        boolean capped = !session.sidecarVersion().startsWith(OWN_SIDECAR);
+        boolean capped = !session.sidecarVersion().startsWith(Wire.OWN_SIDECAR_PREFIX);
         long amount = capped ? Math.min(actualMicros, held) : actualMicros;
         if (capped && overrun > 0) {
             LOG.info("overrun: decision " + admitted.decisionId() + " spent " + actualMicros + " µUSD on a hold of " + held

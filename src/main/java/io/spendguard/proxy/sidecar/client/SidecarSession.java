@@ -6,6 +6,7 @@ import io.spendguard.proto.adapter.v1.HandshakeRequest;
 import io.spendguard.proto.adapter.v1.HandshakeResponse;
 import io.spendguard.proto.adapter.v1.SidecarAdapterGrpcClient;
 import io.spendguard.proxy.metrics.ProxyMetrics;
+import io.spendguard.proxy.sidecar.Wire;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -117,7 +118,7 @@ final class SidecarSession {
 
     private Future<Session> handshake(long deadlineMs) {
         HandshakeRequest request = HandshakeRequest.newBuilder()
-                .setProtocolVersion(1)
+                .setProtocolVersion(Wire.PROTOCOL_VERSION)
                 .setCapabilityLevel(HandshakeRequest.CapabilityLevel.L1_LLM_CALL)
                 .setRuntimeKind("egress-proxy")
                 .setSdkVersion("spendguard-proxy")
@@ -127,9 +128,9 @@ final class SidecarSession {
     }
 
     private Future<Session> accept(HandshakeResponse r) {
-        if (r.getProtocolVersion() != 1) {
+        if (r.getProtocolVersion() != Wire.PROTOCOL_VERSION) {
             return Future.failedFuture(SidecarException.protocol("protocol",
-                    "the sidecar speaks protocol_version " + r.getProtocolVersion() + " (expected: 1)"));
+                    "the sidecar speaks protocol_version " + r.getProtocolVersion() + " (expected: " + Wire.PROTOCOL_VERSION + ")"));
         }
         return Future.succeededFuture(new Session(r.getSessionId(), r.getSidecarVersion(), System.nanoTime()));
     }

@@ -13,6 +13,7 @@ import io.spendguard.proxy.engine.Engine;
 import io.spendguard.proxy.error.ProxyError;
 import io.spendguard.proxy.error.ProxyException;
 import com.google.protobuf.Value;
+import io.spendguard.proxy.sidecar.Wire;
 import io.vertx.core.Future;
 import io.vertx.grpc.common.GrpcStatus;
 import java.io.IOException;
@@ -43,9 +44,8 @@ import java.util.UUID;
  * </ul>
  */
 final class Decisions {
-    static final int PROTOCOL_VERSION = 1;
-    /** The client reads this prefix as "accepts commits above the hold". */
-    static final String SIDECAR_VERSION = "spendguard-proxy/" + version();
+    /** What the handshake reports: the client reads its {@link Wire#OWN_SIDECAR_PREFIX} as "accepts commits above the hold". */
+    static final String SIDECAR_VERSION = Wire.OWN_SIDECAR_PREFIX + version();
 
     private final Engine engine;
     private final SidecarServer.Options options;
@@ -62,9 +62,9 @@ final class Decisions {
     }
 
     Future<HandshakeResponse> handshake(HandshakeRequest request) {
-        if (request.getProtocolVersion() != PROTOCOL_VERSION) {
+        if (request.getProtocolVersion() != Wire.PROTOCOL_VERSION) {
             throw Messages.status(GrpcStatus.FAILED_PRECONDITION, "protocol_version: " + request.getProtocolVersion()
-                    + " (expected: " + PROTOCOL_VERSION + ")");
+                    + " (expected: " + Wire.PROTOCOL_VERSION + ")");
         }
         if (!options.tenantId().isEmpty() && !options.tenantId().equals(request.getTenantIdAssertion())) {
             throw Messages.status(GrpcStatus.PERMISSION_DENIED, "tenant_id_assertion: '" + request.getTenantIdAssertion()
@@ -72,7 +72,7 @@ final class Decisions {
         }
         return Future.succeededFuture(HandshakeResponse.newBuilder()
                 .setSidecarVersion(SIDECAR_VERSION)
-                .setProtocolVersion(PROTOCOL_VERSION)
+                .setProtocolVersion(Wire.PROTOCOL_VERSION)
                 .setSessionId("ses_" + UUID.randomUUID())
                 .setCapabilityRequired(HandshakeRequest.CapabilityLevel.L1_LLM_CALL)
                 .build());
@@ -119,16 +119,16 @@ final class Decisions {
         String key = request.getIdempotency().getKey();
         String model = request.getInputs().getClaimEstimate().getModel();
         Map<String, Value> meta = request.getInputs().getRuntimeMetadata().getFieldsMap();
-        Value max = meta.get("max_output_tokens");
-        Value tenant = meta.get("tenant");
-        Value keyId = meta.get("key_id");
-        Value caller = meta.get("caller");
+        Value max = meta.get(Wire.META_MAX_OUTPUT_TOKENS);
+        Value tenant = meta.get(Wire.META_TENANT);
+        Value keyId = meta.get(Wire.META_KEY_ID);
+        Value caller = meta.get(Wire.META_CALLER);
         var call = new io.spendguard.proxy.engine.DecisionRequest(decisionId,
                 claim.getBudgetId().isEmpty() ? null : claim.getBudgetId(), amount, model.isEmpty() ? null : model,
                 HexFormat.of().formatHex(fingerprint), request.getIds().getRunId(), null, key.isEmpty() ? null : key,
                 request.getInputs().getClaimEstimate().getInputTokens(),
                 request.getInputs().getClaimEstimate().getPredictedATokens(), "", false,
-                meta.containsKey("stream") && meta.get("stream").getBoolValue(),
+                meta.containsKey(Wire.META_STREAM) && meta.get(Wire.META_STREAM).getBoolValue(),
                 max != null && max.hasNumberValue() && max.getNumberValue() >= 1 ? (int) Math.min(Integer.MAX_VALUE, max.getNumberValue()) : null,
                 tenant != null && !tenant.getStringValue().isEmpty() ? tenant.getStringValue()
                         : options.tenantId().isEmpty() ? null : options.tenantId(), null, null,
@@ -170,7 +170,7 @@ final class Decisions {
             return Future.failedFuture(Messages.status(GrpcStatus.NOT_FOUND, "unknown budget " + budgetId));
         }
         if (e instanceof ProxyException pe && pe.error() == ProxyError.BUDGET_FORBIDDEN) {
-            return Future.failedFuture(Messages.status(GrpcStatus.PERMISSION_DENIED, "BUDGET_FORBIDDEN " + pe.getMessage()));
+            return Future.failedFuture(Messages.status(GrpcStatus.PERMISSION_DENIED, Wire.BUDGET_FORBIDDEN + " " + pe.getMessage()));
         }
         return Future.failedFuture(e);
     }

@@ -7,6 +7,7 @@ import io.spendguard.proto.adapter.v1.DecisionResponse;
 import io.spendguard.proto.common.v1.Error;
 import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.engine.Engine;
+import io.spendguard.proxy.sidecar.Wire;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.StatusException;
 import java.io.ByteArrayOutputStream;
@@ -118,13 +119,13 @@ final class Messages {
         Error.Builder e = Error.newBuilder()
                 .setCode(exhausted ? Error.Code.BUDGET_EXHAUSTED : Error.Code.CODE_UNSPECIFIED)
                 .setMessage(message)
-                .putDetails("claim_usd_micros", Long.toString(d.claimMicros()))
-                .putDetails("remaining_usd_micros", Long.toString(d.remainingMicros()));
+                .putDetails(Wire.DETAIL_CLAIM_USD_MICROS, Long.toString(d.claimMicros()))
+                .putDetails(Wire.DETAIL_REMAINING_USD_MICROS, Long.toString(d.remainingMicros()));
         if (d.budgetId() != null) {
-            e.putDetails("budget_id", d.budgetId());
+            e.putDetails(Wire.DETAIL_BUDGET_ID, d.budgetId());
         }
         if (d.retryAfterSeconds() != null) {
-            e.putDetails("retry_after_seconds", Long.toString(d.retryAfterSeconds()));
+            e.putDetails(Wire.DETAIL_RETRY_AFTER_SECONDS, Long.toString(d.retryAfterSeconds()));
         }
         return e.build();
     }

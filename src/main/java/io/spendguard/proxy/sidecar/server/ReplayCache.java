@@ -2,6 +2,7 @@ package io.spendguard.proxy.sidecar.server;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.spendguard.proxy.sidecar.Wire;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.grpc.common.GrpcStatus;
@@ -41,7 +42,7 @@ final class ReplayCache<T> {
         if (prior != null) {
             return MessageDigest.isEqual(prior.fingerprint(), fingerprint)
                     ? (prior.pending() != null ? prior.pending() : Future.succeededFuture(decode.apply(prior.response())))
-                    : Future.failedFuture(Messages.status(GrpcStatus.FAILED_PRECONDITION, "IDEMPOTENCY_CONFLICT: idempotency key '"
+                    : Future.failedFuture(Messages.status(GrpcStatus.FAILED_PRECONDITION, Wire.IDEMPOTENCY_CONFLICT + ": idempotency key '"
                             + key + "' was already used for a different request"));
         }
         Future<T> result;

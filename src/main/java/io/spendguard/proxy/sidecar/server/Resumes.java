@@ -9,6 +9,7 @@ import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.engine.DecisionRequest;
 import io.spendguard.proxy.engine.Engine;
 import io.spendguard.proxy.error.ProxyException;
+import io.spendguard.proxy.sidecar.Wire;
 import io.vertx.core.Future;
 import io.vertx.grpc.common.GrpcStatus;
 
@@ -48,7 +49,7 @@ final class Resumes {
         }
         Approval approval = engine.approvals().get(id).orElse(null);
         if (approval == null) {
-            return error("[APPROVAL_UNKNOWN] approval " + id + " does not exist");
+            return error(Wire.APPROVAL_UNKNOWN + " approval " + id + " does not exist");
         }
         if (drains.draining()) {
             throw Messages.status(GrpcStatus.UNAVAILABLE, "draining");
@@ -57,7 +58,7 @@ final class Resumes {
         return engine.decide(new DecisionRequest(decisionId, approval.budgetId(), approval.claimMicros(), approval.model(),
                         null, "", id, null, 0, 0, "", false))
                 .map(d -> d.outcome() == Decision.Outcome.REQUIRE_APPROVAL
-                        ? errorResponse("[APPROVAL_NON_TERMINAL] approval " + id + " is pending")
+                        ? errorResponse(Wire.APPROVAL_NON_TERMINAL + " approval " + id + " is pending")
                         : ResumeAfterApprovalResponse.newBuilder().setDecision(decisions.respond(d)).build())
                 .recover(e -> refused(e, approval));
     }
@@ -70,10 +71,10 @@ final class Resumes {
         return switch (pe.error()) {
             case APPROVAL_DENIED -> Future.succeededFuture(ResumeAfterApprovalResponse.newBuilder()
                     .setDenied(ResumeAfterApprovalDenied.newBuilder().setApproverReason(reason(approval.id()))).build());
-            case APPROVAL_EXPIRED -> error("[APPROVAL_EXPIRED] " + message);
-            case APPROVAL_CONSUMED -> error("[APPROVAL_CONSUMED] " + message);
+            case APPROVAL_EXPIRED -> error(Wire.APPROVAL_EXPIRED + " " + message);
+            case APPROVAL_CONSUMED -> error(Wire.APPROVAL_CONSUMED + " " + message);
             case APPROVAL_MISMATCH -> error("[APPROVAL_MISMATCH] " + message);
-            case UNKNOWN_APPROVAL -> error("[APPROVAL_UNKNOWN] " + message);
+            case UNKNOWN_APPROVAL -> error(Wire.APPROVAL_UNKNOWN + " " + message);
             default -> Decisions.unknownBudget(e, approval.budgetId());
         };
     }

@@ -1,0 +1,53 @@
+package io.spendguard.proxy.sidecar;
+
+/**
+ * The names and values of the SpendGuard sidecar protocol that both ends of this project read or
+ * write: the proxy's client ({@code sidecar/client}) sends and parses them, the {@code sidecar}
+ * command's server ({@code sidecar/server}) parses and sends them. Kept in one place so that the two
+ * sides cannot drift apart; the messages themselves are the {@code .proto} files in {@code src/main/proto}.
+ */
+public final class Wire {
+    /** The {@code protocol_version} a handshake asks for and is answered with. */
+    public static final int PROTOCOL_VERSION = 1;
+    /**
+     * How this project's sidecar begins its {@code sidecar_version}; the client reads it as "accepts
+     * commits above the hold" (another sidecar's settlement is capped at the hold).
+     */
+    public static final String OWN_SIDECAR_PREFIX = "spendguard-proxy/";
+
+    /** {@code inputs.runtime_metadata}: whether the call streams (bool). */
+    public static final String META_STREAM = "stream";
+    /** {@code inputs.runtime_metadata}: the output limit the request sets (number). */
+    public static final String META_MAX_OUTPUT_TOKENS = "max_output_tokens";
+    /** {@code inputs.runtime_metadata}: the virtual key's tenant (string). */
+    public static final String META_TENANT = "tenant";
+    /** {@code inputs.runtime_metadata}: the virtual key's id (string), for the audit record and the tenant check. */
+    public static final String META_KEY_ID = "key_id";
+    /** {@code inputs.runtime_metadata}: the caller (key id or credential digest), whom an approval belongs to (string). */
+    public static final String META_CALLER = "caller";
+
+    /** {@code error.details} of a STOP: the budget that refused the call. */
+    public static final String DETAIL_BUDGET_ID = "budget_id";
+    /** {@code error.details} of a STOP: what the call claimed, in µUSD. */
+    public static final String DETAIL_CLAIM_USD_MICROS = "claim_usd_micros";
+    /** {@code error.details} of a STOP: what the budget has left, in µUSD. */
+    public static final String DETAIL_REMAINING_USD_MICROS = "remaining_usd_micros";
+    /** {@code error.details} of a STOP on a windowed budget: seconds until the window rolls over. */
+    public static final String DETAIL_RETRY_AFTER_SECONDS = "retry_after_seconds";
+
+    /** How a resume's {@code error.message} begins while the approval is still pending. */
+    public static final String APPROVAL_NON_TERMINAL = "[APPROVAL_NON_TERMINAL]";
+    /** How a resume's {@code error.message} begins when the approval lapsed before it was approved. */
+    public static final String APPROVAL_EXPIRED = "[APPROVAL_EXPIRED]";
+    /** How a resume's {@code error.message} begins when the approval was already used. */
+    public static final String APPROVAL_CONSUMED = "[APPROVAL_CONSUMED]";
+    /** How a resume's {@code error.message} begins when there is no such approval. */
+    public static final String APPROVAL_UNKNOWN = "[APPROVAL_UNKNOWN]";
+
+    /** In a PERMISSION_DENIED message: the budget belongs to another tenant than the virtual key's. */
+    public static final String BUDGET_FORBIDDEN = "BUDGET_FORBIDDEN";
+    /** In a FAILED_PRECONDITION message: a known idempotency key came with a different request. */
+    public static final String IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT";
+
+    private Wire() { }
+}
