@@ -6,6 +6,7 @@ import io.spendguard.proxy.engine.BudgetState;
 import io.spendguard.proxy.engine.BudgetWindow;
 import io.spendguard.proxy.ledger.IdempotencyStore;
 import io.spendguard.proxy.ledger.Ledger;
+import io.spendguard.proxy.ledger.LedgerBackend;
 import io.spendguard.proxy.ledger.LedgerException;
 import io.spendguard.proxy.engine.Money;
 import com.github.benmanes.caffeine.cache.Cache;
@@ -29,7 +30,7 @@ import java.util.Map;
  * demo); durable backends implement the same {@link Ledger} contract. Its audit chain is kept in
  * memory too ({@link MemoryAudit}), each change's records queued under the same lock.
  */
-public final class MemoryLedger implements Ledger {
+public final class MemoryLedger extends LedgerBackend {
     private final Clock clock;
     private final Map<String, Account> accounts = new HashMap<>();
     private final Map<String, Held> holds = new HashMap<>();
@@ -109,7 +110,7 @@ public final class MemoryLedger implements Ledger {
     public synchronized Future<BudgetState> budget(String id) {
         Account a = accounts.get(id);
         if (a == null) {
-            return Future.failedFuture(new LedgerException(LedgerException.Kind.UNKNOWN_BUDGET, "unknown budget " + id));
+            return Future.failedFuture(unknownBudget(id));
         }
         return Future.succeededFuture(state(a));
     }
@@ -126,7 +127,7 @@ public final class MemoryLedger implements Ledger {
     public synchronized Future<BudgetState> deleteBudget(String id) {
         Account a = accounts.get(id);
         if (a == null) {
-            return Future.failedFuture(new LedgerException(LedgerException.Kind.UNKNOWN_BUDGET, "unknown budget " + id));
+            return Future.failedFuture(unknownBudget(id));
         }
         if (a.reserved > 0) {
             return Future.failedFuture(Ledger.stillHeld(id, a.reserved));
@@ -141,7 +142,7 @@ public final class MemoryLedger implements Ledger {
     public synchronized Future<Hold> reserve(Reservation r) {
         Account a = accounts.get(r.budgetId());
         if (a == null) {
-            return Future.failedFuture(new LedgerException(LedgerException.Kind.UNKNOWN_BUDGET, "unknown budget " + r.budgetId()));
+            return Future.failedFuture(unknownBudget(r.budgetId()));
         }
         Held existing = holds.get(r.id());
         if (existing != null && existing.reservation.budgetId().equals(r.budgetId())
@@ -168,28 +169,17 @@ public final class MemoryLedger implements Ledger {
     public synchronized Future<Void> forwarded(String reservationId) {
         Held h = holds.get(reservationId);
         if (h == null) {
-            return Future.failedFuture(new LedgerException(LedgerException.Kind.RESERVATION_STATE_CONFLICT,
-                    "reservation " + reservationId + " is not held (already settled or unknown)"));
+            return Future.failedFuture(notHeld(reservationId));
         }
         h.forwarded = true;
         return Future.succeededFuture();
     }
 
     @Override
-    public synchronized Future<Settled> commit(String reservationId, long amount) {
-        return settle(reservationId, Math.max(0, amount), AuditEvent.COMMIT);
-    }
-
-    @Override
-    public synchronized Future<Settled> release(String reservationId) {
-        return settle(reservationId, 0, AuditEvent.RELEASE);
-    }
-
-    private Future<Settled> settle(String reservationId, long spend, String type) {
+    protected synchronized Future<Settled> settle(String reservationId, long spend, End end) {
         Held h = holds.remove(reservationId);
         if (h == null) {
-            return Future.failedFuture(new LedgerException(LedgerException.Kind.RESERVATION_STATE_CONFLICT,
-                    "reservation " + reservationId + " is not held (already settled or unknown)"));
+            return Future.failedFuture(notHeld(reservationId));
         }
         settled.put(reservationId, true);
         long amount = h.reservation.amountMicros();
@@ -197,9 +187,7 @@ public final class MemoryLedger implements Ledger {
         roll(a);
         a.reserved = Money.less(a.reserved, amount);
         a.committed = Money.add(a.committed, spend);
-        BudgetState after = state(a);
-        record(AuditEvents.settled(type, reservationId, a.spec.id(), amount, spend, after));
-        return Future.succeededFuture(new Settled(reservationId, amount, spend, Money.less(spend, amount), after));
+        return Future.succeededFuture(settled(end, reservationId, a.spec.id(), amount, spend, state(a), this::record));
     }
 
     @Override
@@ -214,13 +202,12 @@ public final class MemoryLedger implements Ledger {
             settled.put(h.reservation.id(), true);
             Account a = accounts.get(h.reservation.budgetId());
             roll(a);
-            a.reserved = Money.less(a.reserved, h.reservation.amountMicros());
-            if (h.forwarded) {
-                a.committed = Money.add(a.committed, h.reservation.amountMicros());
-            }
-            record(AuditEvents.settled(AuditEvent.EXPIRE, h.reservation.id(), a.spec.id(), h.reservation.amountMicros(),
-                    h.forwarded ? h.reservation.amountMicros() : 0, state(a)));
-            out.add(new Expired(h.reservation.id(), h.reservation.budgetId(), h.reservation.amountMicros(), h.forwarded));
+            long held = h.reservation.amountMicros();
+            End end = End.expired(h.forwarded);
+            a.reserved = Money.less(a.reserved, held);
+            a.committed = Money.add(a.committed, end.expirySpend(held));
+            settled(end, h.reservation.id(), a.spec.id(), held, end.expirySpend(held), state(a), this::record);
+            out.add(new Expired(h.reservation.id(), h.reservation.budgetId(), held, h.forwarded));
         }
         return Future.succeededFuture(out);
     }

@@ -1,44 +1,40 @@
 package io.spendguard.proxy.ledger.postgres;
 
-import io.spendguard.proxy.ledger.IdempotencyStore;
-import io.spendguard.proxy.ledger.sqlite.SqliteIdempotency;
+import io.spendguard.proxy.ledger.LeasedIdempotency;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
 
 /**
- * Idempotency records in the PostgreSQL ledger, shared by every replica. Each process registers as
- * an instance and heartbeats ({@link SqliteIdempotency#HEARTBEAT}); an attempt in flight whose
- * process has not been heard from for {@link SqliteIdempotency#LEASE} is taken over by the next
- * retry under the same attempt id, so it collapses onto the same hold. A claim is an
+ * Idempotency records in the PostgreSQL ledger, shared by every replica, each holding leases on its
+ * attempts in flight ({@link LeasedIdempotency}). A claim is an
  * {@code INSERT … ON CONFLICT DO NOTHING}, and deciding about an existing record happens with that
  * row locked, so two replicas never both go ahead. Each operation is its own short transaction on
  * one row; concurrent ones share WAL flushes through PostgreSQL's own group commit.
  */
-final class PostgresIdempotency implements IdempotencyStore {
+final class PostgresIdempotency extends LeasedIdempotency {
     private final Pool pool;
-    private final String instance;
 
     PostgresIdempotency(Pool pool, String instance) {
+        super(instance);
         this.pool = pool;
-        this.instance = instance;
     }
 
-    Future<Void> heartbeat(Instant now) {
+    @Override
+    protected Future<Void> heartbeat(Instant now) {
         return pool.preparedQuery("""
                 INSERT INTO instances (id, heartbeat_at) VALUES ($1, $2)
                 ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at""")
                 .execute(Tuple.of(instance, now.toEpochMilli())).mapEmpty();
     }
 
-    /** Deregisters this process (a clean stop): what it still had in flight can be taken over at once. */
-    Future<Void> leave() {
+    @Override
+    public Future<Void> leave() {
         return pool.preparedQuery("DELETE FROM instances WHERE id = $1").execute(Tuple.of(instance)).mapEmpty();
     }
 
@@ -74,11 +70,9 @@ final class PostgresIdempotency implements IdempotencyStore {
                     if (r.getInteger(3) != null) {
                         Buffer body = r.getBuffer(5);
                         return Future.succeededFuture(new Claim(Outcome.REPLAY, attempt,
-                                new Reply(r.getInteger(3), SqliteIdempotency.headers(r.getString(4)), body == null ? Buffer.buffer() : body)));
+                                new Reply(r.getInteger(3), headers(r.getString(4)), body == null ? Buffer.buffer() : body)));
                     }
-                    Long heard = r.getLong(7);
-                    boolean ownerAlive = heard != null && heard > now.minus(SqliteIdempotency.LEASE).toEpochMilli();
-                    if (r.getString(2).equals(instance) || ownerAlive) {
+                    if (r.getString(2).equals(instance) || alive(r.getLong(7), now)) {
                         return Future.succeededFuture(Claim.of(Outcome.IN_FLIGHT));
                     }
                     return claim(conn, key, requestHash, attempt, expiresAt, false);
@@ -97,7 +91,7 @@ final class PostgresIdempotency implements IdempotencyStore {
     @Override
     public Future<Void> complete(String key, String attempt, Reply reply, Instant expiresAt) {
         return pool.preparedQuery("UPDATE idempotency SET status = $3, headers = $4, body = $5, expires_at = $6 WHERE key = $1 AND attempt = $2")
-                .execute(Tuple.of(key, attempt, reply.status(), SqliteIdempotency.encode(reply.headers()), reply.body(),
+                .execute(Tuple.of(key, attempt, reply.status(), encode(reply.headers()), reply.body(),
                         expiresAt.toEpochMilli()))
                 .mapEmpty();
     }
@@ -111,7 +105,7 @@ final class PostgresIdempotency implements IdempotencyStore {
     Future<Void> prune(Instant now) {
         return pool.preparedQuery("DELETE FROM idempotency WHERE expires_at <= $1").execute(Tuple.of(now.toEpochMilli()))
                 .compose(v -> pool.preparedQuery("DELETE FROM instances WHERE heartbeat_at <= $1")
-                        .execute(Tuple.of(now.minus(Duration.ofHours(1)).toEpochMilli())))
+                        .execute(Tuple.of(now.minus(FORGET_INSTANCES).toEpochMilli())))
                 .mapEmpty();
     }
 }

@@ -3,7 +3,6 @@ package io.spendguard.proxy.ledger.postgres;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.spendguard.proxy.audit.AuditChain;
-import io.spendguard.proxy.audit.AuditEvent;
 import io.spendguard.proxy.audit.AuditLog;
 import io.spendguard.proxy.engine.AuditEvents;
 import io.spendguard.proxy.engine.BudgetSpec;
@@ -11,8 +10,8 @@ import io.spendguard.proxy.engine.BudgetState;
 import io.spendguard.proxy.engine.BudgetWindow;
 import io.spendguard.proxy.ledger.IdempotencyStore;
 import io.spendguard.proxy.ledger.Ledger;
+import io.spendguard.proxy.ledger.LedgerBackend;
 import io.spendguard.proxy.ledger.LedgerException;
-import io.spendguard.proxy.ledger.sqlite.SqliteIdempotency;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -41,7 +40,7 @@ import java.util.UUID;
  * on. Window rolls and sweeps are conditional updates, so several replicas may run them at once.
  * Each change's audit records are written in its transaction ({@link PostgresAudit}).
  */
-public final class PostgresLedger implements Ledger {
+public final class PostgresLedger extends LedgerBackend {
     private static final String BUDGET = "SELECT spec, reserved, committed, window_start, window_end FROM budgets WHERE id = $1";
     private static final String RESERVE = """
             WITH ex AS (SELECT budget_id, amount, state FROM reservations WHERE id = $1::text),
@@ -77,7 +76,6 @@ public final class PostgresLedger implements Ledger {
     private final PostgresAudit audit;
     /** Which budget a reservation holds against (never changes), so settling finds its lane without a query. */
     private final Cache<String, String> budgetOf = Caffeine.newBuilder().maximumSize(100_000).build();
-    private long heartbeat = -1;
 
     private PostgresLedger(Vertx vertx, Pool pool, Clock clock, AuditChain chain) {
         this.vertx = vertx;
@@ -105,12 +103,8 @@ public final class PostgresLedger implements Ledger {
         Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(poolSize)).connectingTo(connect).using(vertx).build();
         PostgresLedger ledger = new PostgresLedger(vertx, pool, clock, chain);
         return PostgresSchema.migrate(pool)
-                .compose(v -> ledger.idempotency.heartbeat(clock.instant()))
-                .map(v -> {
-                    ledger.heartbeat = vertx.setPeriodic(SqliteIdempotency.HEARTBEAT.toMillis(),
-                            id -> ledger.idempotency.heartbeat(clock.instant()));
-                    return ledger;
-                })
+                .compose(v -> ledger.idempotency.join(vertx, clock))
+                .map(ledger)
                 .recover(e -> pool.close().transform(x -> Future.failedFuture(new IllegalStateException(
                         "ledger: cannot open PostgreSQL at " + connect.getHost() + ":" + connect.getPort() + "/" + connect.getDatabase()
                                 + ": " + e.getMessage(), e))));
@@ -165,10 +159,6 @@ public final class PostgresLedger implements Ledger {
                     .execute(Tuple.of(id, millis(now.window().start()), millis(now.window().end()), millis(s.window().end())))
                     .map(v -> new Stored(s.spec(), s.reserved(), 0, now.window()));
         });
-    }
-
-    private static LedgerException unknownBudget(String id) {
-        return new LedgerException(LedgerException.Kind.UNKNOWN_BUDGET, "unknown budget " + id);
     }
 
     @Override
@@ -313,18 +303,9 @@ public final class PostgresLedger implements Ledger {
     }
 
     @Override
-    public Future<Settled> commit(String reservationId, long amount) {
-        return settle(reservationId, Math.max(0, amount), "committed", AuditEvent.COMMIT);
-    }
-
-    @Override
-    public Future<Settled> release(String reservationId) {
-        return settle(reservationId, 0, "released", AuditEvent.RELEASE);
-    }
-
-    private Future<Settled> settle(String reservationId, long spend, String state, String auditType) {
+    protected Future<Settled> settle(String reservationId, long spend, End end) {
         return inLaneOf(reservationId, (conn, budget, recorded) -> conn.preparedQuery(SETTLE)
-                .execute(Tuple.of(reservationId, state, spend, clock.millis())).map(rows -> {
+                .execute(Tuple.of(reservationId, end.state(), spend, clock.millis())).map(rows -> {
                     Row row = first(rows);
                     if (row == null) {
                         throw notHeld(reservationId);
@@ -332,14 +313,8 @@ public final class PostgresLedger implements Ledger {
                     budgetOf.invalidate(reservationId);
                     long held = row.getLong(0);
                     BudgetState after = budget.with(row.getLong(1), row.getLong(2));
-                    recorded.accept(AuditEvents.settled(auditType, reservationId, after.spec().id(), held, spend, after));
-                    return new Settled(reservationId, held, spend, Math.max(0, spend - held), after);
+                    return settled(end, reservationId, after.spec().id(), held, spend, after, recorded);
                 }));
-    }
-
-    private static LedgerException notHeld(String reservationId) {
-        return new LedgerException(LedgerException.Kind.RESERVATION_STATE_CONFLICT,
-                "reservation " + reservationId + " is not held (already settled or unknown)");
     }
 
     @Override
@@ -359,9 +334,9 @@ public final class PostgresLedger implements Ledger {
                                         return null;
                                     }
                                     long held = r.getLong(0);
-                                    long spent = r.getBoolean(1) ? held : 0;
-                                    recorded.accept(AuditEvents.settled(AuditEvent.EXPIRE, id, budgetId, held, spent,
-                                            budget.with(r.getLong(2), r.getLong(3))));
+                                    End end = End.expired(r.getBoolean(1));
+                                    settled(end, id, budgetId, held, end.expirySpend(held), budget.with(r.getLong(2), r.getLong(3)),
+                                            recorded);
                                     return new Expired(id, budgetId, held, r.getBoolean(1));
                                 })));
                     }
@@ -382,9 +357,7 @@ public final class PostgresLedger implements Ledger {
 
     @Override
     public Future<Void> close() {
-        if (heartbeat >= 0) {
-            vertx.cancelTimer(heartbeat);
-        }
+        idempotency.stopHeartbeat();
         return lanes.close().transform(v -> audit.seal()).transform(v -> idempotency.leave()).transform(v -> pool.close());
     }
 }

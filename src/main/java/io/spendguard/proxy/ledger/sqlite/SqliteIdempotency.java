@@ -1,37 +1,29 @@
 package io.spendguard.proxy.ledger.sqlite;
 
-import io.spendguard.proxy.ledger.IdempotencyStore;
+import io.spendguard.proxy.ledger.LeasedIdempotency;
 import io.vertx.core.Future;
-import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonArray;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
 import java.util.UUID;
 
 /**
  * Idempotency records in the SQLite ledger file, written through the same group-committed writer
- * as the holds. Each process registers as an instance and heartbeats; an attempt in flight whose
- * process has not been heard from for {@link #LEASE} is taken over by the next retry, under the same
- * attempt id (so it collapses onto the same hold).
+ * as the holds. Processes sharing the file hold leases on their attempts in flight
+ * ({@link LeasedIdempotency}).
  */
-public final class SqliteIdempotency implements IdempotencyStore {
-    public static final Duration HEARTBEAT = Duration.ofSeconds(2);
-    public static final Duration LEASE = Duration.ofSeconds(10);
-
+final class SqliteIdempotency extends LeasedIdempotency {
     private final SqliteThread writer;
-    private final String instance;
 
     SqliteIdempotency(SqliteThread writer, String instance) {
+        super(instance);
         this.writer = writer;
-        this.instance = instance;
     }
 
-    Future<Void> heartbeat(Instant now) {
+    @Override
+    protected Future<Void> heartbeat(Instant now) {
         return writer.submit(db -> {
             PreparedStatement ps = db.statement("""
                     INSERT INTO instances (id, heartbeat_at) VALUES (?, ?)
@@ -43,8 +35,8 @@ public final class SqliteIdempotency implements IdempotencyStore {
         });
     }
 
-    /** Deregisters this process (a clean stop): what it still had in flight can be taken over at once. */
-    Future<Void> leave() {
+    @Override
+    public Future<Void> leave() {
         return writer.submit(db -> {
             PreparedStatement ps = db.statement("DELETE FROM instances WHERE id = ?");
             ps.setString(1, instance);
@@ -71,8 +63,8 @@ public final class SqliteIdempotency implements IdempotencyStore {
                         return new Claim(Outcome.REPLAY, attempt, new Reply(status, headers(rs.getString(5)), Buffer.buffer(rs.getBytes(6))));
                     }
                     long heard = rs.getLong(8);
-                    boolean ownerAlive = !rs.wasNull() && heard > now.minus(LEASE).toEpochMilli();
-                    if (rs.getString(3).equals(instance) || ownerAlive) {
+                    Long heardAt = rs.wasNull() ? null : heard;
+                    if (rs.getString(3).equals(instance) || alive(heardAt, now)) {
                         return Claim.of(Outcome.IN_FLIGHT);
                     }
                     claim(db, key, requestHash, attempt, expiresAt);
@@ -130,25 +122,7 @@ public final class SqliteIdempotency implements IdempotencyStore {
         records.setLong(1, now.toEpochMilli());
         records.executeUpdate();
         PreparedStatement instances = db.statement("DELETE FROM instances WHERE heartbeat_at <= ?");
-        instances.setLong(1, now.minus(Duration.ofHours(1)).toEpochMilli());
+        instances.setLong(1, now.minus(FORGET_INSTANCES).toEpochMilli());
         instances.executeUpdate();
-    }
-
-    /** Headers as a JSON array of [name, value] pairs, in order. */
-    public static String encode(MultiMap headers) {
-        JsonArray out = new JsonArray();
-        for (Map.Entry<String, String> h : headers) {
-            out.add(new JsonArray().add(h.getKey()).add(h.getValue()));
-        }
-        return out.encode();
-    }
-
-    public static MultiMap headers(String encoded) {
-        MultiMap out = MultiMap.caseInsensitiveMultiMap();
-        for (Object pair : new JsonArray(encoded)) {
-            JsonArray p = (JsonArray) pair;
-            out.add(p.getString(0), p.getString(1));
-        }
-        return out;
     }
 }

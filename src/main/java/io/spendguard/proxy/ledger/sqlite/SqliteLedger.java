@@ -1,7 +1,6 @@
 package io.spendguard.proxy.ledger.sqlite;
 
 import io.spendguard.proxy.audit.AuditChain;
-import io.spendguard.proxy.audit.AuditEvent;
 import io.spendguard.proxy.audit.AuditLog;
 import io.spendguard.proxy.engine.AuditEvents;
 import io.spendguard.proxy.engine.BudgetSpec;
@@ -10,6 +9,7 @@ import io.spendguard.proxy.engine.BudgetWindow;
 import io.spendguard.proxy.engine.Money;
 import io.spendguard.proxy.ledger.IdempotencyStore;
 import io.spendguard.proxy.ledger.Ledger;
+import io.spendguard.proxy.ledger.LedgerBackend;
 import io.spendguard.proxy.ledger.LedgerException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -41,7 +41,7 @@ import org.sqlite.SQLiteConfig;
  * processes share the file. Each change's audit records are written in its transaction
  * ({@link SqliteAudit}).
  */
-public final class SqliteLedger implements Ledger {
+public final class SqliteLedger extends LedgerBackend {
     private static final String[] SCHEMA = {
         """
         CREATE TABLE IF NOT EXISTS budgets (
@@ -86,7 +86,6 @@ public final class SqliteLedger implements Ledger {
     private final SqliteAudit audit;
     private final Vertx vertx;
     private final Map<String, BudgetSpec> specs = new ConcurrentHashMap<>();
-    private long heartbeat = -1;
 
     private SqliteLedger(Vertx vertx, Clock clock, SqliteThread writer, SqliteThread reader, AuditChain chain) {
         this.vertx = vertx;
@@ -116,11 +115,7 @@ public final class SqliteLedger implements Ledger {
             }
             return new SqliteLedger(vertx, clock, new SqliteThread(vertx, w, "spendguard-sqlite-writer", true),
                     new SqliteThread(vertx, connect(file, true), "spendguard-sqlite-reader", false), chain);
-        }, false).compose(ledger -> ledger.idempotency.heartbeat(clock.instant()).map(v -> {
-            ledger.heartbeat = vertx.setPeriodic(SqliteIdempotency.HEARTBEAT.toMillis(),
-                    id -> ledger.idempotency.heartbeat(clock.instant()));
-            return ledger;
-        }));
+        }, false).compose(ledger -> ledger.idempotency.join(vertx, clock).map(ledger));
     }
 
     private static Connection connect(Path file, boolean readOnly) throws SQLException {
@@ -173,7 +168,7 @@ public final class SqliteLedger implements Ledger {
     private Row existing(SqliteThread db, String id) throws SQLException {
         Row r = row(db, id);
         if (r == null) {
-            throw new LedgerException(LedgerException.Kind.UNKNOWN_BUDGET, "unknown budget " + id);
+            throw unknownBudget(id);
         }
         return r;
     }
@@ -338,16 +333,7 @@ public final class SqliteLedger implements Ledger {
     }
 
     @Override
-    public Future<Settled> commit(String reservationId, long amount) {
-        return settle(reservationId, Math.max(0, amount), "committed", AuditEvent.COMMIT);
-    }
-
-    @Override
-    public Future<Settled> release(String reservationId) {
-        return settle(reservationId, 0, "released", AuditEvent.RELEASE);
-    }
-
-    private Future<Settled> settle(String reservationId, long spend, String state, String auditType) {
+    protected Future<Settled> settle(String reservationId, long spend, End end) {
         return writer.submit(db -> {
             PreparedStatement find = db.statement("SELECT budget_id, amount FROM reservations WHERE id = ? AND state = 'held'");
             find.setString(1, reservationId);
@@ -360,9 +346,8 @@ public final class SqliteLedger implements Ledger {
                 budgetId = rs.getString(1);
                 held = rs.getLong(2);
             }
-            BudgetState after = close(db, reservationId, budgetId, held, spend, state);
-            db.audit(AuditEvents.settled(auditType, reservationId, budgetId, held, spend, after));
-            return new Settled(reservationId, held, spend, Math.max(0, spend - held), after);
+            BudgetState after = close(db, reservationId, budgetId, held, spend, end.state());
+            return settled(end, reservationId, budgetId, held, spend, after, db::audit);
         });
     }
 
@@ -386,11 +371,6 @@ public final class SqliteLedger implements Ledger {
                 before.window());
     }
 
-    private static LedgerException notHeld(String reservationId) {
-        return new LedgerException(LedgerException.Kind.RESERVATION_STATE_CONFLICT,
-                "reservation " + reservationId + " is not held (already settled or unknown)");
-    }
-
     @Override
     public Future<List<Expired>> sweep(Instant now) {
         return writer.submit(db -> {
@@ -404,10 +384,10 @@ public final class SqliteLedger implements Ledger {
                 }
             }
             for (Expired e : out) {
-                long spent = e.committed() ? e.heldMicros() : 0;
-                BudgetState after = close(db, e.reservationId(), e.budgetId(), e.heldMicros(), spent,
-                        e.committed() ? "expired_committed" : "expired_released");
-                db.audit(AuditEvents.settled(AuditEvent.EXPIRE, e.reservationId(), e.budgetId(), e.heldMicros(), spent, after));
+                End end = End.expired(e.committed());
+                long spent = end.expirySpend(e.heldMicros());
+                BudgetState after = close(db, e.reservationId(), e.budgetId(), e.heldMicros(), spent, end.state());
+                settled(end, e.reservationId(), e.budgetId(), e.heldMicros(), spent, after, db::audit);
             }
             idempotency.prune(db, now);
             return out;
@@ -426,9 +406,7 @@ public final class SqliteLedger implements Ledger {
 
     @Override
     public Future<Void> close() {
-        if (heartbeat >= 0) {
-            vertx.cancelTimer(heartbeat);
-        }
+        idempotency.stopHeartbeat();
         return audit.seal().transform(s -> idempotency.leave()).transform(v -> writer.close()).compose(v -> reader.close());
     }
 }

@@ -12,7 +12,7 @@ import io.spendguard.proxy.ledger.Ledger.Reservation;
 import io.spendguard.proxy.ledger.Ledger;
 import io.spendguard.proxy.ledger.LedgerContract;
 import io.spendguard.proxy.ledger.LedgerException;
-import io.spendguard.proxy.ledger.sqlite.SqliteIdempotency;
+import io.spendguard.proxy.ledger.LeasedIdempotency;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -141,7 +141,7 @@ class PostgresLedgerTest extends LedgerContract {
     void attemptOfAReplicaThatStoppedHeartbeatingIsTakenOverAfterTheLease() {
         // this ledger heartbeats at NOON; the replica lives past the lease and sees it silent
         await(ledger.idempotency().begin("k", "h", clock.instant(), UNTIL));
-        MutableClock later = new MutableClock(clock.instant().plus(SqliteIdempotency.LEASE).minusSeconds(1));
+        MutableClock later = new MutableClock(clock.instant().plus(LeasedIdempotency.LEASE).minusSeconds(1));
         Ledger other = replica(later);
 
         assertThat(await(other.idempotency().begin("k", "h", later.instant(), UNTIL)).outcome())
