@@ -81,7 +81,7 @@ class GracefulDrainTest {
                   openai: { base_url: "http://127.0.0.1:%d", api_key: "", timeout_ms: 60000 }
                 pricing: "%s"
                 shutdown: { grace_ms: %d }
-                """.formatted(sidecar.socketPath(), mock.port(), Path.of("src/test/resources/pricing-test.yaml").toAbsolutePath(), graceMs);
+                """.formatted(dir.resolve("adapter.sock"), mock.port(), Path.of("src/test/resources/pricing-test.yaml").toAbsolutePath(), graceMs);
     }
 
     private InputStream openStream(int chunks, long delayMs) throws Exception {

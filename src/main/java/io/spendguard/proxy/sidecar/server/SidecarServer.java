@@ -193,10 +193,6 @@ public final class SidecarServer {
         return drains.draining();
     }
 
-    public Path socketPath() {
-        return options.socket();
-    }
-
     /** Closes the listener and its connections, and removes the socket file. */
     public Future<Void> close() {
         return http.close().compose(v -> vertx.executeBlocking(() -> {

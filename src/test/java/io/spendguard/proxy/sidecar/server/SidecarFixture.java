@@ -48,16 +48,18 @@ final class SidecarFixture implements AutoCloseable {
     final Vertx vertx;
     final Engine engine;
     final SidecarServer server;
+    final Path socket;
     final GrpcClient grpc;
     final SocketAddress address;
     final SidecarAdapterGrpcClient client;
 
-    private SidecarFixture(Vertx vertx, Engine engine, SidecarServer server) {
+    private SidecarFixture(Vertx vertx, Engine engine, SidecarServer server, Path socket) {
         this.vertx = vertx;
         this.engine = engine;
         this.server = server;
+        this.socket = socket;
         this.grpc = GrpcClient.client(vertx);
-        this.address = SocketAddress.domainSocketAddress(server.socketPath().toString());
+        this.address = SocketAddress.domainSocketAddress(socket.toString());
         this.client = SidecarAdapterGrpcClient.create(grpc, address);
     }
 
@@ -74,7 +76,7 @@ final class SidecarFixture implements AutoCloseable {
         SidecarServer.Options options = new SidecarServer.Options(socket, TENANT, "usd_micros", drainGrace, clock,
                 new ProxyMetrics(new SimpleMeterRegistry()));
         try {
-            return new SidecarFixture(vertx, engine, SidecarServer.start(vertx, engine, options).await(10, TimeUnit.SECONDS));
+            return new SidecarFixture(vertx, engine, SidecarServer.start(vertx, engine, options).await(10, TimeUnit.SECONDS), socket);
         } catch (Exception e) {
             vertx.close().await(10, TimeUnit.SECONDS);
             throw e;

@@ -24,7 +24,7 @@ class SidecarServerGrpcJsTest {
         NodeScripts.install("@grpc/grpc-js", "@grpc/proto-loader");
         try (SidecarFixture f = SidecarFixture.start(dir)) {
             Map<String, JsonObject> steps = NodeScripts.run("sidecar-client.mjs", Map.of(
-                    "SG_SOCKET", f.server.socketPath().toAbsolutePath().toString(),
+                    "SG_SOCKET", f.socket.toAbsolutePath().toString(),
                     "SG_TENANT", SidecarFixture.TENANT,
                     "SG_PROTO_DIR", Path.of("src/main/proto").toAbsolutePath().toString()), "step", "handshake", "decision", "settle");
 

@@ -37,7 +37,8 @@ class SidecarServerLifecycleTest {
         Path socket = dir.resolve("a/b/adapter.sock");
         try (SidecarFixture f = SidecarFixture.start(socket, true, Duration.ofSeconds(5))) {
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket))).isEqualTo("rw-rw----");
-            assertThat(f.server.socketPath()).isEqualTo(socket);
+            assertThat(f.client.handshake(SidecarFixture.handshake(SidecarFixture.TENANT, 1)).await(10, TimeUnit.SECONDS)
+                    .getProtocolVersion()).as("served on the socket it was given").isEqualTo(1);
             f.server.close().await(10, TimeUnit.SECONDS);
             assertThat(socket).doesNotExist();
         }
