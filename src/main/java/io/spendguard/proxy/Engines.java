@@ -1,5 +1,6 @@
 package io.spendguard.proxy;
 
+import io.spendguard.proxy.engine.ContractBudgets;
 import io.spendguard.proxy.config.ContractsWatcher;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.config.ProxyConfig.AuditConfig;
@@ -7,13 +8,13 @@ import io.spendguard.proxy.config.ProxyConfig.BudgetConfig;
 import io.spendguard.proxy.config.ProxyConfig.LedgerConfig;
 import io.spendguard.proxy.engine.Approvals;
 import io.spendguard.proxy.engine.Engine;
-import io.spendguard.proxy.engine.Ledger;
-import io.spendguard.proxy.engine.MemoryLedger;
-import io.spendguard.proxy.engine.PostgresLedger;
-import io.spendguard.proxy.engine.SqliteLedger;
-import io.spendguard.proxy.engine.Sweeper;
-import io.spendguard.proxy.engine.audit.AuditChain;
-import io.spendguard.proxy.engine.audit.AuditSigner;
+import io.spendguard.proxy.ledger.Ledger;
+import io.spendguard.proxy.ledger.memory.MemoryLedger;
+import io.spendguard.proxy.ledger.postgres.PostgresLedger;
+import io.spendguard.proxy.ledger.sqlite.SqliteLedger;
+import io.spendguard.proxy.ledger.Sweeper;
+import io.spendguard.proxy.audit.AuditChain;
+import io.spendguard.proxy.audit.AuditSigner;
 import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

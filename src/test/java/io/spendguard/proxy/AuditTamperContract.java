@@ -2,16 +2,16 @@ package io.spendguard.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.spendguard.proxy.audit.AuditChain;
+import io.spendguard.proxy.audit.AuditEvent;
+import io.spendguard.proxy.audit.AuditLog;
+import io.spendguard.proxy.audit.AuditRecord;
+import io.spendguard.proxy.audit.AuditVerifier;
 import io.spendguard.proxy.cli.SpendGuardCli;
 import io.spendguard.proxy.config.ConfigLoader;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.engine.BudgetSpec;
-import io.spendguard.proxy.engine.Ledger;
-import io.spendguard.proxy.engine.audit.AuditChain;
-import io.spendguard.proxy.engine.audit.AuditEvent;
-import io.spendguard.proxy.engine.audit.AuditLog;
-import io.spendguard.proxy.engine.audit.AuditRecord;
-import io.spendguard.proxy.engine.audit.AuditVerifier;
+import io.spendguard.proxy.ledger.Ledger;
 import io.vertx.core.Vertx;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

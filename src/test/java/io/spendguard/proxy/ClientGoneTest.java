@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.engine.DecisionRequest;
-import io.spendguard.proxy.engine.Ledger.Settled;
+import io.spendguard.proxy.ledger.Ledger.Settled;
 import io.spendguard.proxy.config.GateMode;
 import io.spendguard.proxy.gate.Gate;
 import io.spendguard.proxy.gate.LocalGate;

@@ -1,11 +1,12 @@
 package io.spendguard.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.spendguard.proxy.config.ConfigException;
 import io.spendguard.proxy.config.ConfigLoader;
-import io.spendguard.proxy.engine.Ledger;
+import io.spendguard.proxy.ledger.Ledger;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -134,7 +135,9 @@ class ControlPlaneTest extends HarnessTest {
                     .hasMessageStartingWith("admin.token: missing while admin.host is " + host);
         }
         for (String host : new String[] {"127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"}) {
-            assertThat(ConfigLoader.parse("admin: { host: \"" + host + "\" }\n", n -> null, "test").admin().loopbackOnly()).as(host).isTrue();
+            // without a token, a config parses only when its admin host counts as loopback
+            assertThatCode(() -> ConfigLoader.parse("admin: { host: \"" + host + "\" }\n", n -> null, "test")).as(host)
+                    .doesNotThrowAnyException();
         }
         assertThat(ConfigLoader.parse("admin: { host: 0.0.0.0, token: t0k }\n", n -> null, "test").admin().toString())
                 .doesNotContain("t0k");

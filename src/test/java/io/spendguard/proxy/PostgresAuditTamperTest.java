@@ -1,6 +1,6 @@
 package io.spendguard.proxy;
 
-import io.spendguard.proxy.engine.TestPostgres;
+import io.spendguard.proxy.ledger.postgres.TestPostgres;
 import org.junit.jupiter.api.AfterEach;
 
 /** The audit tamper matrix against the PostgreSQL ledger (a schema of its own on the test server). */

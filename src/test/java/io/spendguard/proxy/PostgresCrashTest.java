@@ -2,7 +2,7 @@ package io.spendguard.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.spendguard.proxy.engine.TestPostgres;
+import io.spendguard.proxy.ledger.postgres.TestPostgres;
 import io.spendguard.proxy.mock.MockProvider;
 import io.vertx.core.Vertx;
 import java.net.http.HttpClient;

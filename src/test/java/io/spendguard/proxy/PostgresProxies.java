@@ -1,6 +1,6 @@
 package io.spendguard.proxy;
 
-import io.spendguard.proxy.engine.TestPostgres;
+import io.spendguard.proxy.ledger.postgres.TestPostgres;
 import io.spendguard.proxy.mock.MockProvider;
 import java.net.http.HttpRequest;
 import java.time.Duration;

@@ -30,7 +30,7 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
  * {@code PATH} and binary search path holding only an empty directory.
  */
 class PostgresWithoutServerTest {
-    private static final List<String> SUITES = List.of("io.spendguard.proxy.engine.PostgresLedgerTest",
+    private static final List<String> SUITES = List.of("io.spendguard.proxy.ledger.postgres.PostgresLedgerTest",
             "io.spendguard.proxy.PostgresAuditTamperTest", "io.spendguard.proxy.PostgresCrashTest",
             "io.spendguard.proxy.TwoProxiesOnePostgresTest");
     private static final Pattern SUMMARY = Pattern.compile("tests=(\\d+) succeeded=(\\d+) aborted=(\\d+) failed=(\\d+) containersFailed=(\\d+)");

@@ -9,7 +9,7 @@ import io.spendguard.proxy.config.ConfigLoader;
 import io.spendguard.proxy.config.ProxyConfig;
 import io.spendguard.proxy.engine.BudgetState;
 import io.spendguard.proxy.metrics.ProxyMetrics;
-import io.spendguard.proxy.sidecar.SidecarServer;
+import io.spendguard.proxy.sidecar.server.SidecarServer;
 import io.vertx.core.http.HttpServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,13 +78,13 @@ public final class ProxyHarness implements AutoCloseable {
         /** The proxy's config, pointed at this sidecar. */
         String gateYaml(String yaml) {
             return yaml.replaceFirst("gate: \\{ timeout_ms: (\\d+) }", "gate: { mode: sidecar, timeout_ms: $1, sidecar: { socket: \""
-                    + server.socketPath() + "\", tenant_id: t-test, handshake_timeout_ms: 5000 } }");
+                    + dir.resolve("adapter.sock") + "\", tenant_id: t-test, handshake_timeout_ms: 5000 } }");
         }
 
         void close() throws Exception {
             admin.close().await(5, TimeUnit.SECONDS);
             server.close().await(5, TimeUnit.SECONDS);
-            Files.deleteIfExists(server.socketPath());
+            Files.deleteIfExists(dir.resolve("adapter.sock"));
             Files.deleteIfExists(dir);
         }
     }

@@ -2,6 +2,7 @@ package io.spendguard.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.spendguard.proxy.engine.ContractBudgets;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;

@@ -1,8 +1,8 @@
 package io.spendguard.proxy.bench;
 
-import io.spendguard.proxy.engine.audit.AuditChain;
-import io.spendguard.proxy.engine.audit.AuditEvent;
-import io.spendguard.proxy.engine.audit.AuditRecord;
+import io.spendguard.proxy.audit.AuditChain;
+import io.spendguard.proxy.audit.AuditEvent;
+import io.spendguard.proxy.audit.AuditRecord;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

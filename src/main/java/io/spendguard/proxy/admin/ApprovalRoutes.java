@@ -1,10 +1,10 @@
 package io.spendguard.proxy.admin;
 
+import io.spendguard.proxy.audit.AuditEvent;
+import io.spendguard.proxy.audit.AuditLog;
 import io.spendguard.proxy.config.Ids;
 import io.spendguard.proxy.engine.Approval;
 import io.spendguard.proxy.engine.Approvals;
-import io.spendguard.proxy.engine.audit.AuditEvent;
-import io.spendguard.proxy.engine.audit.AuditLog;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;

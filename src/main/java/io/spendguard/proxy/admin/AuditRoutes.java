@@ -1,7 +1,7 @@
 package io.spendguard.proxy.admin;
 
-import io.spendguard.proxy.engine.audit.AuditLog;
-import io.spendguard.proxy.engine.audit.AuditRecord;
+import io.spendguard.proxy.audit.AuditLog;
+import io.spendguard.proxy.audit.AuditRecord;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;

@@ -1,11 +1,11 @@
 package io.spendguard.proxy.admin;
 
+import io.spendguard.proxy.audit.AuditEvent;
 import io.spendguard.proxy.auth.VirtualKey;
 import io.spendguard.proxy.auth.VirtualKeys;
 import io.spendguard.proxy.config.ProxyConfig.KeyConfig;
 import io.spendguard.proxy.engine.BudgetState;
 import io.spendguard.proxy.engine.Engine;
-import io.spendguard.proxy.engine.audit.AuditEvent;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -1,6 +1,5 @@
 package io.spendguard.proxy.cli;
 
-import io.spendguard.proxy.Main;
 import io.spendguard.proxy.config.ConfigLoader;
 import io.spendguard.proxy.config.GateMode;
 import io.spendguard.proxy.config.ProxyConfig;
@@ -71,7 +70,7 @@ public final class DemoCommand implements Callable<Integer> {
     /** The sidecar as a second process on {@code socket}, its admin API on {@code adminPort}; stopped with the demo. */
     private static void startSidecar(Map<String, String> env, Path socket, int adminPort) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+        ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), SpendGuardCli.class.getName(),
                 "sidecar", "--config", CONFIG, "--socket", socket.toString()).inheritIO();
         pb.environment().putAll(env);
         pb.environment().put("SPENDGUARD_ADMIN_PORT", Integer.toString(adminPort));

@@ -10,7 +10,7 @@ import io.spendguard.proxy.http.ConnectionGuard;
 import io.spendguard.proxy.engine.Engine;
 import io.spendguard.proxy.gate.LocalGate;
 import io.spendguard.proxy.metrics.ProxyMetrics;
-import io.spendguard.proxy.sidecar.SidecarServer;
+import io.spendguard.proxy.sidecar.server.SidecarServer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerOptions;

@@ -1,6 +1,7 @@
 package io.spendguard.proxy.cli;
 
 import io.spendguard.proxy.config.ConfigException;
+import io.spendguard.proxy.logging.DrainSafeLogManager;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStreamWriter;
@@ -53,6 +54,22 @@ public final class SpendGuardCli implements Runnable {
     /** After {@link #execute}: whether the command left servers running (until SIGTERM), so the process must not exit. */
     public boolean keepsRunning() {
         return serving;
+    }
+
+    /**
+     * Runs a process's command line: installs the logging set-up first (the drain-safe log manager,
+     * one line per record), then runs the command and exits with its code, except when the command
+     * left servers running: the process then lives until SIGTERM, which drains them. The jar's
+     * {@code Main} starts here, and so does every child process a command spawns.
+     */
+    public static void main(String[] args) {
+        System.setProperty("java.util.logging.manager", DrainSafeLogManager.class.getName());
+        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tLZ %4$s %3$s - %5$s%6$s%n");
+        SpendGuardCli cli = new SpendGuardCli();
+        int exit = cli.execute(System.out, System.err, args);
+        if (exit != 0 || !cli.keepsRunning()) {
+            System.exit(exit);
+        }
     }
 
     /** Runs one command line, printing to {@code out} and {@code err}; the exit code. */

@@ -105,10 +105,6 @@ public record ProxyConfig(
             }
         }
 
-        public boolean loopbackOnly() {
-            return loopback(endpoint.host());
-        }
-
         /**
          * True for {@code localhost} and loopback IP literals ({@code 127.0.0.0/8}, {@code ::1}); any
          * other name counts as reachable from elsewhere (names are not resolved here).

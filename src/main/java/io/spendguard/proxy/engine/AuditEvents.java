@@ -1,6 +1,7 @@
 package io.spendguard.proxy.engine;
 
-import io.spendguard.proxy.engine.audit.AuditEvent;
+import io.spendguard.proxy.audit.AuditEvent;
+import io.spendguard.proxy.ledger.Ledger;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -38,7 +39,7 @@ public final class AuditEvents {
     }
 
     /** A reservation asked of the ledger directly (no engine decision around it). */
-    static AuditEvent reservation(Ledger.Reservation r, Ledger.Hold hold) {
+    public static AuditEvent reservation(Ledger.Reservation r, Ledger.Hold hold) {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("outcome", hold.granted() ? Decision.Outcome.CONTINUE.name() : Decision.Outcome.STOP.name());
         d.put("reservation_id", hold.granted() ? r.id() : null);
@@ -48,7 +49,7 @@ public final class AuditEvents {
     }
 
     /** A hold settled: {@code type} is {@link AuditEvent#COMMIT}, {@link AuditEvent#RELEASE} or {@link AuditEvent#EXPIRE}. */
-    static AuditEvent settled(String type, String reservationId, String budgetId, long held, long spent, BudgetState after) {
+    public static AuditEvent settled(String type, String reservationId, String budgetId, long held, long spent, BudgetState after) {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("reservation_id", reservationId);
         d.put("held_usd_micros", held);
@@ -64,12 +65,12 @@ public final class AuditEvents {
     }
 
     /** A budget created or changed (its definition as stored). */
-    static AuditEvent budgetPut(BudgetSpec spec) {
+    public static AuditEvent budgetPut(BudgetSpec spec) {
         return new AuditEvent(AuditEvent.BUDGET_PUT, spec.id(), Map.of("spec", spec.toJson().getMap()));
     }
 
     /** A budget removed, with its last state. */
-    static AuditEvent budgetDeleted(BudgetState last) {
+    public static AuditEvent budgetDeleted(BudgetState last) {
         return new AuditEvent(AuditEvent.BUDGET_DELETE, last.spec().id(), Map.of(
                 "committed_usd_micros", last.committedMicros(), "limit_usd_micros", last.spec().limitMicros()));
     }

@@ -2,6 +2,8 @@ package io.spendguard.proxy.engine;
 
 import io.spendguard.proxy.engine.Decision.Outcome;
 import io.spendguard.proxy.error.ProxyError;
+import io.spendguard.proxy.ledger.Ledger;
+import io.spendguard.proxy.ledger.LedgerException;
 import io.vertx.core.Future;
 import java.time.Clock;
 import java.time.Duration;

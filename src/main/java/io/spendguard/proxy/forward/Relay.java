@@ -1,8 +1,8 @@
 package io.spendguard.proxy.forward;
 
-import io.spendguard.proxy.engine.Ledger.Settled;
 import io.spendguard.proxy.error.ProxyError;
 import io.spendguard.proxy.estimate.Usage;
+import io.spendguard.proxy.ledger.Ledger.Settled;
 import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.spendguard.proxy.provider.ApiShape;
 import io.spendguard.proxy.provider.ReplyUsage;

@@ -1,6 +1,6 @@
 package io.spendguard.proxy.forward;
 
-import io.spendguard.proxy.engine.Ledger.Settled;
+import io.spendguard.proxy.ledger.Ledger.Settled;
 import io.spendguard.proxy.estimate.Usage;
 import io.vertx.core.Future;
 

@@ -3,7 +3,7 @@ package io.spendguard.proxy.gate;
 import io.spendguard.proxy.config.GateMode;
 import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.engine.DecisionRequest;
-import io.spendguard.proxy.engine.Ledger.Settled;
+import io.spendguard.proxy.ledger.Ledger.Settled;
 import io.vertx.core.Future;
 
 /**

@@ -4,7 +4,7 @@ import io.spendguard.proxy.config.GateMode;
 import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.engine.DecisionRequest;
 import io.spendguard.proxy.engine.Engine;
-import io.spendguard.proxy.engine.Ledger.Settled;
+import io.spendguard.proxy.ledger.Ledger.Settled;
 import io.vertx.core.Future;
 
 /** The embedded engine behind the {@link Gate} seam: decisions in-process, no network hop. */

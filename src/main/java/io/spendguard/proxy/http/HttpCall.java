@@ -1,6 +1,6 @@
 package io.spendguard.proxy.http;
 
-import io.spendguard.proxy.engine.IdempotencyStore.Reply;
+import io.spendguard.proxy.ledger.IdempotencyStore.Reply;
 import io.spendguard.proxy.forward.Downstream;
 import io.spendguard.proxy.pipeline.Client;
 import io.vertx.core.Future;

@@ -1,6 +1,6 @@
 package io.spendguard.proxy.pipeline;
 
-import io.spendguard.proxy.engine.IdempotencyStore.Reply;
+import io.spendguard.proxy.ledger.IdempotencyStore.Reply;
 import io.spendguard.proxy.forward.Downstream;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;

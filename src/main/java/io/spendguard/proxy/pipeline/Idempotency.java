@@ -1,8 +1,8 @@
 package io.spendguard.proxy.pipeline;
 
 import io.spendguard.proxy.config.ProxyConfig.KeyConfig;
-import io.spendguard.proxy.engine.IdempotencyStore;
-import io.spendguard.proxy.engine.IdempotencyStore.Reply;
+import io.spendguard.proxy.ledger.IdempotencyStore;
+import io.spendguard.proxy.ledger.IdempotencyStore.Reply;
 import io.spendguard.proxy.error.ProxyError;
 import io.vertx.core.Future;
 import java.time.Clock;

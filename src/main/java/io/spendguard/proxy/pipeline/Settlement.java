@@ -1,12 +1,12 @@
 package io.spendguard.proxy.pipeline;
 
 import io.spendguard.proxy.engine.Decision;
-import io.spendguard.proxy.engine.Ledger.Settled;
 import io.spendguard.proxy.estimate.Estimate;
 import io.spendguard.proxy.estimate.Usage;
 import io.spendguard.proxy.estimate.UsageBounds;
 import io.spendguard.proxy.forward.Settler;
 import io.spendguard.proxy.gate.Gate;
+import io.spendguard.proxy.ledger.Ledger.Settled;
 import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.vertx.core.Future;
 import java.util.logging.Level;

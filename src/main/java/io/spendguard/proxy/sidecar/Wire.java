@@ -1,131 +1,53 @@
 package io.spendguard.proxy.sidecar;
 
-import com.google.protobuf.CodedOutputStream;
-import com.google.protobuf.Message;
-import com.google.protobuf.Timestamp;
-import io.spendguard.proto.adapter.v1.DecisionResponse;
-import io.spendguard.proto.common.v1.Error;
-import io.spendguard.proxy.engine.Decision;
-import io.spendguard.proxy.engine.Engine;
-import io.vertx.grpc.common.GrpcStatus;
-import io.vertx.grpc.server.StatusException;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.time.Instant;
-
 /**
- * Translation between the engine's types and the sidecar protocol's messages: decisions to
- * {@code DecisionResponse}, amounts from {@code amount_atomic} strings, timestamps, request
- * fingerprints, and the gRPC statuses the sidecar refuses with.
+ * The names and values of the SpendGuard sidecar protocol that both ends of this project read or
+ * write: the proxy's client ({@code sidecar/client}) sends and parses them, the {@code sidecar}
+ * command's server ({@code sidecar/server}) parses and sends them. Kept in one place so that the two
+ * sides cannot drift apart; the messages themselves are the {@code .proto} files in {@code src/main/proto}.
  */
-final class Wire {
-    /** The longest unsigned decimal that fits a {@code long}: 19 digits. */
-    private static final int MAX_DIGITS = 19;
+public final class Wire {
+    /** The {@code protocol_version} a handshake asks for and is answered with. */
+    public static final int PROTOCOL_VERSION = 1;
+    /**
+     * How this project's sidecar begins its {@code sidecar_version}; the client reads it as "accepts
+     * commits above the hold" (another sidecar's settlement is capped at the hold).
+     */
+    public static final String OWN_SIDECAR_PREFIX = "spendguard-proxy/";
+
+    /** {@code inputs.runtime_metadata}: whether the call streams (bool). */
+    public static final String META_STREAM = "stream";
+    /** {@code inputs.runtime_metadata}: the output limit the request sets (number). */
+    public static final String META_MAX_OUTPUT_TOKENS = "max_output_tokens";
+    /** {@code inputs.runtime_metadata}: the virtual key's tenant (string). */
+    public static final String META_TENANT = "tenant";
+    /** {@code inputs.runtime_metadata}: the virtual key's id (string), for the audit record and the tenant check. */
+    public static final String META_KEY_ID = "key_id";
+    /** {@code inputs.runtime_metadata}: the caller (key id or credential digest), whom an approval belongs to (string). */
+    public static final String META_CALLER = "caller";
+
+    /** {@code error.details} of a STOP: the budget that refused the call. */
+    public static final String DETAIL_BUDGET_ID = "budget_id";
+    /** {@code error.details} of a STOP: what the call claimed, in µUSD. */
+    public static final String DETAIL_CLAIM_USD_MICROS = "claim_usd_micros";
+    /** {@code error.details} of a STOP: what the budget has left, in µUSD. */
+    public static final String DETAIL_REMAINING_USD_MICROS = "remaining_usd_micros";
+    /** {@code error.details} of a STOP on a windowed budget: seconds until the window rolls over. */
+    public static final String DETAIL_RETRY_AFTER_SECONDS = "retry_after_seconds";
+
+    /** How a resume's {@code error.message} begins while the approval is still pending. */
+    public static final String APPROVAL_NON_TERMINAL = "[APPROVAL_NON_TERMINAL]";
+    /** How a resume's {@code error.message} begins when the approval lapsed before it was approved. */
+    public static final String APPROVAL_EXPIRED = "[APPROVAL_EXPIRED]";
+    /** How a resume's {@code error.message} begins when the approval was already used. */
+    public static final String APPROVAL_CONSUMED = "[APPROVAL_CONSUMED]";
+    /** How a resume's {@code error.message} begins when there is no such approval. */
+    public static final String APPROVAL_UNKNOWN = "[APPROVAL_UNKNOWN]";
+
+    /** In a PERMISSION_DENIED message: the budget belongs to another tenant than the virtual key's. */
+    public static final String BUDGET_FORBIDDEN = "BUDGET_FORBIDDEN";
+    /** In a FAILED_PRECONDITION message: a known idempotency key came with a different request. */
+    public static final String IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT";
 
     private Wire() { }
-
-    /** A failed call with {@code status}; the message reaches the client as {@code grpc-message}. */
-    static StatusException status(GrpcStatus status, String message) {
-        return new StatusException(status, message);
-    }
-
-    /**
-     * Parses an unsigned decimal integer without sign, exponent or fraction ({@code amount_atomic});
-     * anything else, or a value above {@link Long#MAX_VALUE}, is an {@link IllegalArgumentException}
-     * naming {@code field}.
-     */
-    static long amount(String field, String value) {
-        boolean digits = !value.isEmpty() && value.length() <= MAX_DIGITS && value.chars().allMatch(c -> c >= '0' && c <= '9');
-        if (digits) {
-            try {
-                return Long.parseLong(value);
-            } catch (NumberFormatException e) {
-                // 19 digits above Long.MAX_VALUE: refused below
-            }
-        }
-        throw new IllegalArgumentException(field + ": '" + value + "' (expected: an unsigned decimal integer up to " + Long.MAX_VALUE + ")");
-    }
-
-    static Timestamp timestamp(Instant at) {
-        return Timestamp.newBuilder().setSeconds(at.getEpochSecond()).setNanos(at.getNano()).build();
-    }
-
-    /**
-     * SHA-256 of the message's deterministic encoding (map entries sorted), so equal requests hash
-     * equally whatever order their maps arrived in.
-     */
-    static byte[] fingerprint(Message message) {
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(message.getSerializedSize());
-            CodedOutputStream out = CodedOutputStream.newInstance(bytes);
-            out.useDeterministicSerialization();
-            message.writeTo(out);
-            out.flush();
-            return MessageDigest.getInstance("SHA-256").digest(bytes.toByteArray());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required of every JVM", e);
-        }
-    }
-
-    static Error error(Error.Code code, String message) {
-        return Error.newBuilder().setCode(code).setMessage(message).build();
-    }
-
-    /**
-     * The protocol's view of an engine decision. An admitted call carries its reservation and when
-     * the hold expires; REQUIRE_APPROVAL the approval, who may approve it and when it lapses ({@code approvalExpiresAt});
-     * every decision the rules that matched ({@code matched_rule_ids});
-     * STOP an {@code error} ({@code BUDGET_EXHAUSTED} when the budget is spent) whose details hold
-     * what the proxy's 402 body shows: {@code budget_id}, {@code claim_usd_micros},
-     * {@code remaining_usd_micros} and, for a windowed budget, {@code retry_after_seconds}.
-     */
-    static DecisionResponse response(Decision d, Instant holdExpiresAt, Instant approvalExpiresAt) {
-        DecisionResponse.Builder b = DecisionResponse.newBuilder()
-                .setDecisionId(d.decisionId())
-                .setDecision(DecisionResponse.Decision.valueOf(d.outcome().name()))
-                .addAllReasonCodes(d.reasonCodes())
-                .addAllMatchedRuleIds(d.matchedRuleIds());
-        if (d.outcome().admits()) {
-            b.addReservationIds(d.reservationId()).setTtlExpiresAt(timestamp(holdExpiresAt));
-            if (d.mutation() != null) {
-                b.setMutationPatchJson(d.mutation().toPatch());
-            }
-        } else if (d.outcome() == Decision.Outcome.REQUIRE_APPROVAL) {
-            b.setApprovalRequestId(d.approvalId());
-            if (d.approverRole() != null) {
-                b.setApproverRole(d.approverRole());
-            }
-            if (approvalExpiresAt != null) {
-                b.setApprovalTtl(timestamp(approvalExpiresAt));
-            }
-        } else if (d.outcome() == Decision.Outcome.STOP) {
-            b.setError(stopError(d));
-        }
-        return b.build();
-    }
-
-    private static Error stopError(Decision d) {
-        boolean exhausted = d.reasonCodes().contains(Engine.BUDGET_EXHAUSTED);
-        String message = d.budgetId() == null
-                ? "no budget named and no default budget"
-                : "budget '" + d.budgetId() + "' cannot cover this call: claim " + d.claimMicros()
-                        + " usd_micros, remaining " + d.remainingMicros() + " usd_micros";
-        Error.Builder e = Error.newBuilder()
-                .setCode(exhausted ? Error.Code.BUDGET_EXHAUSTED : Error.Code.CODE_UNSPECIFIED)
-                .setMessage(message)
-                .putDetails("claim_usd_micros", Long.toString(d.claimMicros()))
-                .putDetails("remaining_usd_micros", Long.toString(d.remainingMicros()));
-        if (d.budgetId() != null) {
-            e.putDetails("budget_id", d.budgetId());
-        }
-        if (d.retryAfterSeconds() != null) {
-            e.putDetails("retry_after_seconds", Long.toString(d.retryAfterSeconds()));
-        }
-        return e.build();
-    }
 }

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.spendguard.proxy.Engines;
 import io.spendguard.proxy.config.ConfigLoader;
 import io.spendguard.proxy.engine.BudgetSpec;
-import io.spendguard.proxy.engine.Ledger;
+import io.spendguard.proxy.ledger.Ledger;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;

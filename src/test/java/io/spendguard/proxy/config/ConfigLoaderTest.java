@@ -72,7 +72,7 @@ class ConfigLoaderTest {
         assertThat(c.admin().endpoint().host()).isEqualTo("127.0.0.1");
         assertThat(c.admin().endpoint().port()).isEqualTo(9091);
         assertThat(c.admin().token()).isEmpty();
-        assertThat(c.admin().loopbackOnly()).isTrue();
+        assertThat(ProxyConfig.AdminConfig.loopback(c.admin().endpoint().host())).isTrue();
         assertThat(c.gate().mode()).isEqualTo(GateMode.EMBEDDED);
         assertThat(c.gate().failOpen()).isTrue();
         assertThat(c.gate().timeoutMs()).isEqualTo(300);
@@ -234,7 +234,7 @@ class ConfigLoaderTest {
     void nonLoopbackAdminWithTokenIsAccepted() {
         ProxyConfig c = parse("admin: { host: 0.0.0.0, token: abc }");
 
-        assertThat(c.admin().loopbackOnly()).isFalse();
+        assertThat(ProxyConfig.AdminConfig.loopback(c.admin().endpoint().host())).isFalse();
         assertThat(c.admin().token()).isEqualTo("abc");
     }
 
@@ -254,8 +254,8 @@ class ConfigLoaderTest {
 
     @Test
     void loopbackAdminNeedsNoToken() {
-        assertThat(parse("admin: { host: localhost }").admin().loopbackOnly()).isTrue();
-        assertThat(parse("admin: { host: \"::1\" }").admin().loopbackOnly()).isTrue();
+        assertThat(ProxyConfig.AdminConfig.loopback(parse("admin: { host: localhost }").admin().endpoint().host())).isTrue();
+        assertThat(ProxyConfig.AdminConfig.loopback(parse("admin: { host: \"::1\" }").admin().endpoint().host())).isTrue();
     }
 
     @Test
@@ -426,7 +426,7 @@ class ConfigLoaderTest {
             assertThat(b.limitMicros()).isEqualTo(10_000_000L);
             assertThat(b.isDefault()).isTrue();
         });
-        assertThat(c.admin().loopbackOnly()).isTrue();
+        assertThat(ProxyConfig.AdminConfig.loopback(c.admin().endpoint().host())).isTrue();
     }
 
     @Test

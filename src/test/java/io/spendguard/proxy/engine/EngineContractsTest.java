@@ -6,6 +6,8 @@ import io.spendguard.proxy.config.ContractsLoader;
 import io.spendguard.proxy.engine.Decision.Outcome;
 import io.spendguard.proxy.error.ProxyError;
 import io.spendguard.proxy.error.ProxyException;
+import io.spendguard.proxy.ledger.Ledger;
+import io.spendguard.proxy.ledger.memory.MemoryLedger;
 import io.vertx.core.Future;
 import java.time.Duration;
 import java.time.Instant;
@@ -138,7 +140,7 @@ class EngineContractsTest {
         assertThat(reserved.reservedMicros()).isEqualTo(300);
         assertThat(reserved.degradedBy(proposal).matchedRuleIds()).containsExactly("mini-when-low");
 
-        var records = ledger.audit().read(new io.spendguard.proxy.engine.audit.AuditLog.Query("team", 0, null, 100))
+        var records = ledger.audit().read(new io.spendguard.proxy.audit.AuditLog.Query("team", 0, null, 100))
                 .toCompletionStage().toCompletableFuture().join();
         var decisions = records.stream().filter(r -> r.type().equals("decision")).map(r -> r.content().getJsonObject("data")).toList();
         assertThat(decisions).extracting(d -> d.getString("outcome")).containsExactly("CONTINUE", "CONTINUE", "DEGRADE", "CONTINUE");

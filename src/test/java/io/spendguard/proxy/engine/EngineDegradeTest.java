@@ -3,6 +3,7 @@ package io.spendguard.proxy.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spendguard.proxy.engine.Decision.Outcome;
+import io.spendguard.proxy.ledger.memory.MemoryLedger;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;

@@ -9,10 +9,10 @@ import io.spendguard.proxy.engine.Approvals;
 import io.spendguard.proxy.engine.BudgetSpec;
 import io.spendguard.proxy.engine.BudgetState;
 import io.spendguard.proxy.engine.Engine;
-import io.spendguard.proxy.engine.MemoryLedger;
+import io.spendguard.proxy.ledger.memory.MemoryLedger;
 import io.spendguard.proxy.metrics.ProxyMetrics;
 import io.spendguard.proxy.mock.MockProvider;
-import io.spendguard.proxy.sidecar.SidecarServer;
+import io.spendguard.proxy.sidecar.server.SidecarServer;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
@@ -81,7 +81,7 @@ class GracefulDrainTest {
                   openai: { base_url: "http://127.0.0.1:%d", api_key: "", timeout_ms: 60000 }
                 pricing: "%s"
                 shutdown: { grace_ms: %d }
-                """.formatted(sidecar.socketPath(), mock.port(), Path.of("src/test/resources/pricing-test.yaml").toAbsolutePath(), graceMs);
+                """.formatted(dir.resolve("adapter.sock"), mock.port(), Path.of("src/test/resources/pricing-test.yaml").toAbsolutePath(), graceMs);
     }
 
     private InputStream openStream(int chunks, long delayMs) throws Exception {

@@ -1,7 +1,7 @@
 package io.spendguard.proxy.pipeline.stages;
 
 import io.spendguard.proxy.engine.Decision;
-import io.spendguard.proxy.engine.IdempotencyStore.Reply;
+import io.spendguard.proxy.ledger.IdempotencyStore.Reply;
 import io.spendguard.proxy.estimate.TokenCounter;
 import io.spendguard.proxy.forward.Relay;
 import io.spendguard.proxy.metrics.ProxyMetrics;

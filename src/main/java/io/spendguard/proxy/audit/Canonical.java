@@ -1,0 +1,112 @@
+package io.spendguard.proxy.audit;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+
+/**
+ * The one canonical form records are hashed in: JSON with object keys in sorted order at every
+ * level, no whitespace, nulls left out, UTF-8. The same facts always give the same bytes.
+ */
+public final class Canonical {
+    private static final JsonMapper MAPPER = JsonMapper.builder().build();
+
+    private Canonical() {
+    }
+
+    /**
+     * {@code value} in canonical form, written straight to Jackson's generator: a map's keys are sorted
+     * as they are written, so no sorted copy of the tree is built first (this runs twice per model call).
+     */
+    static String json(Map<String, ?> value) {
+        StringWriter text = new StringWriter(512);
+        try (JsonGenerator g = MAPPER.createGenerator(text)) {
+            write(g, value);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("audit record is not JSON-serialisable: " + e.getMessage(), e);
+        }
+        return text.toString();
+    }
+
+    private static void write(JsonGenerator g, Object v) throws IOException {
+        if (v instanceof JsonObject o) {
+            v = o.getMap();
+        } else if (v instanceof JsonArray a) {
+            v = a.getList();
+        }
+        if (v instanceof Map<?, ?> m) {
+            g.writeStartObject();
+            for (Map.Entry<?, ?> e : sorted(m)) {
+                if (e.getValue() != null) {
+                    g.writeFieldName((String) e.getKey());
+                    write(g, e.getValue());
+                }
+            }
+            g.writeEndObject();
+        } else if (v instanceof List<?> l) {
+            g.writeStartArray();
+            for (Object x : l) {
+                write(g, x);
+            }
+            g.writeEndArray();
+        } else if (v instanceof String x) {
+            g.writeString(x);
+        } else if (v instanceof Long || v instanceof Integer) {
+            g.writeNumber(((Number) v).longValue());
+        } else if (v instanceof Boolean x) {
+            g.writeBoolean(x);
+        } else {
+            g.writeObject(v); // null in a list, doubles, anything else Jackson knows
+        }
+    }
+
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is not available", e);
+        }
+    });
+
+    /** A map's entries in key order: as they are when the map keeps them so (an event's facts), else sorted. */
+    @SuppressWarnings("unchecked")
+    private static Iterable<Map.Entry<?, ?>> sorted(Map<?, ?> m) {
+        if (m instanceof SortedMap<?, ?> s && s.comparator() == null) {
+            return (Iterable<Map.Entry<?, ?>>) (Iterable<?>) m.entrySet();
+        }
+        List<Map.Entry<?, ?>> entries = new ArrayList<>(m.entrySet());
+        entries.sort(Comparator.comparing(e -> (String) e.getKey()));
+        return entries;
+    }
+
+    static byte[] sha256(String text) {
+        return sha256(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static byte[] sha256(byte[] bytes) {
+        return SHA256.get().digest(bytes);
+    }
+
+    static String sha256Hex(String text) {
+        return HexFormat.of().formatHex(sha256(text));
+    }
+
+    /** The hex SHA-256 of {@code length} bytes of {@code bytes} from {@code offset}: a record's hash, read from its canonical body in place. */
+    public static String sha256Hex(byte[] bytes, int offset, int length) {
+        MessageDigest digest = SHA256.get();
+        digest.update(bytes, offset, length);
+        return HexFormat.of().formatHex(digest.digest());
+    }
+}

@@ -1,0 +1,243 @@
+package io.spendguard.proxy.ledger.memory;
+
+import io.spendguard.proxy.engine.AuditEvents;
+import io.spendguard.proxy.engine.BudgetSpec;
+import io.spendguard.proxy.engine.BudgetState;
+import io.spendguard.proxy.engine.BudgetWindow;
+import io.spendguard.proxy.ledger.IdempotencyStore;
+import io.spendguard.proxy.ledger.Ledger;
+import io.spendguard.proxy.ledger.LedgerBackend;
+import io.spendguard.proxy.ledger.LedgerException;
+import io.spendguard.proxy.engine.Money;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.spendguard.proxy.audit.AuditChain;
+import io.spendguard.proxy.audit.AuditEvent;
+import io.spendguard.proxy.audit.AuditLog;
+import io.vertx.core.Future;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The in-process ledger: one lock around small in-memory maps, so reservation is atomic across
+ * event loops. Spend resets when a budget's window rolls over. Forgets everything on restart (tests,
+ * demo); durable backends implement the same {@link Ledger} contract. Its audit chain is kept in
+ * memory too ({@link MemoryAudit}), each change's records queued under the same lock.
+ */
+public final class MemoryLedger extends LedgerBackend {
+    private final Clock clock;
+    private final Map<String, Account> accounts = new HashMap<>();
+    private final Map<String, Held> holds = new HashMap<>();
+    private final IdempotencyStore idempotency = new MemoryIdempotency(Duration.ofMinutes(10), 64L * 1024 * 1024);
+
+    private final MemoryAudit audit;
+
+    /** A ledger whose audit chain is signed with a key that lives as long as the process. */
+    public MemoryLedger(Clock clock) {
+        this(clock, AuditChain.ephemeral(clock));
+    }
+
+    public MemoryLedger(Clock clock, AuditChain chain) {
+        this.clock = clock;
+        this.audit = new MemoryAudit(chain, MemoryAudit.DEFAULT_CAPACITY);
+    }
+
+    private void record(AuditEvent event) {
+        audit.enqueue(event);
+    }
+
+    private static final class Account {
+        BudgetSpec spec;
+        long reserved;
+        long committed;
+        BudgetWindow window;
+
+        Account(BudgetSpec spec, BudgetWindow window) {
+            this.spec = spec;
+            this.window = window;
+        }
+    }
+
+    private static final class Held {
+        final Reservation reservation;
+        boolean forwarded;
+
+        Held(Reservation reservation) {
+            this.reservation = reservation;
+            this.forwarded = reservation.forwarded();
+        }
+    }
+
+    /**
+     * The 10,000 most recently settled reservation ids, so that reusing one is refused as the durable
+     * ledgers refuse it (bounded small: every entry lives until evicted, and a large set of such
+     * entries lengthens every young collection).
+     */
+    private final Cache<String, Boolean> settled = Caffeine.newBuilder().maximumSize(10_000).executor(Runnable::run).build();
+
+    @Override
+    public synchronized Future<BudgetState> putBudget(BudgetSpec spec) {
+        Account a = accounts.get(spec.id());
+        if (a == null) {
+            a = new Account(spec, BudgetWindow.of(spec.window(), spec.timezone(), clock.instant()));
+            accounts.put(spec.id(), a);
+        } else {
+            boolean windowChanged = !a.spec.window().equals(spec.window()) || !a.spec.timezone().equals(spec.timezone());
+            a.spec = spec;
+            if (windowChanged) {
+                a.window = BudgetWindow.of(spec.window(), spec.timezone(), clock.instant());
+            }
+        }
+        record(AuditEvents.budgetPut(spec));
+        return Future.succeededFuture(state(a));
+    }
+
+    @Override
+    public synchronized Future<BudgetState> createBudget(BudgetSpec spec) {
+        if (accounts.containsKey(spec.id())) {
+            return Future.failedFuture(Ledger.exists(spec.id()));
+        }
+        return putBudget(spec);
+    }
+
+    @Override
+    public synchronized Future<BudgetState> budget(String id) {
+        Account a = accounts.get(id);
+        if (a == null) {
+            return Future.failedFuture(unknownBudget(id));
+        }
+        return Future.succeededFuture(state(a));
+    }
+
+    @Override
+    public synchronized Future<List<BudgetState>> budgets() {
+        List<BudgetState> out = new ArrayList<>();
+        accounts.values().forEach(a -> out.add(state(a)));
+        out.sort(java.util.Comparator.comparing(s -> s.spec().id()));
+        return Future.succeededFuture(out);
+    }
+
+    @Override
+    public synchronized Future<BudgetState> deleteBudget(String id) {
+        Account a = accounts.get(id);
+        if (a == null) {
+            return Future.failedFuture(unknownBudget(id));
+        }
+        if (a.reserved > 0) {
+            return Future.failedFuture(Ledger.stillHeld(id, a.reserved));
+        }
+        accounts.remove(id);
+        BudgetState last = state(a);
+        record(AuditEvents.budgetDeleted(last));
+        return Future.succeededFuture(last);
+    }
+
+    @Override
+    public synchronized Future<Hold> reserve(Reservation r) {
+        Account a = accounts.get(r.budgetId());
+        if (a == null) {
+            return Future.failedFuture(unknownBudget(r.budgetId()));
+        }
+        Held existing = holds.get(r.id());
+        if (existing != null && existing.reservation.budgetId().equals(r.budgetId())
+                && existing.reservation.amountMicros() == r.amountMicros()) {
+            return Future.succeededFuture(new Hold(true, state(a)));
+        }
+        if (existing != null || settled.getIfPresent(r.id()) != null) {
+            return Future.failedFuture(new LedgerException(LedgerException.Kind.DUPLICATE_RESERVATION, "reservation exists: " + r.id()));
+        }
+        roll(a);
+        Hold hold;
+        if (!Money.fits(a.spec.limitMicros(), a.reserved, a.committed, r.amountMicros())) {
+            hold = new Hold(false, state(a));
+        } else {
+            a.reserved = Money.add(a.reserved, r.amountMicros());
+            holds.put(r.id(), new Held(r));
+            hold = new Hold(true, state(a));
+        }
+        record(r.auditOf(hold));
+        return Future.succeededFuture(hold);
+    }
+
+    @Override
+    public synchronized Future<Void> forwarded(String reservationId) {
+        Held h = holds.get(reservationId);
+        if (h == null) {
+            return Future.failedFuture(notHeld(reservationId));
+        }
+        h.forwarded = true;
+        return Future.succeededFuture();
+    }
+
+    @Override
+    protected synchronized Future<Settled> settle(String reservationId, long spend, End end) {
+        Held h = holds.remove(reservationId);
+        if (h == null) {
+            return Future.failedFuture(notHeld(reservationId));
+        }
+        settled.put(reservationId, true);
+        long amount = h.reservation.amountMicros();
+        Account a = accounts.get(h.reservation.budgetId());
+        roll(a);
+        a.reserved = Money.less(a.reserved, amount);
+        a.committed = Money.add(a.committed, spend);
+        return Future.succeededFuture(settled(end, reservationId, a.spec.id(), amount, spend, state(a), this::record));
+    }
+
+    @Override
+    public synchronized Future<List<Expired>> sweep(Instant now) {
+        List<Expired> out = new ArrayList<>();
+        for (Iterator<Map.Entry<String, Held>> it = holds.entrySet().iterator(); it.hasNext(); ) {
+            Held h = it.next().getValue();
+            if (now.isBefore(h.reservation.expiresAt())) {
+                continue;
+            }
+            it.remove();
+            settled.put(h.reservation.id(), true);
+            Account a = accounts.get(h.reservation.budgetId());
+            roll(a);
+            long held = h.reservation.amountMicros();
+            End end = End.expired(h.forwarded);
+            a.reserved = Money.less(a.reserved, held);
+            a.committed = Money.add(a.committed, end.expirySpend(held));
+            settled(end, h.reservation.id(), a.spec.id(), held, end.expirySpend(held), state(a), this::record);
+            out.add(new Expired(h.reservation.id(), h.reservation.budgetId(), held, h.forwarded));
+        }
+        return Future.succeededFuture(out);
+    }
+
+    @Override
+    public IdempotencyStore idempotency() {
+        return idempotency;
+    }
+
+    @Override
+    public AuditLog audit() {
+        return audit;
+    }
+
+    @Override
+    public Future<Void> close() {
+        return Future.succeededFuture();
+    }
+
+    /** Starts a new window's spend when the clock has crossed the current window's end. */
+    private void roll(Account a) {
+        Instant now = clock.instant();
+        if (a.window.end() != null && !now.isBefore(a.window.end())) {
+            a.window = BudgetWindow.of(a.spec.window(), a.spec.timezone(), now);
+            a.committed = 0;
+        }
+    }
+
+    private BudgetState state(Account a) {
+        roll(a);
+        return new BudgetState(a.spec, a.reserved, a.committed, a.window);
+    }
+}

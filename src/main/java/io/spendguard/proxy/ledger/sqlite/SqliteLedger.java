@@ -1,0 +1,412 @@
+package io.spendguard.proxy.ledger.sqlite;
+
+import io.spendguard.proxy.audit.AuditChain;
+import io.spendguard.proxy.audit.AuditLog;
+import io.spendguard.proxy.engine.AuditEvents;
+import io.spendguard.proxy.engine.BudgetSpec;
+import io.spendguard.proxy.engine.BudgetState;
+import io.spendguard.proxy.engine.BudgetWindow;
+import io.spendguard.proxy.engine.Money;
+import io.spendguard.proxy.ledger.IdempotencyStore;
+import io.spendguard.proxy.ledger.Ledger;
+import io.spendguard.proxy.ledger.LedgerBackend;
+import io.spendguard.proxy.ledger.LedgerException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.sqlite.SQLiteConfig;
+
+/**
+ * The durable single-machine ledger ({@code ledger.kind: sqlite}): one file in WAL mode with
+ * {@code synchronous=FULL}, created on first start. Every change goes through one writer thread
+ * with group commit ({@link SqliteThread}), so a hold is on disk before its future completes and
+ * one fsync covers every change waiting at that moment; reads that only inform a decision use a
+ * second connection so they never wait behind a commit. Reservation is a conditional update of the
+ * budget row ({@code committed + reserved + amount <= limit}), so it is atomic even when several
+ * processes share the file. Each change's audit records are written in its transaction
+ * ({@link SqliteAudit}).
+ */
+public final class SqliteLedger extends LedgerBackend {
+    private static final String[] SCHEMA = {
+        """
+        CREATE TABLE IF NOT EXISTS budgets (
+          id TEXT PRIMARY KEY, spec TEXT NOT NULL, limit_micros INTEGER NOT NULL,
+          window_start INTEGER, window_end INTEGER,
+          reserved INTEGER NOT NULL DEFAULT 0, committed INTEGER NOT NULL DEFAULT 0)""",
+        """
+        CREATE TABLE IF NOT EXISTS reservations (
+          id TEXT PRIMARY KEY, budget_id TEXT NOT NULL, amount INTEGER NOT NULL, state TEXT NOT NULL,
+          forwarded INTEGER NOT NULL, expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL,
+          spent INTEGER, settled_at INTEGER)""",
+        "CREATE INDEX IF NOT EXISTS reservations_held ON reservations (expires_at) WHERE state = 'held'",
+        """
+        CREATE TABLE IF NOT EXISTS idempotency (
+          key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, attempt TEXT NOT NULL, owner TEXT NOT NULL,
+          status INTEGER, headers TEXT, body BLOB, expires_at INTEGER NOT NULL)""",
+        "CREATE TABLE IF NOT EXISTS instances (id TEXT PRIMARY KEY, heartbeat_at INTEGER NOT NULL)",
+        SqliteAudit.SCHEMA,
+        SqliteAudit.INDEX,
+        SqliteAudit.UNSIGNED,
+    };
+    private static final String BUDGET = "SELECT spec, reserved, committed, window_start, window_end FROM budgets WHERE id = ?";
+    /**
+     * Takes a hold if {@code committed + reserved + amount <= limit}, written so that no term can
+     * overflow (SQLite would turn an overflowing sum into an inexact REAL): committed and reserved
+     * never exceed what fits in a 64-bit integer, and each difference is of non-negative values.
+     */
+    private static final String TAKE = """
+            UPDATE budgets SET reserved = reserved + ?1
+            WHERE id = ?2 AND committed <= limit_micros AND reserved <= limit_micros - committed
+              AND ?1 <= limit_micros - committed - reserved""";
+    /** Moves a hold into spend; spend saturates at the largest 64-bit integer instead of overflowing. */
+    private static final String MOVE = """
+            UPDATE budgets SET reserved = max(reserved - ?1, 0),
+              committed = CASE WHEN ?2 > 9223372036854775807 - committed THEN 9223372036854775807 ELSE committed + ?2 END
+            WHERE id = ?3""";
+
+    private final Clock clock;
+    private final SqliteThread writer;
+    private final SqliteThread reader;
+    private final SqliteIdempotency idempotency;
+    private final SqliteAudit audit;
+    private final Vertx vertx;
+    private final Map<String, BudgetSpec> specs = new ConcurrentHashMap<>();
+
+    private SqliteLedger(Vertx vertx, Clock clock, SqliteThread writer, SqliteThread reader, AuditChain chain) {
+        this.vertx = vertx;
+        this.clock = clock;
+        this.writer = writer;
+        this.reader = reader;
+        this.idempotency = new SqliteIdempotency(writer, "ins_" + UUID.randomUUID());
+        this.audit = new SqliteAudit(vertx, chain, writer, reader);
+        writer.auditWith(audit);
+    }
+
+    /**
+     * Opens (creating if needed) the ledger file and registers this process as a live instance;
+     * audit records are sealed by {@code chain}.
+     */
+    public static Future<SqliteLedger> open(Vertx vertx, Path file, Clock clock, AuditChain chain) {
+        return vertx.<SqliteLedger>executeBlocking(() -> {
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            Connection w = connect(file, false);
+            try (Statement st = w.createStatement()) {
+                for (String ddl : SCHEMA) {
+                    st.execute(ddl);
+                }
+            }
+            return new SqliteLedger(vertx, clock, new SqliteThread(vertx, w, "spendguard-sqlite-writer", true),
+                    new SqliteThread(vertx, connect(file, true), "spendguard-sqlite-reader", false), chain);
+        }, false).compose(ledger -> ledger.idempotency.join(vertx, clock).map(ledger));
+    }
+
+    private static Connection connect(Path file, boolean readOnly) throws SQLException {
+        SQLiteConfig config = new SQLiteConfig();
+        config.setBusyTimeout(10_000);
+        if (readOnly) {
+            config.setReadOnly(true);
+        } else {
+            config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+            config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+        }
+        return DriverManager.getConnection("jdbc:sqlite:" + file, config.toProperties());
+    }
+
+    /** A budget row as stored, before any window roll. */
+    private record Row(BudgetSpec spec, long reserved, long committed, BudgetWindow window) {
+        /** The state at {@code now}: a window that has ended reads as the new one with no spend. */
+        BudgetState at(Instant now) {
+            if (window.end() != null && !now.isBefore(window.end())) {
+                return new BudgetState(spec, reserved, 0, BudgetWindow.of(spec.window(), spec.timezone(), now));
+            }
+            return new BudgetState(spec, reserved, committed, window);
+        }
+    }
+
+    private Row row(SqliteThread db, String id) throws SQLException {
+        PreparedStatement ps = db.statement(BUDGET);
+        ps.setString(1, id);
+        try (ResultSet rs = ps.executeQuery()) {
+            if (!rs.next()) {
+                return null;
+            }
+            return new Row(spec(rs.getString(1)), rs.getLong(2), rs.getLong(3), new BudgetWindow(instant(rs, 4), instant(rs, 5)));
+        }
+    }
+
+    /** Parsed definitions by their stored text: a budget is read on every call, its definition rarely changes. */
+    private BudgetSpec spec(String stored) {
+        if (specs.size() > 10_000) {
+            specs.clear();
+        }
+        return specs.computeIfAbsent(stored, text -> BudgetSpec.fromJson(new JsonObject(text)));
+    }
+
+    private static Instant instant(ResultSet rs, int column) throws SQLException {
+        long v = rs.getLong(column);
+        return rs.wasNull() ? null : Instant.ofEpochMilli(v);
+    }
+
+    private Row existing(SqliteThread db, String id) throws SQLException {
+        Row r = row(db, id);
+        if (r == null) {
+            throw unknownBudget(id);
+        }
+        return r;
+    }
+
+    /** Moves the stored row to the current window (spend back to zero) when the old one has ended. */
+    private BudgetState rolled(SqliteThread db, String id) throws SQLException {
+        Row r = existing(db, id);
+        BudgetState now = r.at(clock.instant());
+        if (now.window().equals(r.window())) {
+            return now;
+        }
+        PreparedStatement ps = db.statement(
+                "UPDATE budgets SET committed = 0, window_start = ?, window_end = ? WHERE id = ? AND window_end = ?");
+        setInstant(ps, 1, now.window().start());
+        setInstant(ps, 2, now.window().end());
+        ps.setString(3, id);
+        ps.setLong(4, r.window().end().toEpochMilli());
+        ps.executeUpdate();
+        return now;
+    }
+
+    private static void setInstant(PreparedStatement ps, int i, Instant v) throws SQLException {
+        if (v == null) {
+            ps.setNull(i, java.sql.Types.INTEGER);
+        } else {
+            ps.setLong(i, v.toEpochMilli());
+        }
+    }
+
+    @Override
+    public Future<BudgetState> putBudget(BudgetSpec spec) {
+        return writer.submit(db -> {
+            Row old = row(db, spec.id());
+            boolean windowChanged = old == null || !old.spec().window().equals(spec.window())
+                    || !old.spec().timezone().equals(spec.timezone());
+            BudgetWindow window = windowChanged ? BudgetWindow.of(spec.window(), spec.timezone(), clock.instant()) : old.window();
+            PreparedStatement ps = db.statement("""
+                    INSERT INTO budgets (id, spec, limit_micros, window_start, window_end) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET spec = excluded.spec, limit_micros = excluded.limit_micros,
+                      window_start = excluded.window_start, window_end = excluded.window_end""");
+            ps.setString(1, spec.id());
+            ps.setString(2, spec.toJson().encode());
+            ps.setLong(3, spec.limitMicros());
+            setInstant(ps, 4, window.start());
+            setInstant(ps, 5, window.end());
+            ps.executeUpdate();
+            db.audit(AuditEvents.budgetPut(spec));
+            return rolled(db, spec.id());
+        });
+    }
+
+    @Override
+    public Future<BudgetState> createBudget(BudgetSpec spec) {
+        return writer.submit(db -> {
+            BudgetWindow window = BudgetWindow.of(spec.window(), spec.timezone(), clock.instant());
+            PreparedStatement ps = db.statement("""
+                    INSERT INTO budgets (id, spec, limit_micros, window_start, window_end) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (id) DO NOTHING""");
+            ps.setString(1, spec.id());
+            ps.setString(2, spec.toJson().encode());
+            ps.setLong(3, spec.limitMicros());
+            setInstant(ps, 4, window.start());
+            setInstant(ps, 5, window.end());
+            if (ps.executeUpdate() == 0) {
+                throw Ledger.exists(spec.id());
+            }
+            db.audit(AuditEvents.budgetPut(spec));
+            return new BudgetState(spec, 0, 0, window);
+        });
+    }
+
+    @Override
+    public Future<BudgetState> deleteBudget(String id) {
+        return writer.submit(db -> {
+            BudgetState last = existing(db, id).at(clock.instant());
+            if (last.reservedMicros() > 0) {
+                throw Ledger.stillHeld(id, last.reservedMicros());
+            }
+            // Its settled reservations go with it (nothing is held, or the delete was refused above).
+            for (String sql : new String[] {"DELETE FROM reservations WHERE budget_id = ?", "DELETE FROM budgets WHERE id = ?"}) {
+                PreparedStatement ps = db.statement(sql);
+                ps.setString(1, id);
+                ps.executeUpdate();
+            }
+            db.audit(AuditEvents.budgetDeleted(last));
+            return last;
+        });
+    }
+
+    @Override
+    public Future<BudgetState> budget(String id) {
+        return reader.submit(db -> existing(db, id).at(clock.instant()));
+    }
+
+    @Override
+    public Future<List<BudgetState>> budgets() {
+        return reader.submit(db -> {
+            List<BudgetState> out = new ArrayList<>();
+            try (ResultSet rs = db.statement("SELECT id FROM budgets ORDER BY id").executeQuery()) {
+                List<String> ids = new ArrayList<>();
+                while (rs.next()) {
+                    ids.add(rs.getString(1));
+                }
+                for (String id : ids) {
+                    out.add(existing(db, id).at(clock.instant()));
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public Future<Hold> reserve(Reservation r) {
+        return writer.submit(db -> {
+            PreparedStatement held = db.statement("SELECT budget_id, amount, state FROM reservations WHERE id = ?");
+            held.setString(1, r.id());
+            try (ResultSet rs = held.executeQuery()) {
+                if (rs.next()) {
+                    if (rs.getString(1).equals(r.budgetId()) && rs.getLong(2) == r.amountMicros() && rs.getString(3).equals("held")) {
+                        return new Hold(true, existing(db, r.budgetId()).at(clock.instant()));
+                    }
+                    throw new LedgerException(LedgerException.Kind.DUPLICATE_RESERVATION, "reservation exists: " + r.id());
+                }
+            }
+            BudgetState before = rolled(db, r.budgetId());
+            PreparedStatement take = db.statement(TAKE);
+            take.setLong(1, r.amountMicros());
+            take.setString(2, r.budgetId());
+            if (take.executeUpdate() == 0) {
+                Hold refused = new Hold(false, before);
+                db.audit(r.auditOf(refused));
+                return refused;
+            }
+            PreparedStatement insert = db.statement("""
+                    INSERT INTO reservations (id, budget_id, amount, state, forwarded, expires_at, created_at)
+                    VALUES (?, ?, ?, 'held', ?, ?, ?)""");
+            insert.setString(1, r.id());
+            insert.setString(2, r.budgetId());
+            insert.setLong(3, r.amountMicros());
+            insert.setInt(4, r.forwarded() ? 1 : 0);
+            insert.setLong(5, r.expiresAt().toEpochMilli());
+            insert.setLong(6, clock.millis());
+            insert.executeUpdate();
+            // The write lock is ours for the whole batch: the row is exactly what we read plus this hold.
+            Hold granted = new Hold(true, new BudgetState(before.spec(), Money.add(before.reservedMicros(), r.amountMicros()),
+                    before.committedMicros(), before.window()));
+            db.audit(r.auditOf(granted));
+            return granted;
+        });
+    }
+
+    @Override
+    public Future<Void> forwarded(String reservationId) {
+        return writer.submit(db -> {
+            PreparedStatement ps = db.statement("UPDATE reservations SET forwarded = 1 WHERE id = ? AND state = 'held'");
+            ps.setString(1, reservationId);
+            if (ps.executeUpdate() == 0) {
+                throw notHeld(reservationId);
+            }
+            return null;
+        });
+    }
+
+    @Override
+    protected Future<Settled> settle(String reservationId, long spend, End end) {
+        return writer.submit(db -> {
+            PreparedStatement find = db.statement("SELECT budget_id, amount FROM reservations WHERE id = ? AND state = 'held'");
+            find.setString(1, reservationId);
+            String budgetId;
+            long held;
+            try (ResultSet rs = find.executeQuery()) {
+                if (!rs.next()) {
+                    throw notHeld(reservationId);
+                }
+                budgetId = rs.getString(1);
+                held = rs.getLong(2);
+            }
+            BudgetState after = close(db, reservationId, budgetId, held, spend, end.state());
+            return settled(end, reservationId, budgetId, held, spend, after, db::audit);
+        });
+    }
+
+    /** Marks a held reservation settled and moves its hold into spend (or back to the budget); the budget after. */
+    private BudgetState close(SqliteThread db, String reservationId, String budgetId, long held, long spend, String state)
+            throws SQLException {
+        BudgetState before = rolled(db, budgetId);
+        PreparedStatement mark = db.statement(
+                "UPDATE reservations SET state = ?, spent = ?, settled_at = ? WHERE id = ? AND state = 'held'");
+        mark.setString(1, state);
+        mark.setLong(2, spend);
+        mark.setLong(3, clock.millis());
+        mark.setString(4, reservationId);
+        mark.executeUpdate();
+        PreparedStatement move = db.statement(MOVE);
+        move.setLong(1, held);
+        move.setLong(2, spend);
+        move.setString(3, budgetId);
+        move.executeUpdate();
+        return new BudgetState(before.spec(), Money.less(before.reservedMicros(), held), Money.add(before.committedMicros(), spend),
+                before.window());
+    }
+
+    @Override
+    public Future<List<Expired>> sweep(Instant now) {
+        return writer.submit(db -> {
+            PreparedStatement find = db.statement(
+                    "SELECT id, budget_id, amount, forwarded FROM reservations WHERE state = 'held' AND expires_at <= ? LIMIT 1000");
+            find.setLong(1, now.toEpochMilli());
+            List<Expired> out = new ArrayList<>();
+            try (ResultSet rs = find.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new Expired(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getInt(4) == 1));
+                }
+            }
+            for (Expired e : out) {
+                End end = End.expired(e.committed());
+                long spent = end.expirySpend(e.heldMicros());
+                BudgetState after = close(db, e.reservationId(), e.budgetId(), e.heldMicros(), spent, end.state());
+                settled(end, e.reservationId(), e.budgetId(), e.heldMicros(), spent, after, db::audit);
+            }
+            idempotency.prune(db, now);
+            return out;
+        });
+    }
+
+    @Override
+    public IdempotencyStore idempotency() {
+        return idempotency;
+    }
+
+    @Override
+    public AuditLog audit() {
+        return audit;
+    }
+
+    @Override
+    public Future<Void> close() {
+        idempotency.stopHeartbeat();
+        return audit.seal().transform(s -> idempotency.leave()).transform(v -> writer.close()).compose(v -> reader.close());
+    }
+}

@@ -1,0 +1,273 @@
+package io.spendguard.proxy.ledger.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.spendguard.proxy.engine.BudgetSpec;
+import io.spendguard.proxy.engine.BudgetState;
+import io.spendguard.proxy.engine.MutableClock;
+import io.spendguard.proxy.ledger.IdempotencyStore;
+import io.spendguard.proxy.ledger.Ledger.Expired;
+import io.spendguard.proxy.ledger.Ledger.Hold;
+import io.spendguard.proxy.ledger.Ledger.Reservation;
+import io.spendguard.proxy.ledger.Ledger;
+import io.spendguard.proxy.ledger.LedgerContract;
+import io.spendguard.proxy.ledger.LedgerException;
+import io.spendguard.proxy.ledger.LeasedIdempotency;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The ledger contract against a real PostgreSQL (a fresh schema per test), plus what only a durable,
+ * shared ledger promises: state survives a reopen, attempts of a dead process are taken over, and
+ * two ledgers on one database ("replicas") never overspend together.
+ */
+class PostgresLedgerTest extends LedgerContract {
+    private static final Instant UNTIL = Instant.parse("2024-03-15T12:10:00Z");
+    private Vertx vertx;
+    private TestPostgres db;
+    private final List<Ledger> others = new ArrayList<>();
+
+    @Override
+    protected Ledger open(MutableClock clock) throws Exception {
+        db = TestPostgres.freshSchema();
+        vertx = Vertx.vertx();
+        return await(PostgresLedger.open(vertx, db.url(), 8, clock, chain));
+    }
+
+    @Override
+    protected void closed() throws Exception {
+        for (Ledger other : others) {
+            await(other.close());
+        }
+        // a skipped test (no server) got neither
+        if (vertx != null) {
+            await(vertx.close());
+        }
+        if (db != null) {
+            db.close();
+        }
+    }
+
+    private Ledger replica(java.time.Clock clock) {
+        Ledger other = await(PostgresLedger.open(vertx, db.url(), 8, clock, chain));
+        others.add(other);
+        return other;
+    }
+
+    private Ledger reopen() {
+        await(ledger.close());
+        ledger = await(PostgresLedger.open(vertx, db.url(), 8, clock, chain));
+        return ledger;
+    }
+
+    @Test
+    void createsTheSchemaOnceAndRecordsItsVersion() throws Exception {
+        reopen();
+        replica(clock);
+
+        assertThat(db.execute("SELECT count(*) FROM schema_version")).isEqualTo((long) PostgresSchema.MIGRATIONS.size());
+        assertThat(db.execute("SELECT max(version) FROM schema_version")).isEqualTo(PostgresSchema.MIGRATIONS.size());
+        assertThat(db.execute("SHOW synchronous_commit")).isEqualTo("on");
+    }
+
+    @Test
+    void aServerItCannotReachFailsTheStartWithoutShowingThePassword() throws Exception {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        Future<PostgresLedger> opening = PostgresLedger.open(vertx, "postgresql://postgres:pw-secret@127.0.0.1:" + closed + "/x", 2, clock, chain);
+
+        Throwable failure = opening.transform(Future::succeededFuture).toCompletionStage().toCompletableFuture().get().cause();
+        assertThat(failure).isNotNull();
+        assertThat(failure.getMessage()).contains("127.0.0.1:" + closed).doesNotContain("pw-secret");
+        assertThat(PostgresLedger.open(vertx, "postgresql://u:pw-secret@h/db?bad", 2, clock, chain).cause().getMessage())
+                .contains("ledger.url").doesNotContain("pw-secret");
+    }
+
+    @Test
+    void budgetsHoldsAndSpendSurviveAReopen() {
+        put("b", 1000, "daily");
+        reserve("b", "spent", 400);
+        await(ledger.commit("spent", 350));
+        reserve("b", "open", 200);
+
+        reopen();
+
+        BudgetState after = await(ledger.budget("b"));
+        assertThat(after.spec().window()).isEqualTo("daily");
+        assertThat(after.committedMicros()).isEqualTo(350);
+        assertThat(after.reservedMicros()).isEqualTo(200);
+        assertThat(await(ledger.commit("open", 150)).budget().committedMicros()).isEqualTo(500);
+    }
+
+    @Test
+    void replyStoredForReplaySurvivesAReopen() {
+        IdempotencyStore.Claim first = await(ledger.idempotency().begin("k", "h", clock.instant(), UNTIL));
+        await(ledger.idempotency().complete("k", first.attempt(), new IdempotencyStore.Reply(200,
+                MultiMap.caseInsensitiveMultiMap().add("content-type", "application/json"), Buffer.buffer("{}")), UNTIL));
+
+        IdempotencyStore.Claim again = await(reopen().idempotency().begin("k", "h", clock.instant(), UNTIL));
+
+        assertThat(again.outcome()).isEqualTo(IdempotencyStore.Outcome.REPLAY);
+        assertThat(again.reply().headers().get("content-type")).isEqualTo("application/json");
+        assertThat(again.reply().body().toString()).isEqualTo("{}");
+    }
+
+    @Test
+    void attemptInFlightWhenItsProcessStoppedIsTakenOverUnderTheSameAttempt() {
+        IdempotencyStore.Claim first = await(ledger.idempotency().begin("k", "h", clock.instant(), UNTIL));
+        put("b", 1000, "none");
+        await(ledger.reserve(new Reservation("res_" + first.attempt(), "b", 300, UNTIL, false)));
+
+        Ledger next = reopen();
+        IdempotencyStore.Claim retry = await(next.idempotency().begin("k", "h", clock.instant(), UNTIL));
+
+        assertThat(retry.outcome()).isEqualTo(IdempotencyStore.Outcome.GO);
+        assertThat(retry.attempt()).isEqualTo(first.attempt());
+        Hold hold = await(next.reserve(new Reservation("res_" + retry.attempt(), "b", 300, UNTIL, false)));
+        assertThat(hold.granted()).isTrue();
+        assertThat(hold.budget().reservedMicros()).as("the retry collapses onto the first hold").isEqualTo(300);
+    }
+
+    @Test
+    void attemptOfAReplicaThatStoppedHeartbeatingIsTakenOverAfterTheLease() {
+        // this ledger heartbeats at NOON; the replica lives past the lease and sees it silent
+        await(ledger.idempotency().begin("k", "h", clock.instant(), UNTIL));
+        MutableClock later = new MutableClock(clock.instant().plus(LeasedIdempotency.LEASE).minusSeconds(1));
+        Ledger other = replica(later);
+
+        assertThat(await(other.idempotency().begin("k", "h", later.instant(), UNTIL)).outcome())
+                .as("within the lease the owner counts as alive").isEqualTo(IdempotencyStore.Outcome.IN_FLIGHT);
+        later.advance(Duration.ofSeconds(2));
+        assertThat(await(other.idempotency().begin("k", "h", later.instant(), UNTIL)).outcome())
+                .isEqualTo(IdempotencyStore.Outcome.GO);
+        assertThat(await(ledger.idempotency().begin("k", "h", clock.instant(), UNTIL)).outcome())
+                .as("now the replica owns it").isEqualTo(IdempotencyStore.Outcome.IN_FLIGHT);
+    }
+
+    @Test
+    void attemptInFlightInALiveReplicaIsNotTakenOver() {
+        await(ledger.idempotency().begin("k", "h", clock.instant(), UNTIL));
+
+        assertThat(await(replica(clock).idempotency().begin("k", "h", clock.instant(), UNTIL)).outcome())
+                .isEqualTo(IdempotencyStore.Outcome.IN_FLIGHT);
+    }
+
+    @Test
+    void twoReplicasGrantExactlyWhatFitsBetweenThem() {
+        put("b", 1000, "none");
+        Ledger other = replica(clock);
+        List<Future<Hold>> asks = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            Ledger via = i % 2 == 0 ? ledger : other;
+            asks.add(via.reserve(new Reservation("r" + i, "b", 30, UNTIL, false)));
+        }
+
+        long granted = asks.stream().filter(f -> await(f).granted()).count();
+
+        assertThat(granted).as("1000 / 30 fits 33 holds, whichever replica asked").isEqualTo(33);
+        assertThat(await(other.budget("b")).reservedMicros()).isEqualTo(990);
+        for (int i = 0; i < 200; i++) {
+            Ledger via = i % 3 == 0 ? ledger : other;
+            via.commit("r" + i, 30);
+        }
+        BudgetState during = await(ledger.budget("b"));
+        assertThat(during.reservedMicros() + during.committedMicros()).as("one snapshot, read while settlements land")
+                .isLessThanOrEqualTo(1000);
+    }
+
+    @Test
+    void twoReplicasCreatingOneBudgetAtOnceCreateItOnce() {
+        Ledger other = replica(clock);
+        List<Future<BudgetState>> asks = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            Ledger via = i % 2 == 0 ? ledger : other;
+            asks.add(via.createBudget(new BudgetSpec("new", 1000 + i, "none", "UTC", null, false)));
+        }
+
+        long created = asks.stream().filter(f -> {
+            try {
+                return f.toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS) != null;
+            } catch (java.util.concurrent.ExecutionException e) {
+                assertThat(((LedgerException) e.getCause()).kind()).isEqualTo(LedgerException.Kind.BUDGET_EXISTS);
+                return false;
+            } catch (InterruptedException | java.util.concurrent.TimeoutException e) {
+                throw new AssertionError(e);
+            }
+        }).count();
+
+        assertThat(created).as("whichever replica asked first, one creation").isEqualTo(1);
+        assertThat(types(auditRecords("new"))).containsExactly("budget.put");
+    }
+
+    @Test
+    void settlementsFromBothReplicasLandExactlyOnce() {
+        put("b", 100_000, "none");
+        Ledger other = replica(clock);
+        for (int i = 0; i < 100; i++) {
+            reserve("b", "r" + i, 100);
+        }
+        List<Future<?>> settles = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            settles.add(ledger.commit("r" + i, 70));
+            settles.add(other.commit("r" + i, 70));
+        }
+
+        long ok = settles.stream().filter(f -> {
+            try {
+                await(f);
+                return true;
+            } catch (AssertionError e) {
+                return false;
+            }
+        }).count();
+
+        assertThat(ok).as("one of each pair of commits wins").isEqualTo(100);
+        BudgetState after = await(other.budget("b"));
+        assertThat(after.committedMicros()).isEqualTo(7000);
+        assertThat(after.reservedMicros()).isZero();
+    }
+
+    @Test
+    void sweepersOnTwoReplicasSettleEachExpiredHoldOnce() {
+        put("b", 100_000, "none");
+        Ledger other = replica(clock);
+        for (int i = 0; i < 50; i++) {
+            await(ledger.reserve(new Reservation("r" + i, "b", 100, UNTIL, i % 2 == 0)));
+        }
+
+        Future<List<Expired>> a = ledger.sweep(UNTIL);
+        Future<List<Expired>> b = other.sweep(UNTIL);
+
+        assertThat(await(a).size() + await(b).size()).isEqualTo(50);
+        BudgetState after = await(ledger.budget("b"));
+        assertThat(after.reservedMicros()).isZero();
+        assertThat(after.committedMicros()).as("the 25 forwarded holds are spent").isEqualTo(2500);
+    }
+
+    @Test
+    void windowRollsOnceWhenTwoReplicasCrossTheBoundary() {
+        put("b", 1000, "daily");
+        reserve("b", "r1", 800);
+        await(ledger.commit("r1", 800));
+        Ledger other = replica(clock);
+        clock.set(Instant.parse("2024-03-16T00:00:00Z"));
+
+        Future<Hold> x = ledger.reserve(new Reservation("x", "b", 600, UNTIL.plus(Duration.ofDays(1)), false));
+        Future<Hold> y = other.reserve(new Reservation("y", "b", 600, UNTIL.plus(Duration.ofDays(1)), false));
+
+        assertThat(List.of(await(x).granted(), await(y).granted())).containsExactlyInAnyOrder(true, false);
+        BudgetState after = await(other.budget("b"));
+        assertThat(after.committedMicros()).isZero();
+        assertThat(after.reservedMicros()).isEqualTo(600);
+        assertThat(after.window().start()).isEqualTo(Instant.parse("2024-03-16T00:00:00Z"));
+    }
+}
