@@ -1,7 +1,7 @@
 package io.spendguard.proxy;
 
 import io.spendguard.proxy.estimate.Estimate;
-import io.spendguard.proxy.provider.AnthropicMessages;
+import io.spendguard.proxy.provider.anthropic.AnthropicMessages;
 import io.spendguard.proxy.provider.SseEvents;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;

@@ -6,7 +6,7 @@ import io.spendguard.proxy.config.ProxyConfig.EstimationConfig;
 import io.spendguard.proxy.estimate.Estimator;
 import io.spendguard.proxy.estimate.TokenCounter;
 import io.spendguard.proxy.mock.MockProvider;
-import io.spendguard.proxy.provider.OpenAiChat;
+import io.spendguard.proxy.provider.openai.OpenAiChat;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;

@@ -1,6 +1,6 @@
 package io.spendguard.proxy;
 
-import io.spendguard.proxy.provider.OpenAiCompletions;
+import io.spendguard.proxy.provider.openai.OpenAiCompletions;
 
 /** Every way a legacy completion can end, streaming and not, each settled exactly once ({@link RouteFailureMatrix}). */
 class CompletionsFailureMatrixTest extends RouteFailureMatrix {

@@ -4,7 +4,7 @@ import static io.spendguard.proxy.OpenAiReplies.gptTestCost;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spendguard.proxy.estimate.Estimate;
-import io.spendguard.proxy.provider.OpenAiCompletions;
+import io.spendguard.proxy.provider.openai.OpenAiCompletions;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;

@@ -7,7 +7,7 @@ import io.spendguard.proxy.estimate.Estimator;
 import io.spendguard.proxy.estimate.TokenCounter;
 import io.spendguard.proxy.estimate.Usage;
 import io.spendguard.proxy.mock.MockProvider;
-import io.spendguard.proxy.provider.OpenAiChat;
+import io.spendguard.proxy.provider.openai.OpenAiChat;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import org.junit.jupiter.api.Test;

@@ -4,7 +4,7 @@ import static io.spendguard.proxy.OpenAiReplies.embeddingTestCost;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spendguard.proxy.estimate.Estimate;
-import io.spendguard.proxy.provider.OpenAiEmbeddings;
+import io.spendguard.proxy.provider.openai.OpenAiEmbeddings;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import org.junit.jupiter.api.Test;

@@ -3,7 +3,7 @@ package io.spendguard.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spendguard.proxy.estimate.Estimate;
-import io.spendguard.proxy.provider.OpenAiChat;
+import io.spendguard.proxy.provider.openai.OpenAiChat;
 import io.vertx.core.json.JsonObject;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;

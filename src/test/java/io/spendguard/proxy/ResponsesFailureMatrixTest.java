@@ -2,7 +2,7 @@ package io.spendguard.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.spendguard.proxy.provider.OpenAiResponses;
+import io.spendguard.proxy.provider.openai.OpenAiResponses;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import org.junit.jupiter.api.Test;

@@ -4,7 +4,7 @@ import static io.spendguard.proxy.OpenAiReplies.gptTestCost;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spendguard.proxy.estimate.Estimate;
-import io.spendguard.proxy.provider.OpenAiResponses;
+import io.spendguard.proxy.provider.openai.OpenAiResponses;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;

@@ -4,7 +4,7 @@ import io.spendguard.proxy.config.ProxyConfig.EstimationConfig;
 import io.spendguard.proxy.estimate.Estimate;
 import io.spendguard.proxy.estimate.Estimator;
 import io.spendguard.proxy.estimate.TokenCounter;
-import io.spendguard.proxy.provider.OpenAiChat;
+import io.spendguard.proxy.provider.openai.OpenAiChat;
 import io.spendguard.proxy.provider.RequestJson;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;

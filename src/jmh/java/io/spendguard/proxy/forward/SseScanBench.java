@@ -2,7 +2,7 @@ package io.spendguard.proxy.forward;
 
 import io.spendguard.proxy.bench.Payloads;
 import io.spendguard.proxy.estimate.TokenCounter;
-import io.spendguard.proxy.provider.OpenAiChat;
+import io.spendguard.proxy.provider.openai.OpenAiChat;
 import io.spendguard.proxy.provider.StreamScanner;
 import io.vertx.core.buffer.Buffer;
 import java.util.concurrent.TimeUnit;

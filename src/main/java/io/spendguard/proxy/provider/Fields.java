@@ -9,13 +9,18 @@ import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 
-/** Typed reads of request fields; a wrong type is a 400 naming the field. */
-final class Fields {
+/**
+ * Typed reads of request fields; a wrong type is a 400 naming the field. Public because every API shape
+ * reads its body through it, in {@code provider.openai} and {@code provider.anthropic} alike: one set of
+ * rules and one wording for a refused field, whichever provider the call is for.
+ */
+public final class Fields {
     static final int MAX_MODEL_BYTES = 256;
 
     private Fields() { }
 
-    static ProxyException invalid(String param, String message) {
+    /** The {@code 400 invalid_request} naming {@code param}, for a field a shape refuses. */
+    public static ProxyException invalid(String param, String message) {
         return ProxyError.INVALID_REQUEST.exception(message).param(param);
     }
 
@@ -24,7 +29,7 @@ final class Fields {
      * name is kept in every decision, audit record and access-log line of the call, and no provider's
      * model names come near that length.
      */
-    static String model(JsonObject body) {
+    public static String model(JsonObject body) {
         String model = requiredString(body, "model", "model");
         if (model.length() > MAX_MODEL_BYTES || model.getBytes(StandardCharsets.UTF_8).length > MAX_MODEL_BYTES) {
             throw invalid("model", "'model' is longer than " + MAX_MODEL_BYTES + " bytes.");
@@ -33,11 +38,12 @@ final class Fields {
     }
 
     /** The optional {@code stream} flag of a request body (false when absent). */
-    static boolean stream(JsonObject body) {
+    public static boolean stream(JsonObject body) {
         return optionalBool(body, "stream", "stream", false);
     }
 
-    static String requiredString(JsonObject o, String key, String path) {
+    /** A required, non-blank string at {@code key}; {@code path} names it in the error. */
+    public static String requiredString(JsonObject o, String key, String path) {
         Object v = o.getValue(key);
         if (!(v instanceof String s) || s.isBlank()) {
             throw invalid(path, "'" + path + "' is required and must be a non-empty string.");
@@ -45,7 +51,8 @@ final class Fields {
         return s;
     }
 
-    static String optionalString(JsonObject o, String key, String path) {
+    /** An optional string at {@code key}; null when absent. */
+    public static String optionalString(JsonObject o, String key, String path) {
         Object v = o.getValue(key);
         if (v == null) {
             return null;
@@ -56,7 +63,8 @@ final class Fields {
         return s;
     }
 
-    static boolean optionalBool(JsonObject o, String key, String path, boolean def) {
+    /** An optional boolean at {@code key}; {@code def} when absent. */
+    public static boolean optionalBool(JsonObject o, String key, String path, boolean def) {
         Object v = o.getValue(key);
         if (v == null) {
             return def;
@@ -68,7 +76,7 @@ final class Fields {
     }
 
     /** An optional whole number >= {@code min}; null when absent. */
-    static Integer optionalInt(JsonObject o, String key, String path, int min) {
+    public static Integer optionalInt(JsonObject o, String key, String path, int min) {
         Object v = o.getValue(key);
         if (v == null) {
             return null;
@@ -83,7 +91,8 @@ final class Fields {
         return n.intValue();
     }
 
-    static JsonArray requiredArray(JsonObject o, String key, String path) {
+    /** A required, non-empty array at {@code key}. */
+    public static JsonArray requiredArray(JsonObject o, String key, String path) {
         Object v = o.getValue(key);
         if (!(v instanceof JsonArray a) || a.isEmpty()) {
             throw invalid(path, "'" + path + "' is required and must be a non-empty array.");
@@ -91,7 +100,8 @@ final class Fields {
         return a;
     }
 
-    static JsonArray optionalArray(JsonObject o, String key, String path) {
+    /** An optional array at {@code key}; null when absent. */
+    public static JsonArray optionalArray(JsonObject o, String key, String path) {
         Object v = o.getValue(key);
         if (v == null) {
             return null;
@@ -102,7 +112,8 @@ final class Fields {
         return a;
     }
 
-    static JsonObject optionalObject(JsonObject o, String key, String path) {
+    /** An optional object at {@code key}; null when absent. */
+    public static JsonObject optionalObject(JsonObject o, String key, String path) {
         Object v = o.getValue(key);
         if (v == null) {
             return null;
@@ -113,7 +124,8 @@ final class Fields {
         return j;
     }
 
-    static JsonObject objectAt(JsonArray a, int i, String path) {
+    /** Element {@code i} of {@code a}, which must be an object; the error names it as {@code path[i]}. */
+    public static JsonObject objectAt(JsonArray a, int i, String path) {
         Object v = a.getValue(i);
         if (!(v instanceof JsonObject j)) {
             throw invalid(path + "[" + i + "]", "'" + path + "[" + i + "]' must be an object.");
@@ -122,14 +134,14 @@ final class Fields {
     }
 
     /** Passes {@code value} on when it is a string (stream events are read leniently, never rejected). */
-    static void ifString(Object value, Consumer<String> out) {
+    public static void ifString(Object value, Consumer<String> out) {
         if (value instanceof String s) {
             out.accept(s);
         }
     }
 
     /** A string that must be present but may be empty (a text part may carry no text). */
-    static String requiredText(JsonObject o, String key, String path) {
+    public static String requiredText(JsonObject o, String key, String path) {
         Object v = o.getValue(key);
         if (!(v instanceof String s)) {
             throw invalid(path, "'" + path + "' is required and must be a string.");
@@ -142,7 +154,7 @@ final class Fields {
      * but not a whole, non-negative number that fits a {@code long} (a string, 1.5, -3, 1e30): such a
      * count is never read as some other number.
      */
-    static long count(JsonObject o, String key) {
+    public static long count(JsonObject o, String key) {
         Object v = o == null ? null : o.getValue(key);
         if (v == null) {
             return 0;

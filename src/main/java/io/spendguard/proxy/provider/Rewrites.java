@@ -55,8 +55,9 @@ public final class Rewrites {
     /**
      * Inserts {@code member} right after the body's opening brace, leaving every other byte as sent.
      * The body is a parsed JSON object, so its first {@code {} byte is that brace (after any BOM or whitespace).
+     * Public for the shapes' own rewrites of that kind (OpenAI's {@code stream_options.include_usage}).
      */
-    static Buffer insertAfterOpeningBrace(Buffer original, byte[] member) {
+    public static Buffer insertAfterOpeningBrace(Buffer original, byte[] member) {
         int i = 0;
         while (i < original.length() && original.getByte(i) != '{') {
             i++;

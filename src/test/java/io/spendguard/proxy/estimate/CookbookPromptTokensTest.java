@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spendguard.proxy.config.Provider;
 import io.spendguard.proxy.config.ProxyConfig.EstimationConfig;
-import io.spendguard.proxy.provider.OpenAiChat;
+import io.spendguard.proxy.provider.openai.OpenAiChat;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;

@@ -13,12 +13,15 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Reads the wire-format fixtures under src/test/resources/fixtures, and checks how a shape refuses a body. */
-final class Fixtures {
+/**
+ * Reads the wire-format fixtures under src/test/resources/fixtures, and checks how a shape refuses a body.
+ * Public for the shape tests in {@code provider.openai} and {@code provider.anthropic}.
+ */
+public final class Fixtures {
     private Fixtures() { }
 
     /** The text of {@code fixtures/<provider>/<name>}. */
-    static String read(String provider, String name) {
+    public static String read(String provider, String name) {
         try (InputStream in = Fixtures.class.getClassLoader().getResourceAsStream("fixtures/" + provider + "/" + name)) {
             assertThat(in).as("fixture %s/%s", provider, name).isNotNull();
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
@@ -28,12 +31,12 @@ final class Fixtures {
     }
 
     /** The JSON object of {@code fixtures/openai/<name>}. */
-    static JsonObject openAiJson(String name) {
+    public static JsonObject openAiJson(String name) {
         return new JsonObject(read("openai", name));
     }
 
     /** Splits an SSE body on blank lines, keeping each event's bytes and terminator. */
-    static List<Buffer> events(String sse) {
+    public static List<Buffer> events(String sse) {
         List<Buffer> out = new ArrayList<>();
         int start = 0;
         int end;
@@ -46,12 +49,12 @@ final class Fixtures {
     }
 
     /** Feeds every event of the SSE fixture {@code fixtures/openai/<name>} to {@code scanner}; returns which it kept. */
-    static List<Boolean> feedOpenAi(StreamScanner scanner, String name) {
+    public static List<Boolean> feedOpenAi(StreamScanner scanner, String name) {
         return events(read("openai", name)).stream().map(scanner::onEvent).toList();
     }
 
     /** Parses {@code json} with {@code shape}, expecting a 400; returns the field it names. */
-    static String rejectedField(ApiShape shape, String json) {
+    public static String rejectedField(ApiShape shape, String json) {
         ProxyException e = catchThrowableOfType(ProxyException.class, () -> shape.parse(new JsonObject(json)));
         assertThat(e).as("expected INVALID_REQUEST for %s", json).isNotNull();
         assertThat(e.error()).isEqualTo(ProxyError.INVALID_REQUEST);

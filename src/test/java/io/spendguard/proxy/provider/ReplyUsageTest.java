@@ -2,6 +2,11 @@ package io.spendguard.proxy.provider;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.spendguard.proxy.provider.anthropic.AnthropicMessages;
+import io.spendguard.proxy.provider.openai.OpenAiChat;
+import io.spendguard.proxy.provider.openai.OpenAiCompletions;
+import io.spendguard.proxy.provider.openai.OpenAiEmbeddings;
+import io.spendguard.proxy.provider.openai.OpenAiResponses;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;

@@ -3,6 +3,7 @@ package io.spendguard.proxy.provider;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spendguard.proxy.engine.Mutation;
+import io.spendguard.proxy.provider.openai.OpenAiChat;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;

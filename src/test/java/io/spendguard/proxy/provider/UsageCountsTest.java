@@ -3,6 +3,8 @@ package io.spendguard.proxy.provider;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.spendguard.proxy.estimate.Usage;
+import io.spendguard.proxy.provider.anthropic.AnthropicMessages;
+import io.spendguard.proxy.provider.openai.OpenAiChat;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,6 @@
-package io.spendguard.proxy.provider;
+package io.spendguard.proxy.provider.openai;
 
+import io.spendguard.proxy.provider.Fields;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 

@@ -1,7 +1,8 @@
-package io.spendguard.proxy.provider;
+package io.spendguard.proxy.provider.openai;
 
 import io.spendguard.proxy.estimate.CallSpec;
 import io.spendguard.proxy.estimate.HiddenInput;
+import io.spendguard.proxy.provider.Fields;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;

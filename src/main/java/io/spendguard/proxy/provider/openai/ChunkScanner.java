@@ -1,6 +1,7 @@
-package io.spendguard.proxy.provider;
+package io.spendguard.proxy.provider.openai;
 
 import io.spendguard.proxy.estimate.TokenCounter;
+import io.spendguard.proxy.provider.SseEvents;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

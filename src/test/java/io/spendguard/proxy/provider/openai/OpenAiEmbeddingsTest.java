@@ -1,4 +1,4 @@
-package io.spendguard.proxy.provider;
+package io.spendguard.proxy.provider.openai;
 
 import static io.spendguard.proxy.provider.Fixtures.rejectedField;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -7,6 +7,7 @@ import io.spendguard.proxy.config.Provider;
 import io.spendguard.proxy.estimate.CallSpec;
 import io.spendguard.proxy.estimate.TokenCounter;
 import io.spendguard.proxy.estimate.Usage;
+import io.spendguard.proxy.provider.Fixtures;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;

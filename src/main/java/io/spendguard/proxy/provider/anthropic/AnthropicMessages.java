@@ -1,10 +1,13 @@
-package io.spendguard.proxy.provider;
+package io.spendguard.proxy.provider.anthropic;
 
 import io.spendguard.proxy.config.Provider;
 import io.spendguard.proxy.estimate.CallSpec;
 import io.spendguard.proxy.estimate.HiddenInput;
 import io.spendguard.proxy.estimate.TokenCounter;
 import io.spendguard.proxy.estimate.Usage;
+import io.spendguard.proxy.provider.ApiShape;
+import io.spendguard.proxy.provider.Fields;
+import io.spendguard.proxy.provider.StreamScanner;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -1,6 +1,7 @@
-package io.spendguard.proxy.provider;
+package io.spendguard.proxy.provider.openai;
 
 import io.spendguard.proxy.config.Provider;
+import io.spendguard.proxy.provider.ApiShape;
 
 /** An API shape served by the configured {@code openai} provider, with its bounded route label. */
 abstract class OpenAiShape implements ApiShape {

@@ -1,10 +1,11 @@
-package io.spendguard.proxy.provider;
+package io.spendguard.proxy.provider.openai;
 
 import io.spendguard.proxy.estimate.TokenCounter;
 import io.spendguard.proxy.estimate.Usage;
+import io.spendguard.proxy.provider.StreamScanner;
 
 /**
- * The state every stream scanner keeps: the usage the provider reported (null until seen) and the
+ * The state the OpenAI stream scanners keep: the usage the provider reported (null until seen) and the
  * output tokens counted from the deltas so far, with the call's encoding.
  */
 abstract class SeenOutput implements StreamScanner {

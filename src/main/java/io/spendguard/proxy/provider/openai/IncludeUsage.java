@@ -1,5 +1,7 @@
-package io.spendguard.proxy.provider;
+package io.spendguard.proxy.provider.openai;
 
+import io.spendguard.proxy.provider.Fields;
+import io.spendguard.proxy.provider.Rewrites;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;

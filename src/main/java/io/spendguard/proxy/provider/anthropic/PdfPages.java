@@ -1,4 +1,4 @@
-package io.spendguard.proxy.provider;
+package io.spendguard.proxy.provider.anthropic;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;

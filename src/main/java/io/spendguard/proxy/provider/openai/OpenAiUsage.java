@@ -1,6 +1,7 @@
-package io.spendguard.proxy.provider;
+package io.spendguard.proxy.provider.openai;
 
 import io.spendguard.proxy.estimate.Usage;
+import io.spendguard.proxy.provider.Fields;
 import io.vertx.core.json.JsonObject;
 
 /**

@@ -1,6 +1,8 @@
-package io.spendguard.proxy.provider;
+package io.spendguard.proxy.provider.openai;
 
 import io.spendguard.proxy.estimate.TokenCounter;
+import io.spendguard.proxy.provider.Fields;
+import io.spendguard.proxy.provider.SseEvents;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.util.Set;

@@ -1,8 +1,10 @@
-package io.spendguard.proxy.provider;
+package io.spendguard.proxy.provider.openai;
 
 import io.spendguard.proxy.estimate.CallSpec;
 import io.spendguard.proxy.estimate.TokenCounter;
 import io.spendguard.proxy.estimate.Usage;
+import io.spendguard.proxy.provider.Fields;
+import io.spendguard.proxy.provider.StreamScanner;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.util.function.Consumer;

@@ -1,7 +1,10 @@
-package io.spendguard.proxy.provider;
+package io.spendguard.proxy.provider.anthropic;
 
 import io.spendguard.proxy.estimate.TokenCounter;
 import io.spendguard.proxy.estimate.Usage;
+import io.spendguard.proxy.provider.Fields;
+import io.spendguard.proxy.provider.SseEvents;
+import io.spendguard.proxy.provider.StreamScanner;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 
