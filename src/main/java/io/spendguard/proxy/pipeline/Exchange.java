@@ -53,7 +53,7 @@ public final class Exchange {
     private final Promise<Void> landed = Promise.promise();
     private volatile boolean admitted;
     private volatile boolean gone;
-    private Runnable onClientGone;
+    private volatile Runnable onClientGone;
 
     private VirtualKey key;
     private String caller;
@@ -155,7 +155,10 @@ public final class Exchange {
         }
     }
 
-    /** Runs {@code listener} when the client goes away, or now if it already has. */
+    /**
+     * Runs {@code listener} when the client goes away, or now if it already has. A listener added on
+     * another thread at the moment the client leaves may run twice: it must be idempotent.
+     */
     public void onClientGone(Runnable listener) {
         onClientGone = listener;
         if (gone) {
@@ -169,9 +172,13 @@ public final class Exchange {
         }
         State now = state.get();
         if (now == State.CLIENT_GONE) {
-            throw ProxyError.CLIENT_CLOSED.exception("The client went away before the call was sent.");
+            throw clientClosed();
         }
         throw new IllegalStateException("call cannot move from " + now + " to " + to);
+    }
+
+    private static RuntimeException clientClosed() {
+        return ProxyError.CLIENT_CLOSED.exception("The client went away before the call was sent.");
     }
 
     public State state() {
@@ -210,10 +217,16 @@ public final class Exchange {
         this.estimate = estimate;
     }
 
-    /** The call runs under the caller- and route-scoped idempotency {@code key}, as {@code attempt}. */
+    /**
+     * The call runs under the caller- and route-scoped idempotency {@code key}, as {@code attempt};
+     * fails when the client went away while the key was claimed (the key is then freed like any other).
+     */
     public void claimed(String key, String attempt) {
         this.idempotencyKey = key;
         this.attempt = attempt;
+        if (state.get() == State.CLIENT_GONE) {
+            throw clientClosed();
+        }
     }
 
     /** The reply was stored for replay (the key then stays claimed). */

@@ -107,6 +107,16 @@ class ExchangeTest {
     }
 
     @Test
+    void aClientGoneWhileTheIdempotencyKeyIsClaimedStopsTheCallWithTheKeyKnownSoItIsFreed() {
+        Exchange x = parsed();
+        x.clientGone();
+        assertClientClosed(() -> x.claimed("chat:caller:k-1", "a-1"));
+        assertThat(x.idempotencyKey()).isEqualTo("chat:caller:k-1");
+        assertThat(x.attempt()).isEqualTo("a-1");
+        assertThat(x.holds()).isFalse();
+    }
+
+    @Test
     void aClientGoneDuringTheForwardingWriteIsNeverForwarded() {
         Exchange x = admitted();
         x.clientGone();

@@ -3,7 +3,6 @@ package io.spendguard.proxy.pipeline.stages;
 import io.spendguard.proxy.auth.Credentials;
 import io.spendguard.proxy.auth.VirtualKey;
 import io.spendguard.proxy.error.ProxyError;
-import io.spendguard.proxy.error.ProxyException;
 import io.spendguard.proxy.pipeline.Exchange;
 import io.spendguard.proxy.pipeline.Stage;
 import io.vertx.core.Future;
@@ -30,7 +29,8 @@ public final class HeadCheck implements Stage {
             CallHeaders.check(headers);
             VirtualKey key = credentials.authenticate(headers, x.shape().provider());
             x.authenticated(key, Credentials.caller(headers, key));
-        } catch (ProxyException e) {
+        } catch (RuntimeException e) {
+            // The chain's first step: a failure here must be a failed future, not an exception out of Pipeline#run.
             return Future.failedFuture(e);
         }
         String encoding = headers.get("content-encoding");
