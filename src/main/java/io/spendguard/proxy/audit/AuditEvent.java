@@ -25,6 +25,8 @@ public record AuditEvent(String type, String budgetId, Map<String, Object> data)
     public static final String APPROVAL_RESOLVED = "approval.resolved";
     public static final String KEY_CREATED = "key.created";
     public static final String KEY_REVOKED = "key.revoked";
+    /** An agent run stopped by an operator (the kill switch). */
+    public static final String RUN_STOP = "run.stop";
 
     public AuditEvent {
         if (type == null || type.isEmpty()) {

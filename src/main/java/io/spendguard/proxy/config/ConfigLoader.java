@@ -64,7 +64,7 @@ public final class ConfigLoader {
     public static ProxyConfig parse(String yaml, Function<String, String> env, String source) {
         ConfigNode root = ConfigNode.parse(yaml, env, source).only(
                 "listen", "admin", "gate", "ledger", "providers", "pricing", "auth", "budgets", "estimation", "limits",
-                "contracts", "approval_ttl", "shutdown", "audit");
+                "contracts", "approval_ttl", "shutdown", "audit", "runs");
         ConfigNode admin = root.child("admin").only("host", "port", "token");
         AdminConfig adminConfig = new AdminConfig(endpoint(admin, "127.0.0.1", 8081), admin.string("token", ""));
         ConfigNode providers = root.child("providers").only(Provider.OPENAI.label(), Provider.ANTHROPIC.label());
@@ -84,7 +84,8 @@ public final class ConfigLoader {
                 limits(root.child("limits")),
                 root.has("contracts") ? Path.of(root.requiredString("contracts")) : null,
                 root.duration("approval_ttl", Duration.ofHours(1)),
-                new ShutdownConfig(root.child("shutdown").only("grace_ms").longAtLeast("grace_ms", DEFAULT_GRACE_MS, 0)));
+                new ShutdownConfig(root.child("shutdown").only("grace_ms").longAtLeast("grace_ms", DEFAULT_GRACE_MS, 0)),
+                runs(root.child("runs"), true));
     }
 
     private static Endpoint endpoint(ConfigNode n, String host, int port) {
@@ -214,7 +215,7 @@ public final class ConfigLoader {
     private static List<BudgetConfig> budgets(ConfigNode root) {
         List<BudgetConfig> out = new ArrayList<>();
         for (ConfigNode b : root.list("budgets")) {
-            b.only("id", "limit_usd", "window", "timezone", "approval_above_usd", "default", "degrade_to", "tenant");
+            b.only("id", "limit_usd", "window", "timezone", "approval_above_usd", "default", "degrade_to", "tenant", "runs");
             Long limit = b.usdMicros("limit_usd");
             if (limit == null) {
                 throw new ConfigException(b.path("limit_usd") + ": missing (expected: a USD amount >= 0)");
@@ -231,14 +232,32 @@ public final class ConfigLoader {
             }
             out.add(new BudgetConfig(id, limit,
                     b.choice("window", "none", "none", "daily", "weekly", "monthly"), tz,
-                    b.usdMicros("approval_above_usd"), b.bool("default", false), degradeTo(b), tenant(b)));
+                    b.usdMicros("approval_above_usd"), b.bool("default", false), degradeTo(b), tenant(b),
+                    b.has("runs") ? runs(b.child("runs"), false) : null));
         }
         if (out.size() == 1 && !out.get(0).isDefault()) {
             BudgetConfig only = out.get(0);
             out.set(0, new BudgetConfig(only.id(), only.limitMicros(), only.window(), only.timezone(), only.approvalAboveMicros(), true,
-                    only.degradeTo(), only.tenant()));
+                    only.degradeTo(), only.tenant(), only.runs()));
         }
         return out;
+    }
+
+    /**
+     * {@code runs:} (global) or a budget's {@code runs:} (its limits only: {@code dedupe_retries} and
+     * {@code idle_ttl} are global). Every value is checked here, naming its key.
+     */
+    private static RunsConfig runs(ConfigNode n, boolean global) {
+        if (global) {
+            n.only("max_steps", "max_usd", "max_repeated_tool_calls", "dedupe_retries", "idle_ttl");
+        } else {
+            n.only("max_steps", "max_usd", "max_repeated_tool_calls");
+        }
+        long steps = n.longAtLeast("max_steps", 0, 0);
+        Long usd = n.usdMicros("max_usd");
+        int repeated = n.intAtLeast("max_repeated_tool_calls", 0, 0);
+        return new RunsConfig(steps, usd == null ? 0 : usd, repeated, n.bool("dedupe_retries", true),
+                n.duration("idle_ttl", RunsConfig.DEFAULTS.idleTtl()));
     }
 
     /** A budget's {@code tenant}: null when left out (a budget every key may be given). */

@@ -32,9 +32,11 @@ public record ProxyConfig(
         LimitsConfig limits,
         Path contracts,
         Duration approvalTtl,
-        ShutdownConfig shutdown) {
+        ShutdownConfig shutdown,
+        RunsConfig runs) {
 
     public ProxyConfig {
+        runs = runs == null ? RunsConfig.DEFAULTS : runs;
         if (approvalTtl == null || approvalTtl.isNegative() || approvalTtl.isZero()) {
             throw new ConfigException("approval_ttl: " + approvalTtl + " (expected: > 0)");
         }
@@ -48,6 +50,16 @@ public record ProxyConfig(
             throw new ConfigException("budgets: duplicate id (expected: unique ids)");
         }
         checkKeys(auth, gate, budgets, openai, anthropic);
+    }
+
+    /** The run limits for calls charged to {@code budgetId}: the global ones narrowed by the budget's own. */
+    public RunsConfig runsFor(String budgetId) {
+        for (BudgetConfig b : budgets) {
+            if (b.id().equals(budgetId)) {
+                return runs.narrowedBy(b.runs());
+            }
+        }
+        return runs;
     }
 
     /** The configuration of {@code provider}'s upstream. */
@@ -270,13 +282,21 @@ public record ProxyConfig(
     }
 
     /** A budget defined in the file ({@code tenant} null: of no tenant); the admin API can add more at run time. */
+    /** A budget from the file; {@code runs} (null: none) narrows the global run limits for its calls. */
     public record BudgetConfig(String id, long limitMicros, String window, String timezone,
-                               Long approvalAboveMicros, boolean isDefault, BudgetSpec.DegradeTo degradeTo, String tenant) {
+                               Long approvalAboveMicros, boolean isDefault, BudgetSpec.DegradeTo degradeTo, String tenant,
+                               RunsConfig runs) {
 
         /** A budget of no tenant. */
         public BudgetConfig(String id, long limitMicros, String window, String timezone, Long approvalAboveMicros, boolean isDefault,
                             BudgetSpec.DegradeTo degradeTo) {
-            this(id, limitMicros, window, timezone, approvalAboveMicros, isDefault, degradeTo, null);
+            this(id, limitMicros, window, timezone, approvalAboveMicros, isDefault, degradeTo, null, null);
+        }
+
+        /** A budget without run limits of its own. */
+        public BudgetConfig(String id, long limitMicros, String window, String timezone, Long approvalAboveMicros, boolean isDefault,
+                            BudgetSpec.DegradeTo degradeTo, String tenant) {
+            this(id, limitMicros, window, timezone, approvalAboveMicros, isDefault, degradeTo, tenant, null);
         }
 
         /** The engine's definition of this budget. */

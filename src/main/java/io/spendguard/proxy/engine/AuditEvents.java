@@ -2,12 +2,13 @@ package io.spendguard.proxy.engine;
 
 import io.spendguard.proxy.audit.AuditEvent;
 import io.spendguard.proxy.ledger.Ledger;
+import io.spendguard.proxy.ledger.RunState;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * The audit events the engine and the ledgers write, built from engine types: one per decision, per
- * settlement (commit, release, expiry) and per budget change.
+ * settlement (commit, release, expiry), per budget change and per run stopped.
  */
 public final class AuditEvents {
     private AuditEvents() {
@@ -45,7 +46,22 @@ public final class AuditEvents {
         d.put("reservation_id", hold.granted() ? r.id() : null);
         d.put("claim_usd_micros", r.amountMicros());
         d.put("remaining_usd_micros", hold.budget().remainingMicros());
+        if (r.run() != null) {
+            d.put("run_id", r.run().runId());
+            d.put("reason_codes", hold.runRefusal() == null ? null : java.util.List.of(hold.runRefusal()));
+        }
         return new AuditEvent(AuditEvent.DECISION, r.budgetId(), d);
+    }
+
+    /** A run stopped (the kill switch), with its state when it was stopped. */
+    public static AuditEvent runStop(RunState run) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("run_id", run.id());
+        d.put("reason", run.stopReason());
+        d.put("steps", run.steps());
+        d.put("reserved_usd_micros", run.reservedMicros());
+        d.put("committed_usd_micros", run.committedMicros());
+        return new AuditEvent(AuditEvent.RUN_STOP, run.budgetId(), d);
     }
 
     /** A hold settled: {@code type} is {@link AuditEvent#COMMIT}, {@link AuditEvent#RELEASE} or {@link AuditEvent#EXPIRE}. */

@@ -85,6 +85,38 @@ public interface Ledger {
      */
     Future<List<Expired>> sweep(Instant now);
 
+    /** The run's state; fails with {@link LedgerException.Kind#UNKNOWN_RUN} when the ledger does not know it. */
+    default Future<RunState> run(String id) {
+        return Future.failedFuture(new UnsupportedOperationException("runs"));
+    }
+
+    /**
+     * Runs, most recently seen first: of one budget ({@code budgetId} null: every budget), stopped or
+     * active ({@code stopped} null: both), at most {@code limit}.
+     */
+    default Future<List<RunState>> runs(String budgetId, Boolean stopped, int limit) {
+        return Future.failedFuture(new UnsupportedOperationException("runs"));
+    }
+
+    /**
+     * Stops a run — the kill switch: every later reservation under it is refused with
+     * {@link RunLimit#RUN_STOPPED}; its holds settle as usual. A run not seen yet is created stopped
+     * (for {@code budgetId}, which may be null). Stopping a stopped run keeps its first reason. Writes a
+     * {@code run.stop} audit record ({@link AuditEvents#runStop}) in the same transaction; stopped runs
+     * are durable where the ledger is.
+     */
+    default Future<RunState> stopRun(String id, String budgetId, String reason) {
+        return Future.failedFuture(new UnsupportedOperationException("runs"));
+    }
+
+    /**
+     * Forgets the runs last seen before {@code idleBefore} that hold nothing and were not stopped (a
+     * stopped run stays stopped); returns how many. Safe to run from several processes at once.
+     */
+    default Future<Integer> forgetRuns(Instant idleBefore) {
+        return Future.failedFuture(new UnsupportedOperationException("runs"));
+    }
+
     /** The idempotency records kept beside the ledger (durable where the ledger is). */
     IdempotencyStore idempotency();
 
@@ -97,20 +129,30 @@ public interface Ledger {
     /**
      * One hold to take: its id, budget, amount in µUSD, when it expires if never settled, and whether
      * the call counts as forwarded from the start (a caller that cannot see forwarding, such as the
-     * sidecar protocol, says true), and the audit record to write of the outcome (for the engine, its
-     * decision; a retried reservation that finds its hold writes none).
+     * sidecar protocol, says true), the audit record to write of the outcome (for the engine, its
+     * decision; a retried reservation that finds its hold writes none), and the run it is taken under
+     * (null: none). With a run, the reservation is refused — nothing held, no step counted — when
+     * {@link RunLimit#refusal} says so; when granted the run counts one step and holds the amount too,
+     * and a later commit, release or expiry moves the run's totals as it moves the budget's (a released
+     * call keeps its step). A retried reservation that finds its hold counts no second step.
      */
     record Reservation(String id, String budgetId, long amountMicros, Instant expiresAt, boolean forwarded,
-                       Function<Hold, AuditEvent> audit) {
+                       Function<Hold, AuditEvent> audit, RunLimit run) {
         public Reservation {
             if (amountMicros < 0) {
                 throw new IllegalArgumentException("amount: " + amountMicros + " (expected: >= 0)");
             }
         }
 
-        /** A reservation recorded as a bare CONTINUE or STOP decision. */
+        /** A reservation under no run. */
+        public Reservation(String id, String budgetId, long amountMicros, Instant expiresAt, boolean forwarded,
+                           Function<Hold, AuditEvent> audit) {
+            this(id, budgetId, amountMicros, expiresAt, forwarded, audit, null);
+        }
+
+        /** A reservation recorded as a bare CONTINUE or STOP decision, under no run. */
         public Reservation(String id, String budgetId, long amountMicros, Instant expiresAt, boolean forwarded) {
-            this(id, budgetId, amountMicros, expiresAt, forwarded, null);
+            this(id, budgetId, amountMicros, expiresAt, forwarded, null, null);
         }
 
         /** The record of this reservation's outcome. */
@@ -119,8 +161,17 @@ public interface Ledger {
         }
     }
 
-    /** The outcome of a reservation attempt and the budget after it. */
-    record Hold(boolean granted, BudgetState budget) { }
+    /**
+     * The outcome of a reservation attempt, the budget after it, and for a reservation under a run the
+     * run after it and the run's refusal ({@link RunLimit#RUN_STOPPED}, {@link RunLimit#RUN_STEP_LIMIT},
+     * {@link RunLimit#RUN_BUDGET_EXCEEDED}; null when the run let it through).
+     */
+    record Hold(boolean granted, BudgetState budget, RunState run, String runRefusal) {
+        /** The outcome of a reservation under no run. */
+        public Hold(boolean granted, BudgetState budget) {
+            this(granted, budget, null, null);
+        }
+    }
 
     /**
      * What one settlement did: the hold, what was spent of it, the overrun above it, and the budget

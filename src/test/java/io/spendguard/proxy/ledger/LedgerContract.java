@@ -684,4 +684,223 @@ public abstract class LedgerContract {
             pool.shutdownNow();
         }
     }
+
+    // ---- agent runs (SPEC §10): counted and limited in the reservation's own atomic step ----
+
+    protected Future<Hold> reserveInRunAsync(String budget, String reservation, long amount, RunLimit run) {
+        return ledger.reserve(new Reservation(reservation, budget, amount, EXPIRES, false, null, run));
+    }
+
+    protected Hold reserveInRun(String budget, String reservation, long amount, RunLimit run) {
+        return await(reserveInRunAsync(budget, reservation, amount, run));
+    }
+
+    @Test
+    void aRunCountsEachAdmittedCallAndHoldsItsAmount() {
+        put("b", 10_000, "none");
+        RunLimit run = new RunLimit("run-1", 0, 0);
+
+        Hold first = reserveInRun("b", "r1", 300, run);
+        Hold second = reserveInRun("b", "r2", 200, run);
+
+        assertThat(first.granted()).isTrue();
+        assertThat(first.runRefusal()).isNull();
+        assertThat(second.run().steps()).isEqualTo(2);
+        assertThat(second.run().reservedMicros()).isEqualTo(500);
+        assertThat(second.run().budgetId()).isEqualTo("b");
+        RunState stored = await(ledger.run("run-1"));
+        assertThat(stored.steps()).isEqualTo(2);
+        assertThat(stored.reservedMicros()).isEqualTo(500);
+        assertThat(stored.committedMicros()).isZero();
+        assertThat(stored.firstSeen()).isEqualTo(NOON);
+        assertThat(stored.stopped()).isFalse();
+    }
+
+    @Test
+    void settlingMovesTheRunsMoneyAsItMovesTheBudgetsAndAReleasedCallKeepsItsStep() {
+        put("b", 10_000, "none");
+        RunLimit run = new RunLimit("run-1", 0, 0);
+        reserveInRun("b", "r1", 300, run);
+        reserveInRun("b", "r2", 200, run);
+
+        await(ledger.commit("r1", 120));
+        await(ledger.release("r2"));
+
+        RunState after = await(ledger.run("run-1"));
+        assertThat(after.steps()).as("the released call still counts as a step").isEqualTo(2);
+        assertThat(after.reservedMicros()).isZero();
+        assertThat(after.committedMicros()).isEqualTo(120);
+    }
+
+    @Test
+    void aRetriedReservationCountsNoSecondStep() {
+        put("b", 10_000, "none");
+        RunLimit run = new RunLimit("run-1", 0, 0);
+        reserveInRun("b", "r1", 300, run);
+
+        Hold again = reserveInRun("b", "r1", 300, run);
+
+        assertThat(again.granted()).isTrue();
+        assertThat(await(ledger.run("run-1")).steps()).isEqualTo(1);
+        assertThat(await(ledger.run("run-1")).reservedMicros()).isEqualTo(300);
+    }
+
+    @Test
+    void aRunPastItsStepsIsRefusedAndNothingIsHeld() {
+        put("b", 10_000, "none");
+        RunLimit run = new RunLimit("run-1", 2, 0);
+        reserveInRun("b", "r1", 100, run);
+        reserveInRun("b", "r2", 100, run);
+
+        Hold third = reserveInRun("b", "r3", 100, run);
+
+        assertThat(third.granted()).isFalse();
+        assertThat(third.runRefusal()).isEqualTo(RunLimit.RUN_STEP_LIMIT);
+        assertThat(third.run().steps()).isEqualTo(2);
+        assertThat(third.budget().reservedMicros()).as("a refused call holds nothing").isEqualTo(200);
+        assertThat(failureKind(ledger.commit("r3", 5))).isEqualTo(LedgerException.Kind.RESERVATION_STATE_CONFLICT);
+    }
+
+    @Test
+    void aRunPastItsMoneyIsRefusedWhileReservedAndCommittedTogetherWouldPassIt() {
+        put("b", 10_000, "none");
+        RunLimit run = new RunLimit("run-1", 0, 1_000);
+        reserveInRun("b", "r1", 600, run);
+        await(ledger.commit("r1", 500));
+        reserveInRun("b", "r2", 300, run);
+
+        Hold over = reserveInRun("b", "r3", 201, run);
+        Hold exact = reserveInRun("b", "r4", 200, run);
+
+        assertThat(over.granted()).isFalse();
+        assertThat(over.runRefusal()).isEqualTo(RunLimit.RUN_BUDGET_EXCEEDED);
+        assertThat(exact.granted()).as("500 committed + 300 reserved + 200 == 1000 fits").isTrue();
+        assertThat(exact.run().usdMicros()).isEqualTo(1_000);
+    }
+
+    @Test
+    void aCallTheBudgetRefusesCountsNoStep() {
+        put("b", 100, "none");
+        RunLimit run = new RunLimit("run-1", 5, 0);
+
+        Hold refused = reserveInRun("b", "r1", 101, run);
+
+        assertThat(refused.granted()).isFalse();
+        assertThat(refused.runRefusal()).as("the budget refused it, not the run").isNull();
+        assertThat(await(ledger.runs(null, null, 10))).allSatisfy(r -> assertThat(r.steps()).isZero());
+    }
+
+    @Test
+    void concurrentCallsOfOneRunNeverPassItsSteps() throws Exception {
+        put("b", 1_000_000, "none");
+        RunLimit run = new RunLimit("run-c", 7, 0);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<java.util.concurrent.Future<Future<Hold>>> asks = new ArrayList<>();
+            for (int i = 0; i < 60; i++) {
+                String id = "r" + i;
+                asks.add(pool.submit(() -> reserveInRunAsync("b", id, 10, run)));
+            }
+            long granted = 0;
+            for (var ask : asks) {
+                granted += await(ask.get()).granted() ? 1 : 0;
+            }
+            assertThat(granted).isEqualTo(7);
+            assertThat(await(ledger.run("run-c")).steps()).isEqualTo(7);
+            assertThat(await(ledger.budget("b")).reservedMicros()).isEqualTo(70);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void concurrentCallsOfOneRunNeverPassItsMoney() throws Exception {
+        put("b", 1_000_000, "none");
+        RunLimit run = new RunLimit("run-m", 0, 1_000);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<java.util.concurrent.Future<Future<Hold>>> asks = new ArrayList<>();
+            for (int i = 0; i < 60; i++) {
+                String id = "r" + i;
+                asks.add(pool.submit(() -> reserveInRunAsync("b", id, 30, run)));
+            }
+            long granted = 0;
+            for (var ask : asks) {
+                granted += await(ask.get()).granted() ? 1 : 0;
+            }
+            assertThat(granted).as("1000 / 30 fits 33 calls").isEqualTo(33);
+            assertThat(await(ledger.run("run-m")).reservedMicros()).isEqualTo(990);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aStoppedRunRefusesEveryLaterCallAndTheStopIsAudited() {
+        put("b", 10_000, "none");
+        RunLimit run = new RunLimit("run-1", 0, 0);
+        reserveInRun("b", "r1", 100, run);
+
+        RunState stopped = await(ledger.stopRun("run-1", null, "runaway loop"));
+        Hold after = reserveInRun("b", "r2", 100, run);
+
+        assertThat(stopped.stopped()).isTrue();
+        assertThat(stopped.stopReason()).isEqualTo("runaway loop");
+        assertThat(stopped.steps()).isEqualTo(1);
+        assertThat(after.granted()).isFalse();
+        assertThat(after.runRefusal()).isEqualTo(RunLimit.RUN_STOPPED);
+        assertThat(await(ledger.stopRun("run-1", null, "again")).stopReason()).as("the first reason stays").isEqualTo("runaway loop");
+        assertThat(auditRecords("b")).extracting(AuditRecord::type).contains(AuditEvent.RUN_STOP);
+        await(ledger.commit("r1", 100));
+        assertThat(await(ledger.run("run-1")).committedMicros()).as("a stopped run's holds still settle").isEqualTo(100);
+    }
+
+    @Test
+    void aRunStoppedBeforeItsFirstCallIsCreatedStopped() {
+        put("b", 10_000, "none");
+
+        RunState stopped = await(ledger.stopRun("run-early", "b", "not allowed"));
+        Hold first = reserveInRun("b", "r1", 100, new RunLimit("run-early", 0, 0));
+
+        assertThat(stopped.steps()).isZero();
+        assertThat(stopped.budgetId()).isEqualTo("b");
+        assertThat(first.runRefusal()).isEqualTo(RunLimit.RUN_STOPPED);
+    }
+
+    @Test
+    void runsAreListedByBudgetAndStateMostRecentFirst() {
+        put("a", 10_000, "none");
+        put("b", 10_000, "none");
+        reserveInRun("a", "r1", 10, new RunLimit("run-a1", 0, 0));
+        clock.advance(Duration.ofSeconds(1));
+        reserveInRun("a", "r2", 10, new RunLimit("run-a2", 0, 0));
+        clock.advance(Duration.ofSeconds(1));
+        reserveInRun("b", "r3", 10, new RunLimit("run-b1", 0, 0));
+        await(ledger.stopRun("run-a1", null, "stop"));
+
+        assertThat(await(ledger.runs(null, null, 10))).extracting(RunState::id).containsExactly("run-b1", "run-a2", "run-a1");
+        assertThat(await(ledger.runs("a", null, 10))).extracting(RunState::id).containsExactly("run-a2", "run-a1");
+        assertThat(await(ledger.runs(null, true, 10))).extracting(RunState::id).containsExactly("run-a1");
+        assertThat(await(ledger.runs(null, false, 1))).extracting(RunState::id).containsExactly("run-b1");
+        assertThat(failureKind(ledger.run("nope"))).isEqualTo(LedgerException.Kind.UNKNOWN_RUN);
+    }
+
+    @Test
+    void idleRunsThatHoldNothingAreForgottenButStoppedOnesStay() {
+        put("b", 10_000, "none");
+        reserveInRun("b", "r1", 10, new RunLimit("idle", 0, 0));
+        await(ledger.commit("r1", 10));
+        reserveInRun("b", "r2", 10, new RunLimit("holding", 0, 0));
+        reserveInRun("b", "r3", 10, new RunLimit("stopped", 0, 0));
+        await(ledger.commit("r3", 10));
+        await(ledger.stopRun("stopped", null, "stop"));
+        clock.advance(Duration.ofHours(2));
+        reserveInRun("b", "r4", 10, new RunLimit("recent", 0, 0));
+
+        int forgotten = await(ledger.forgetRuns(NOON.plus(Duration.ofHours(1))));
+
+        assertThat(forgotten).isEqualTo(1);
+        assertThat(failureKind(ledger.run("idle"))).isEqualTo(LedgerException.Kind.UNKNOWN_RUN);
+        assertThat(await(ledger.runs(null, null, 10))).extracting(RunState::id).containsExactlyInAnyOrder("holding", "stopped", "recent");
+    }
 }
