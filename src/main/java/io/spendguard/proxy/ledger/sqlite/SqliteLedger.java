@@ -11,6 +11,7 @@ import io.spendguard.proxy.ledger.IdempotencyStore;
 import io.spendguard.proxy.ledger.Ledger;
 import io.spendguard.proxy.ledger.LedgerBackend;
 import io.spendguard.proxy.ledger.LedgerException;
+import io.spendguard.proxy.ledger.RunState;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -39,7 +40,12 @@ import org.sqlite.SQLiteConfig;
  * second connection so they never wait behind a commit. Reservation is a conditional update of the
  * budget row ({@code committed + reserved + amount <= limit}), so it is atomic even when several
  * processes share the file. Each change's audit records are written in its transaction
- * ({@link SqliteAudit}).
+ * ({@link SqliteAudit}). Agent runs are rows of their own ({@code runs}): a reservation under a run
+ * reads the run, applies {@link io.spendguard.proxy.ledger.RunLimit#refusal} and counts the step in
+ * the reservation's own transaction, and a settlement moves the run's money with the budget's, so
+ * the run's totals can never disagree with its holds. The schema is versioned
+ * ({@code PRAGMA user_version}, {@link #MIGRATIONS}): a file of an earlier version is migrated when
+ * it is opened.
  */
 public final class SqliteLedger extends LedgerBackend {
     private static final String[] SCHEMA = {
@@ -63,6 +69,43 @@ public final class SqliteLedger extends LedgerBackend {
         SqliteAudit.INDEX,
         SqliteAudit.UNSIGNED,
     };
+    /**
+     * What each schema version adds to {@link #SCHEMA}: entry {@code i} brings a file to
+     * {@code PRAGMA user_version = i + 1}. A file of an earlier version is brought up to date when it
+     * is opened; a later change is a new entry at the end, never an edit of an old one.
+     */
+    static final List<List<String>> MIGRATIONS = List.of(List.of(
+            """
+            CREATE TABLE runs (
+              id TEXT PRIMARY KEY, budget_id TEXT, steps INTEGER NOT NULL DEFAULT 0,
+              reserved INTEGER NOT NULL DEFAULT 0, committed INTEGER NOT NULL DEFAULT 0,
+              first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, stop_reason TEXT)""",
+            "CREATE INDEX runs_last_seen ON runs (last_seen DESC, id)",
+            "CREATE INDEX runs_budget ON runs (budget_id, last_seen DESC, id)",
+            "ALTER TABLE reservations ADD COLUMN run_id TEXT",
+            "CREATE INDEX reservations_run_held ON reservations (run_id) WHERE state = 'held'"));
+    private static final String RUN = """
+            SELECT id, budget_id, steps, reserved, committed, first_seen, last_seen, stop_reason FROM runs""";
+    /**
+     * Finds or creates the run a call comes under: a call counts as the run's latest whether or not it
+     * is admitted (so a run that is still being called is never forgotten), and a run created by a
+     * stop takes the budget of its first call.
+     */
+    private static final String SEEN = """
+            INSERT INTO runs (id, budget_id, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)
+            ON CONFLICT (id) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen),
+              budget_id = coalesce(budget_id, excluded.budget_id)
+            RETURNING id, budget_id, steps, reserved, committed, first_seen, last_seen, stop_reason""";
+    /** Counts an admitted call: one step, and its hold (saturating like the budget's totals). */
+    private static final String STEP = """
+            UPDATE runs SET steps = steps + 1,
+              reserved = CASE WHEN ?1 > 9223372036854775807 - reserved THEN 9223372036854775807 ELSE reserved + ?1 END
+            WHERE id = ?2""";
+    /** Moves a run's share of a settled hold, as {@link #MOVE} moves the budget's. */
+    private static final String RUN_MOVE = """
+            UPDATE runs SET reserved = max(reserved - ?1, 0),
+              committed = CASE WHEN ?2 > 9223372036854775807 - committed THEN 9223372036854775807 ELSE committed + ?2 END
+            WHERE id = ?3""";
     private static final String BUDGET = "SELECT spec, reserved, committed, window_start, window_end FROM budgets WHERE id = ?";
     /**
      * Takes a hold if {@code committed + reserved + amount <= limit}, written so that no term can
@@ -112,10 +155,37 @@ public final class SqliteLedger extends LedgerBackend {
                 for (String ddl : SCHEMA) {
                     st.execute(ddl);
                 }
+                migrate(st);
             }
             return new SqliteLedger(vertx, clock, new SqliteThread(vertx, w, "spendguard-sqlite-writer", true),
                     new SqliteThread(vertx, connect(file, true), "spendguard-sqlite-reader", false), chain);
         }, false).compose(ledger -> ledger.idempotency.join(vertx, clock).map(ledger));
+    }
+
+    /**
+     * Applies the {@link #MIGRATIONS} the file has not seen, in one transaction that holds the write
+     * lock, so processes opening one file together apply each step once.
+     */
+    private static void migrate(Statement st) throws SQLException {
+        st.execute("BEGIN IMMEDIATE");
+        try {
+            int version;
+            try (ResultSet rs = st.executeQuery("PRAGMA user_version")) {
+                version = rs.next() ? rs.getInt(1) : 0;
+            }
+            for (int v = version + 1; v <= MIGRATIONS.size(); v++) {
+                for (String ddl : MIGRATIONS.get(v - 1)) {
+                    st.execute(ddl);
+                }
+            }
+            if (version < MIGRATIONS.size()) {
+                st.execute("PRAGMA user_version = " + MIGRATIONS.size());
+            }
+            st.execute("COMMIT");
+        } catch (SQLException e) {
+            st.execute("ROLLBACK");
+            throw e;
+        }
     }
 
     private static Connection connect(Path file, boolean readOnly) throws SQLException {
@@ -288,36 +358,80 @@ public final class SqliteLedger extends LedgerBackend {
             try (ResultSet rs = held.executeQuery()) {
                 if (rs.next()) {
                     if (rs.getString(1).equals(r.budgetId()) && rs.getLong(2) == r.amountMicros() && rs.getString(3).equals("held")) {
-                        return new Hold(true, existing(db, r.budgetId()).at(clock.instant()));
+                        return new Hold(true, existing(db, r.budgetId()).at(clock.instant()),
+                                r.run() == null ? null : storedRun(db, r.run().runId()), null);
                     }
                     throw new LedgerException(LedgerException.Kind.DUPLICATE_RESERVATION, "reservation exists: " + r.id());
                 }
             }
             BudgetState before = rolled(db, r.budgetId());
+            // The write lock is ours for the whole batch: the rows are exactly what we read plus this hold.
+            RunState run = r.run() == null ? null : seen(db, r.run().runId(), r.budgetId());
+            String runRefusal = run == null ? null : r.run().refusal(run, r.amountMicros());
+            if (runRefusal != null) {
+                return refused(db, r, new Hold(false, before, run, runRefusal));
+            }
             PreparedStatement take = db.statement(TAKE);
             take.setLong(1, r.amountMicros());
             take.setString(2, r.budgetId());
             if (take.executeUpdate() == 0) {
-                Hold refused = new Hold(false, before);
-                db.audit(r.auditOf(refused));
-                return refused;
+                return refused(db, r, new Hold(false, before, run, null));
             }
             PreparedStatement insert = db.statement("""
-                    INSERT INTO reservations (id, budget_id, amount, state, forwarded, expires_at, created_at)
-                    VALUES (?, ?, ?, 'held', ?, ?, ?)""");
+                    INSERT INTO reservations (id, budget_id, amount, state, forwarded, expires_at, created_at, run_id)
+                    VALUES (?, ?, ?, 'held', ?, ?, ?, ?)""");
             insert.setString(1, r.id());
             insert.setString(2, r.budgetId());
             insert.setLong(3, r.amountMicros());
             insert.setInt(4, r.forwarded() ? 1 : 0);
             insert.setLong(5, r.expiresAt().toEpochMilli());
             insert.setLong(6, clock.millis());
+            insert.setString(7, run == null ? null : run.id());
             insert.executeUpdate();
-            // The write lock is ours for the whole batch: the row is exactly what we read plus this hold.
+            if (run != null) {
+                PreparedStatement step = db.statement(STEP);
+                step.setLong(1, r.amountMicros());
+                step.setString(2, run.id());
+                step.executeUpdate();
+                run = new RunState(run.id(), run.budgetId(), run.steps() + 1, Money.add(run.reservedMicros(), r.amountMicros()),
+                        run.committedMicros(), run.firstSeen(), run.lastSeen(), run.stopReason());
+            }
             Hold granted = new Hold(true, new BudgetState(before.spec(), Money.add(before.reservedMicros(), r.amountMicros()),
-                    before.committedMicros(), before.window()));
+                    before.committedMicros(), before.window()), run, null);
             db.audit(r.auditOf(granted));
             return granted;
         });
+    }
+
+    private static Hold refused(SqliteThread db, Reservation r, Hold refused) {
+        db.audit(r.auditOf(refused));
+        return refused;
+    }
+
+    /** Marks a call of run {@code id} (charged to {@code budgetId}) as seen now, creating the run on its first call; the run. */
+    private RunState seen(SqliteThread db, String id, String budgetId) throws SQLException {
+        PreparedStatement ps = db.statement(SEEN);
+        ps.setString(1, id);
+        ps.setString(2, budgetId);
+        ps.setLong(3, clock.millis());
+        try (ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return runState(rs);
+        }
+    }
+
+    private static RunState runState(ResultSet rs) throws SQLException {
+        return new RunState(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4), rs.getLong(5),
+                Instant.ofEpochMilli(rs.getLong(6)), Instant.ofEpochMilli(rs.getLong(7)), rs.getString(8));
+    }
+
+    /** The run as stored, or null. */
+    private static RunState storedRun(SqliteThread db, String id) throws SQLException {
+        PreparedStatement ps = db.statement(RUN + " WHERE id = ?");
+        ps.setString(1, id);
+        try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? runState(rs) : null;
+        }
     }
 
     @Override
@@ -335,25 +449,30 @@ public final class SqliteLedger extends LedgerBackend {
     @Override
     protected Future<Settled> settle(String reservationId, long spend, End end) {
         return writer.submit(db -> {
-            PreparedStatement find = db.statement("SELECT budget_id, amount FROM reservations WHERE id = ? AND state = 'held'");
+            PreparedStatement find = db.statement("SELECT budget_id, amount, run_id FROM reservations WHERE id = ? AND state = 'held'");
             find.setString(1, reservationId);
             String budgetId;
             long held;
+            String runId;
             try (ResultSet rs = find.executeQuery()) {
                 if (!rs.next()) {
                     throw notHeld(reservationId);
                 }
                 budgetId = rs.getString(1);
                 held = rs.getLong(2);
+                runId = rs.getString(3);
             }
-            BudgetState after = close(db, reservationId, budgetId, held, spend, end.state());
+            BudgetState after = close(db, reservationId, budgetId, runId, held, spend, end.state());
             return settled(end, reservationId, budgetId, held, spend, after, db::audit);
         });
     }
 
-    /** Marks a held reservation settled and moves its hold into spend (or back to the budget); the budget after. */
-    private BudgetState close(SqliteThread db, String reservationId, String budgetId, long held, long spend, String state)
-            throws SQLException {
+    /**
+     * Marks a held reservation settled and moves its hold into spend (or back to the budget), for its
+     * budget and for its run ({@code runId}, null: none); the budget after.
+     */
+    private BudgetState close(SqliteThread db, String reservationId, String budgetId, String runId, long held, long spend,
+                              String state) throws SQLException {
         BudgetState before = rolled(db, budgetId);
         PreparedStatement mark = db.statement(
                 "UPDATE reservations SET state = ?, spent = ?, settled_at = ? WHERE id = ? AND state = 'held'");
@@ -367,6 +486,13 @@ public final class SqliteLedger extends LedgerBackend {
         move.setLong(2, spend);
         move.setString(3, budgetId);
         move.executeUpdate();
+        if (runId != null) {
+            PreparedStatement runMove = db.statement(RUN_MOVE);
+            runMove.setLong(1, held);
+            runMove.setLong(2, spend);
+            runMove.setString(3, runId);
+            runMove.executeUpdate();
+        }
         return new BudgetState(before.spec(), Money.less(before.reservedMicros(), held), Money.add(before.committedMicros(), spend),
                 before.window());
     }
@@ -375,23 +501,99 @@ public final class SqliteLedger extends LedgerBackend {
     public Future<List<Expired>> sweep(Instant now) {
         return writer.submit(db -> {
             PreparedStatement find = db.statement(
-                    "SELECT id, budget_id, amount, forwarded FROM reservations WHERE state = 'held' AND expires_at <= ? LIMIT 1000");
+                    "SELECT id, budget_id, amount, forwarded, run_id FROM reservations WHERE state = 'held' AND expires_at <= ? LIMIT 1000");
             find.setLong(1, now.toEpochMilli());
             List<Expired> out = new ArrayList<>();
+            List<String> runIds = new ArrayList<>();
             try (ResultSet rs = find.executeQuery()) {
                 while (rs.next()) {
                     out.add(new Expired(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getInt(4) == 1));
+                    runIds.add(rs.getString(5));
                 }
             }
-            for (Expired e : out) {
+            for (int i = 0; i < out.size(); i++) {
+                Expired e = out.get(i);
                 End end = End.expired(e.committed());
                 long spent = end.expirySpend(e.heldMicros());
-                BudgetState after = close(db, e.reservationId(), e.budgetId(), e.heldMicros(), spent, end.state());
+                BudgetState after = close(db, e.reservationId(), e.budgetId(), runIds.get(i), e.heldMicros(), spent, end.state());
                 settled(end, e.reservationId(), e.budgetId(), e.heldMicros(), spent, after, db::audit);
             }
             idempotency.prune(db, now);
             return out;
         });
+    }
+
+    @Override
+    public Future<RunState> run(String id) {
+        return reader.submit(db -> {
+            RunState run = storedRun(db, id);
+            if (run == null) {
+                throw unknownRun(id);
+            }
+            return run;
+        });
+    }
+
+    @Override
+    public Future<List<RunState>> runs(String budgetId, Boolean stopped, int limit) {
+        return reader.submit(db -> {
+            PreparedStatement ps = db.statement(RUN + """
+                     WHERE (?1 IS NULL OR budget_id = ?1) AND (?2 IS NULL OR (stop_reason IS NOT NULL) = ?2)
+                    ORDER BY last_seen DESC, id LIMIT ?3""");
+            ps.setString(1, budgetId);
+            if (stopped == null) {
+                ps.setNull(2, java.sql.Types.INTEGER);
+            } else {
+                ps.setInt(2, stopped ? 1 : 0);
+            }
+            ps.setInt(3, limit);
+            List<RunState> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(runState(rs));
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public Future<RunState> stopRun(String id, String budgetId, String reason) {
+        return writer.submit(db -> {
+            PreparedStatement ps = db.statement("""
+                    INSERT INTO runs (id, budget_id, first_seen, last_seen, stop_reason) VALUES (?1, ?2, ?3, ?3, ?4)
+                    ON CONFLICT (id) DO UPDATE SET stop_reason = excluded.stop_reason, budget_id = coalesce(budget_id, excluded.budget_id)
+                    WHERE stop_reason IS NULL
+                    RETURNING id, budget_id, steps, reserved, committed, first_seen, last_seen, stop_reason""");
+            ps.setString(1, id);
+            ps.setString(2, budgetId);
+            ps.setLong(3, clock.millis());
+            ps.setString(4, reason);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    RunState stopped = runState(rs);
+                    db.audit(AuditEvents.runStop(stopped));
+                    return stopped;
+                }
+            }
+            // Stopped already: the first reason stays, and nothing new is audited.
+            return storedRun(db, id);
+        });
+    }
+
+    @Override
+    public Future<Integer> forgetRuns(Instant idleBefore) {
+        return writer.submit(db -> {
+            PreparedStatement ps = db.statement("""
+                    DELETE FROM runs WHERE last_seen < ? AND reserved = 0 AND stop_reason IS NULL
+                      AND NOT EXISTS (SELECT 1 FROM reservations WHERE run_id = runs.id AND state = 'held')""");
+            ps.setLong(1, idleBefore.toEpochMilli());
+            return ps.executeUpdate();
+        });
+    }
+
+    private static LedgerException unknownRun(String id) {
+        return new LedgerException(LedgerException.Kind.UNKNOWN_RUN, "unknown run " + id);
     }
 
     @Override

@@ -2,15 +2,21 @@ package io.spendguard.proxy.ledger.sqlite;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.spendguard.proxy.engine.BudgetSpec;
 import io.spendguard.proxy.engine.BudgetState;
 import io.spendguard.proxy.engine.MutableClock;
 import io.spendguard.proxy.ledger.IdempotencyStore;
 import io.spendguard.proxy.ledger.Ledger.Reservation;
 import io.spendguard.proxy.ledger.Ledger;
 import io.spendguard.proxy.ledger.LedgerContract;
+import io.spendguard.proxy.ledger.RunLimit;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -59,6 +65,65 @@ class SqliteLedgerTest extends LedgerContract {
         assertThat(after.committedMicros()).isEqualTo(350);
         assertThat(after.reservedMicros()).isEqualTo(200);
         assertThat(await(ledger.commit("open", 150)).budget().committedMicros()).isEqualTo(500);
+    }
+
+    @Test
+    void aFileFromBeforeRunsIsMigratedWhenOpenedAndKeepsItsHolds() throws Exception {
+        Path file = dir.resolve("before-runs.db");
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement st = c.createStatement()) {
+            st.execute("""
+                    CREATE TABLE budgets (
+                      id TEXT PRIMARY KEY, spec TEXT NOT NULL, limit_micros INTEGER NOT NULL,
+                      window_start INTEGER, window_end INTEGER,
+                      reserved INTEGER NOT NULL DEFAULT 0, committed INTEGER NOT NULL DEFAULT 0)""");
+            st.execute("""
+                    CREATE TABLE reservations (
+                      id TEXT PRIMARY KEY, budget_id TEXT NOT NULL, amount INTEGER NOT NULL, state TEXT NOT NULL,
+                      forwarded INTEGER NOT NULL, expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL,
+                      spent INTEGER, settled_at INTEGER)""");
+            st.execute("INSERT INTO budgets (id, spec, limit_micros, reserved) VALUES ('b', '"
+                    + new BudgetSpec("b", 1000, "none", "UTC", null, false).toJson().encode() + "', 1000, 300)");
+            st.execute("INSERT INTO reservations (id, budget_id, amount, state, forwarded, expires_at, created_at) "
+                    + "VALUES ('old', 'b', 300, 'held', 0, " + Instant.parse("2024-03-15T12:10:00Z").toEpochMilli() + ", 0)");
+        }
+
+        Ledger migrated = await(SqliteLedger.open(vertx, file, clock, chain));
+        try {
+            Ledger.Hold inRun = await(migrated.reserve(new Reservation("new", "b", 200, Instant.parse("2024-03-15T12:10:00Z"),
+                    false, null, new RunLimit("run-1", 0, 0))));
+            assertThat(inRun.granted()).isTrue();
+            assertThat(inRun.budget().reservedMicros()).isEqualTo(500);
+            assertThat(await(migrated.commit("old", 250)).budget().committedMicros()).isEqualTo(250);
+            await(migrated.commit("new", 150));
+            assertThat(await(migrated.run("run-1")).committedMicros()).isEqualTo(150);
+        } finally {
+            await(migrated.close());
+        }
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("PRAGMA user_version")) {
+            assertThat(rs.getInt(1)).isEqualTo(SqliteLedger.MIGRATIONS.size());
+        }
+        Ledger again = await(SqliteLedger.open(vertx, file, clock, chain));
+        try {
+            assertThat(await(again.run("run-1")).steps()).as("a migrated file opens again unchanged").isEqualTo(1);
+        } finally {
+            await(again.close());
+        }
+    }
+
+    @Test
+    void runsSurviveAReopen() {
+        put("b", 1000, "none");
+        RunLimit run = new RunLimit("run-1", 2, 0);
+        reserveInRun("b", "r1", 100, run);
+        await(ledger.stopRun("stopped", "b", "runaway"));
+
+        reopen();
+
+        assertThat(await(ledger.run("run-1")).reservedMicros()).isEqualTo(100);
+        assertThat(reserveInRun("b", "r2", 100, run).granted()).isTrue();
+        assertThat(reserveInRun("b", "r3", 100, run).runRefusal()).isEqualTo(RunLimit.RUN_STEP_LIMIT);
+        assertThat(await(ledger.run("stopped")).stopReason()).isEqualTo("runaway");
     }
 
     @Test
