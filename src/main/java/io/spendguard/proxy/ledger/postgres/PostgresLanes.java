@@ -25,8 +25,10 @@ import java.util.logging.Logger;
  * the batch's statements pipelined, and commits once: one WAL flush covers the batch, and a hot
  * budget row is locked once per batch rather than once per call (with {@code synchronous_commit}
  * on, a row lock is held until the commit is flushed). Each caller's future completes only after
- * that commit. Every transaction locks exactly one budget row, before any reservation row of that
- * budget, so transactions from many processes serialise on the row and cannot deadlock. A batch
+ * that commit. Every transaction locks exactly one budget row, before any reservation or run row it
+ * touches, so transactions from many processes serialise on the budget row. Runs are the one row two
+ * budgets' transactions can share; should batches of two budgets meet on two runs in opposite order,
+ * PostgreSQL breaks the deadlock by failing one, which is then re-run as below. A batch
  * that fails is re-run one operation per transaction, so one bad operation cannot fail its
  * neighbours. The audit events the operations of a transaction record are written by its
  * {@link AuditWriter} after them, in that transaction; a refused operation's events are dropped.

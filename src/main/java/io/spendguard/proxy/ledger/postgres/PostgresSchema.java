@@ -34,7 +34,17 @@ final class PostgresSchema {
               key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, attempt TEXT NOT NULL, owner TEXT NOT NULL,
               status INTEGER, headers TEXT, body BYTEA, expires_at BIGINT NOT NULL)""",
             "CREATE TABLE IF NOT EXISTS instances (id TEXT PRIMARY KEY, heartbeat_at BIGINT NOT NULL)"),
-            PostgresAudit.SCHEMA);
+            PostgresAudit.SCHEMA,
+            List.of(
+                    """
+                    CREATE TABLE IF NOT EXISTS runs (
+                      id TEXT PRIMARY KEY, budget_id TEXT, steps BIGINT NOT NULL DEFAULT 0,
+                      reserved BIGINT NOT NULL DEFAULT 0, committed BIGINT NOT NULL DEFAULT 0,
+                      first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, stop_reason TEXT)""",
+                    "CREATE INDEX IF NOT EXISTS runs_last_seen ON runs (last_seen DESC, id)",
+                    "CREATE INDEX IF NOT EXISTS runs_budget ON runs (budget_id, last_seen DESC, id)",
+                    "ALTER TABLE reservations ADD COLUMN IF NOT EXISTS run_id TEXT",
+                    "CREATE INDEX IF NOT EXISTS reservations_run_held ON reservations (run_id) WHERE state = 'held'"));
 
     private PostgresSchema() {
     }

@@ -13,6 +13,8 @@ import io.spendguard.proxy.ledger.Ledger;
 import io.spendguard.proxy.ledger.LedgerContract;
 import io.spendguard.proxy.ledger.LedgerException;
 import io.spendguard.proxy.ledger.LeasedIdempotency;
+import io.spendguard.proxy.ledger.RunLimit;
+import io.spendguard.proxy.ledger.RunState;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
@@ -251,6 +253,117 @@ class PostgresLedgerTest extends LedgerContract {
         BudgetState after = await(ledger.budget("b"));
         assertThat(after.reservedMicros()).isZero();
         assertThat(after.committedMicros()).as("the 25 forwarded holds are spent").isEqualTo(2500);
+    }
+
+    @Test
+    void twoReplicasAdmitExactlyTheStepsOfARunBetweenThem() {
+        put("a", 1_000_000, "none");
+        put("b", 1_000_000, "none");
+        Ledger other = replica(clock);
+        RunLimit run = new RunLimit("run-shared", 7, 0);
+        List<Future<Hold>> asks = new ArrayList<>();
+        for (int i = 0; i < 80; i++) {
+            Ledger via = i % 2 == 0 ? ledger : other;
+            // two budgets too, so that only the run's own row keeps the count
+            String budget = i % 4 < 2 ? "a" : "b";
+            asks.add(via.reserve(new Reservation("r" + i, budget, 10, UNTIL, false, null, run)));
+        }
+
+        long granted = asks.stream().filter(f -> await(f).granted()).count();
+
+        assertThat(granted).as("max_steps 7, whichever replica and budget asked").isEqualTo(7);
+        assertThat(asks.stream().map(f -> await(f).runRefusal()).filter(r -> r != null).distinct().toList())
+                .containsExactly(RunLimit.RUN_STEP_LIMIT);
+        assertThat(await(other.run("run-shared")).steps()).isEqualTo(7);
+        assertThat(await(other.run("run-shared")).reservedMicros()).isEqualTo(70);
+        assertThat(await(ledger.budget("a")).reservedMicros() + await(ledger.budget("b")).reservedMicros()).isEqualTo(70);
+    }
+
+    @Test
+    void sweepersOnTwoReplicasSettleARunsExpiredHoldsOnce() {
+        put("b", 100_000, "none");
+        Ledger other = replica(clock);
+        RunLimit run = new RunLimit("run-1", 0, 0);
+        for (int i = 0; i < 20; i++) {
+            await(ledger.reserve(new Reservation("r" + i, "b", 100, UNTIL, i % 2 == 0, null, run)));
+        }
+
+        Future<List<Expired>> a = ledger.sweep(UNTIL);
+        Future<List<Expired>> b = other.sweep(UNTIL);
+
+        assertThat(await(a).size() + await(b).size()).isEqualTo(20);
+        assertThat(await(ledger.run("run-1")).reservedMicros()).isZero();
+        assertThat(await(ledger.run("run-1")).committedMicros()).as("the 10 forwarded holds are spent").isEqualTo(1000);
+        assertThat(await(ledger.run("run-1")).steps()).isEqualTo(20);
+    }
+
+    @Test
+    void theDatabasesRunCheckIsRunLimitsRule() throws Exception {
+        put("b", Long.MAX_VALUE / 2, "none");
+        List<RunState> states = new ArrayList<>();
+        List<String> values = new ArrayList<>();
+        for (long steps : new long[] {0, 1, 2}) {
+            for (long reserved : new long[] {0, 400}) {
+                for (long committed : new long[] {0, 600, 1001}) {
+                    for (String stop : new String[] {null, "stop"}) {
+                        for (int variant = 0; variant < 12; variant++) {
+                            String id = "run-" + states.size();
+                            states.add(new RunState(id, "b", steps, reserved, committed, clock.instant(), clock.instant(), stop));
+                            values.add("('" + id + "', 'b', " + steps + ", " + reserved + ", " + committed + ", 0, 0, "
+                                    + (stop == null ? "NULL" : "'" + stop + "'") + ")");
+                        }
+                    }
+                }
+            }
+        }
+        db.execute("INSERT INTO runs (id, budget_id, steps, reserved, committed, first_seen, last_seen, stop_reason) VALUES "
+                + String.join(", ", values));
+        long[][] limits = {{0, 0}, {2, 0}, {0, 1000}, {2, 1000}};
+        long[] amounts = {0, 1, 400};
+        List<Future<Hold>> asks = new ArrayList<>();
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < states.size(); i++) {
+            RunState state = states.get(i);
+            RunLimit limit = new RunLimit(state.id(), limits[i % 12 % 4][0], limits[i % 12 % 4][1]);
+            long amount = amounts[i % 12 / 4];
+            expected.add(limit.refusal(state, amount));
+            asks.add(ledger.reserve(new Reservation("r" + i, "b", amount, UNTIL, false, null, limit)));
+        }
+
+        for (int i = 0; i < asks.size(); i++) {
+            Hold hold = await(asks.get(i));
+            assertThat(hold.runRefusal()).as("run %s", states.get(i)).isEqualTo(expected.get(i));
+            assertThat(hold.granted()).as("run %s", states.get(i)).isEqualTo(expected.get(i) == null);
+        }
+    }
+
+    @Test
+    void aDatabaseOfTheVersionBeforeRunsIsMigratedAndKeepsItsHolds() throws Exception {
+        try (TestPostgres before = TestPostgres.freshSchema()) {
+            before.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+            for (int v = 1; v <= 2; v++) {
+                for (String ddl : PostgresSchema.MIGRATIONS.get(v - 1)) {
+                    before.execute(ddl);
+                }
+                before.execute("INSERT INTO schema_version (version) VALUES (" + v + ")");
+            }
+            before.execute("INSERT INTO budgets (id, spec, limit_micros, reserved) VALUES ('b', '"
+                    + new BudgetSpec("b", 1000, "none", "UTC", null, false).toJson().encode() + "', 1000, 300)");
+            before.execute("INSERT INTO reservations (id, budget_id, amount, state, forwarded, expires_at, created_at) "
+                    + "VALUES ('old', 'b', 300, 'held', false, " + UNTIL.toEpochMilli() + ", 0)");
+
+            Ledger migrated = await(PostgresLedger.open(vertx, before.url(), 2, clock, chain));
+            try {
+                Hold inRun = await(migrated.reserve(new Reservation("new", "b", 200, UNTIL, false, null, new RunLimit("run-1", 0, 0))));
+                assertThat(inRun.granted()).isTrue();
+                assertThat(await(migrated.commit("old", 250)).budget().committedMicros()).isEqualTo(250);
+                await(migrated.commit("new", 150));
+                assertThat(await(migrated.run("run-1")).committedMicros()).isEqualTo(150);
+            } finally {
+                await(migrated.close());
+            }
+            assertThat(before.execute("SELECT max(version) FROM schema_version")).isEqualTo(PostgresSchema.MIGRATIONS.size());
+        }
     }
 
     @Test
