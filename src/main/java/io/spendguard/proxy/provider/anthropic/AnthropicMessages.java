@@ -8,6 +8,7 @@ import io.spendguard.proxy.estimate.Usage;
 import io.spendguard.proxy.provider.ApiShape;
 import io.spendguard.proxy.provider.Fields;
 import io.spendguard.proxy.provider.StreamScanner;
+import io.spendguard.proxy.provider.ToolCalls;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -28,7 +29,8 @@ import java.util.List;
  * are present; {@value #TOKENS_PER_MESSAGE} framing tokens per message and {@value #REPLY_PRIMING} to
  * open the reply. {@code max_tokens} is required; extended thinking's {@code budget_tokens} is billed
  * as output, so the output ceiling is the larger of the two. Server tools (web search, web fetch,
- * code execution) are marked for the estimator's hosted-tool reserve.
+ * code execution) are marked for the estimator's hosted-tool reserve. The {@code tool_use} blocks of
+ * assistant messages are counted for loop detection ({@link ToolCalls}), their {@code input} compared as JSON.
  */
 public final class AnthropicMessages implements ApiShape {
     static final int TOKENS_PER_MESSAGE = 4;
@@ -70,17 +72,19 @@ public final class AnthropicMessages implements ApiShape {
         for (int i = 0; i < messages.size(); i++) {
             String path = "messages[" + i + "]";
             JsonObject m = Fields.objectAt(messages, i, "messages");
-            Fields.requiredString(m, "role", path + ".role");
+            String role = Fields.requiredString(m, "role", path + ".role");
             Object content = m.getValue("content");
             if (content == null) {
                 throw Fields.invalid(path + ".content", "'" + path + ".content' is required and must be a string or an array of content blocks.");
             }
+            billed.toolCalls = "assistant".equals(role) ? billed.history : null;
             billed.content(content, path + ".content");
             billed.fixed += TOKENS_PER_MESSAGE;
         }
         tools(body, billed);
         return new CallSpec(model, stream, billed.texts, (int) Math.min(Integer.MAX_VALUE, billed.fixed + REPLY_PRIMING), 0,
-                outputCeiling(body, max), 1, true, new HiddenInput(false, false, 0, serverTools(body), false));
+                outputCeiling(body, max), 1, true, new HiddenInput(false, false, 0, serverTools(body), false),
+                billed.history.mostRepeated());
     }
 
     /**
@@ -137,11 +141,17 @@ public final class AnthropicMessages implements ApiShape {
         return Math.max(max, budget);
     }
 
-    /** The texts and fixed-cost tokens (framing, images, PDF pages) one request bills. */
+    /**
+     * The texts and fixed-cost tokens (framing, images, PDF pages) one request bills, and the tool calls
+     * of its history: {@code tool_use} blocks of assistant messages, counted into {@code history} while
+     * {@code toolCalls} points at it (null while a message of another role is read).
+     */
     private static final class Billed {
         final List<String> texts = new ArrayList<>();
+        final ToolCalls history = new ToolCalls();
         final int imageTokens;
         long fixed;
+        ToolCalls toolCalls;
 
         Billed(int imageTokens) {
             this.imageTokens = imageTokens;
@@ -166,9 +176,13 @@ public final class AnthropicMessages implements ApiShape {
                 case "text" -> texts.add(Fields.requiredString(block, "text", path + ".text"));
                 case "image" -> fixed += imageTokens;
                 case "tool_use" -> {
-                    texts.add(Fields.requiredString(block, "name", path + ".name"));
+                    String name = Fields.requiredString(block, "name", path + ".name");
                     JsonObject input = Fields.optionalObject(block, "input", path + ".input");
+                    texts.add(name);
                     texts.add(input == null ? "{}" : input.encode());
+                    if (toolCalls != null) {
+                        toolCalls.parsedArguments(name, input);
+                    }
                 }
                 case "tool_result" -> {
                     Object result = block.getValue("content");

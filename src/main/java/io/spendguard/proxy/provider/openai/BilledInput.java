@@ -3,6 +3,7 @@ package io.spendguard.proxy.provider.openai;
 import io.spendguard.proxy.estimate.CallSpec;
 import io.spendguard.proxy.estimate.HiddenInput;
 import io.spendguard.proxy.provider.Fields;
+import io.spendguard.proxy.provider.ToolCalls;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -11,7 +12,8 @@ import java.util.List;
 /**
  * What a request bills as input, gathered while its body is parsed: the texts to count with the
  * model's encoding, fixed tokens (message framing, prompts sent already tokenised) and images at a
- * fixed cost each (85 tokens at {@code detail: low}, else 765, a 1024×1024 high-detail image).
+ * fixed cost each (85 tokens at {@code detail: low}, else 765, a 1024×1024 high-detail image); and
+ * the tool calls in the request's history, for loop detection.
  */
 final class BilledInput {
     static final int TOKENS_PER_MESSAGE = 3;
@@ -26,6 +28,7 @@ final class BilledInput {
     }
 
     private final List<String> texts = new ArrayList<>();
+    private final ToolCalls toolCalls = new ToolCalls();
     private int fixedTokens;
     private int imageTokens;
     private boolean storedConversation;
@@ -96,6 +99,11 @@ final class BilledInput {
         }
     }
 
+    /** The tool calls of the request's history, counted as they are read. */
+    ToolCalls toolCalls() {
+        return toolCalls;
+    }
+
     /** The call continues a conversation stored at the provider. */
     void storedConversation() {
         storedConversation = true;
@@ -123,6 +131,7 @@ final class BilledInput {
 
     CallSpec spec(String model, boolean stream, Integer maxOutputTokens, int choices, boolean billsOutput) {
         return new CallSpec(model, stream, texts, fixedTokens, imageTokens, maxOutputTokens, choices, billsOutput,
-                new HiddenInput(storedConversation, storedPrompt, filesById, hostedTools, background));
+                new HiddenInput(storedConversation, storedPrompt, filesById, hostedTools, background),
+                toolCalls.mostRepeated());
     }
 }

@@ -15,7 +15,9 @@ import java.util.function.Consumer;
  * content (string or text parts), name and tool calls, plus 3 framing tokens per message, 1 per name
  * and 3 to prime the reply; tool / function definitions and a JSON schema response format as their
  * JSON text; images at a fixed cost each (see {@link BilledInput}). {@code web_search_options} (the
- * search models) counts as one hosted tool for the estimator's reserve.
+ * search models) counts as one hosted tool for the estimator's reserve. The tool calls of assistant
+ * messages ({@code tool_calls[].function}, {@code tool_calls[].custom}, the legacy
+ * {@code function_call}) are counted for loop detection ({@link io.spendguard.proxy.provider.ToolCalls}).
  */
 public final class OpenAiChat extends OpenAiShape {
     static final int TOKENS_PER_NAME = 1;
@@ -63,7 +65,9 @@ public final class OpenAiChat extends OpenAiShape {
     }
 
     private static void message(JsonObject m, String path, BilledInput in) {
-        in.message(Fields.requiredString(m, "role", path + ".role"));
+        String role = Fields.requiredString(m, "role", path + ".role");
+        in.message(role);
+        boolean assistant = "assistant".equals(role);
         String name = Fields.optionalString(m, "name", path + ".name");
         if (name != null) {
             in.text(name);
@@ -73,18 +77,34 @@ public final class OpenAiChat extends OpenAiShape {
         JsonArray calls = Fields.optionalArray(m, "tool_calls", path + ".tool_calls");
         if (calls != null) {
             for (int c = 0; c < calls.size(); c++) {
-                JsonObject fn = Fields.optionalObject(Fields.objectAt(calls, c, path + ".tool_calls"), "function",
-                        path + ".tool_calls[" + c + "].function");
+                JsonObject call = Fields.objectAt(calls, c, path + ".tool_calls");
+                JsonObject fn = Fields.optionalObject(call, "function", path + ".tool_calls[" + c + "].function");
                 if (fn != null) {
                     in.json(fn);
+                    if (assistant) {
+                        in.toolCalls().encodedArguments(name(fn), fn.getValue("arguments"));
+                    }
+                } else if (call.getValue("custom") instanceof JsonObject custom) {
+                    in.json(custom);
+                    if (assistant) {
+                        in.toolCalls().textInput(name(custom), custom.getValue("input") instanceof String s ? s : null);
+                    }
                 }
             }
         }
         JsonObject legacyCall = Fields.optionalObject(m, "function_call", path + ".function_call");
         if (legacyCall != null) {
             in.json(legacyCall);
+            if (assistant) {
+                in.toolCalls().encodedArguments(name(legacyCall), legacyCall.getValue("arguments"));
+            }
         }
         in.text(Fields.optionalString(m, "tool_call_id", path + ".tool_call_id"));
+    }
+
+    /** A tool call's {@code name}, or null when it has none (such a call is not counted). */
+    private static String name(JsonObject call) {
+        return call.getValue("name") instanceof String n ? n : null;
     }
 
     /** Chat content parts: text, refusal and images; anything else is billed as its JSON. */

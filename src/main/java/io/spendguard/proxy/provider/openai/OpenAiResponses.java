@@ -22,7 +22,8 @@ import io.vertx.core.json.JsonObject;
  * conversation a {@code previous_response_id} or {@code conversation} refers to, a stored
  * {@code prompt.id}, each {@code input_file} by id or URL, each hosted tool
  * ({@value #HOSTED_TOOLS_DOC}), and {@code background: true}.
- * The output limit is {@code max_output_tokens}. Responses streams always report usage, in
+ * The {@code function_call} and {@code custom_tool_call} items are counted for loop detection
+ * ({@link io.spendguard.proxy.provider.ToolCalls}). The output limit is {@code max_output_tokens}. Responses streams always report usage, in
  * {@code response.completed}, {@code response.incomplete} or {@code response.failed}.
  */
 public final class OpenAiResponses extends OpenAiShape {
@@ -106,8 +107,16 @@ public final class OpenAiResponses extends OpenAiShape {
             }
             case "function_call" -> {
                 in.fixed(BilledInput.TOKENS_PER_MESSAGE);
-                in.text(Fields.requiredString(item, "name", path + ".name"));
-                in.text(Fields.optionalString(item, "arguments", path + ".arguments"));
+                String name = Fields.requiredString(item, "name", path + ".name");
+                String arguments = Fields.optionalString(item, "arguments", path + ".arguments");
+                in.text(name);
+                in.text(arguments);
+                in.toolCalls().encodedArguments(name, arguments);
+            }
+            case "custom_tool_call" -> {
+                in.json(item);
+                in.toolCalls().textInput(item.getValue("name") instanceof String n ? n : null,
+                        item.getValue("input") instanceof String s ? s : null);
             }
             case "function_call_output" -> {
                 in.fixed(BilledInput.TOKENS_PER_MESSAGE);
