@@ -58,6 +58,10 @@ abstract class AuditTamperContract {
             String id = "res_" + i;
             ledger.reserve(new Ledger.Reservation(id, "team", 100L * i, Instant.now().plusSeconds(600), true)).await(10, TimeUnit.SECONDS);
             ledger.commit(id, 90L * i).await(10, TimeUnit.SECONDS);
+            if (i == 2) {
+                // Records 1-5 get a signature of their own, whatever the sealer's timing: the stripping case cuts at 6.
+                ledger.audit().seal().await(10, TimeUnit.SECONDS);
+            }
         }
         ledger.audit().seal().await(10, TimeUnit.SECONDS);
     }
