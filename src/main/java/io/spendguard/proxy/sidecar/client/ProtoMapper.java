@@ -113,7 +113,7 @@ final class ProtoMapper {
     }
 
     private static String derived(String kind, String decisionId) {
-        return UUID.nameUUIDFromBytes(("spendguard:" + kind + ":" + decisionId).getBytes(StandardCharsets.UTF_8)).toString();
+        return Wire.derived(kind, decisionId);
     }
 
     /** The gate's view of a decision; fails with a {@link SidecarException} for answers the protocol does not allow. */
