@@ -20,10 +20,8 @@ import io.spendguard.proxy.error.ProxyError;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import io.spendguard.proxy.sidecar.Wire;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 /**
  * Pure translation between the gate's records and the sidecar protocol (WIRE.md). Every field of a
