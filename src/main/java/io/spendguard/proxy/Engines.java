@@ -28,7 +28,8 @@ import java.util.stream.Collectors;
  * Builds the budget engine the same way for the proxy and the sidecar: opens the configured ledger,
  * picks up what it already holds, applies the file's budgets (the file wins for the budgets it
  * names), loads the contracts and creates the budgets they declare that do not exist yet
- * ({@link ContractBudgets}), and starts the sweeper that settles holds whose TTL has passed.
+ * ({@link ContractBudgets}), and starts the sweeper that settles holds whose TTL has passed and
+ * forgets idle agent runs. Calls are held under the run limits of their budget ({@link ProxyConfig#runsFor}).
  */
 public final class Engines {
     private Engines() {
@@ -47,7 +48,7 @@ public final class Engines {
         ContractsWatcher contracts = new ContractsWatcher(vertx, config.contracts(), metrics, ContractsWatcher.DEFAULT_POLL_MS);
         return open(vertx, config, clock).compose(ledger -> {
             Engine engine = new Engine(ledger, new Approvals(clock, config.approvalTtl()), clock, reservationTtl(config), contracts,
-                    forwardedOnGrant);
+                    forwardedOnGrant, config::runsFor);
             Future<Void> budgets = engine.init();
             for (BudgetConfig b : config.budgets()) {
                 budgets = budgets.compose(v -> engine.putBudget(b.toSpec())
@@ -61,7 +62,7 @@ public final class Engines {
                 if (!e.committed()) {
                     metrics.released(e.heldMicros());
                 }
-            })).start(config.ledger().sweepIntervalMs())))
+            }), config.runs().idleTtl(), metrics::runsActive).start(config.ledger().sweepIntervalMs())))
                     .recover(e -> ledger.close().transform(x -> Future.failedFuture(e)));
         }).onFailure(e -> contracts.close());
     }

@@ -19,7 +19,7 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The control plane on the admin port: budgets ({@link BudgetRoutes}), approvals
- * ({@link ApprovalRoutes}), virtual keys ({@link KeyRoutes}), the audit chain ({@link AuditRoutes}),
+ * ({@link ApprovalRoutes}), agent runs ({@link RunRoutes}), virtual keys ({@link KeyRoutes}), the audit chain ({@link AuditRoutes}),
  * Prometheus metrics and health. Every change made here is an audit record. Every
  * route but {@code /metrics}, {@code /healthz} and {@code /readyz} needs
  * {@code Authorization: Bearer <admin.token>} when a token is configured (the config refuses a
@@ -65,10 +65,11 @@ public final class AdminApi {
         keys.mount(r);
         if (engine == null) {
             r.route("/v1/*").handler(ctx -> error(ctx, 404,
-                    "budgets and approvals live in the sidecar (gate.mode: sidecar): use the sidecar's admin API"));
+                    "budgets, approvals and runs live in the sidecar (gate.mode: sidecar): use the sidecar's admin API"));
         } else {
             new BudgetRoutes(engine, metrics).mount(r);
             new ApprovalRoutes(engine.approvals(), engine.ledger().audit()).mount(r);
+            new RunRoutes(engine.ledger()).mount(r);
             new AuditRoutes(engine.ledger().audit()).mount(r);
         }
         r.route().last().handler(ctx -> error(ctx, 404, "no route " + ctx.request().method() + " " + ctx.request().path()));
@@ -135,8 +136,11 @@ public final class AdminApi {
         result.onComplete(ar -> {
             if (ar.succeeded()) {
                 json(ctx, status, ar.result());
-            } else if (ar.cause() instanceof LedgerException le && le.kind() == LedgerException.Kind.UNKNOWN_BUDGET) {
+            } else if (ar.cause() instanceof LedgerException le && (le.kind() == LedgerException.Kind.UNKNOWN_BUDGET
+                    || le.kind() == LedgerException.Kind.UNKNOWN_RUN)) {
                 error(ctx, 404, le.getMessage());
+            } else if (ar.cause() instanceof UnsupportedOperationException) {
+                error(ctx, 501, "this ledger does not keep " + ar.cause().getMessage());
             } else if (ar.cause() instanceof LedgerException le && le.kind() == LedgerException.Kind.BUDGET_EXISTS) {
                 error(ctx, 409, le.getMessage());
             } else if (ar.cause() instanceof IllegalArgumentException || ar.cause() instanceof ClassCastException) {

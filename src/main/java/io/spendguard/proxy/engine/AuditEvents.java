@@ -35,6 +35,11 @@ public final class AuditEvents {
         d.put("key_id", request.keyId());
         d.put("tenant", request.tenant());
         d.put("run_id", request.runId());
+        if (decision.run() != null) {
+            d.put("run_steps", decision.run().steps());
+            d.put("run_usd_micros", decision.run().usdMicros());
+        }
+        d.put("repeated_tool_calls", request.repeatedToolCalls() > 0 ? request.repeatedToolCalls() : null);
         d.put("degraded", request.mutated() ? Boolean.TRUE : null);
         return new AuditEvent(AuditEvent.DECISION, decision.budgetId(), d);
     }

@@ -13,7 +13,7 @@ import dev.cel.runtime.CelRuntimeFactory;
  * A contract rule's CEL {@code condition}, parsed, type-checked and planned once when the contracts
  * are loaded, then evaluated per call against {@link RuleFacts#variables()}. The variables are
  * declared with their types ({@code claim.usd_micros} int, {@code budget.spent_ratio} double,
- * {@code request.stream} bool, …), so a typo or a type mismatch fails at load time, not per call; the
+ * {@code request.stream} bool, {@code run.steps} int, …), so a typo or a type mismatch fails at load time, not per call; the
  * result must be a bool.
  */
 public final class Condition {
@@ -25,6 +25,10 @@ public final class Condition {
             .addVar("request.model", SimpleType.STRING)
             .addVar("request.max_output_tokens", SimpleType.INT)
             .addVar("request.stream", SimpleType.BOOL)
+            .addVar("request.repeated_tool_calls", SimpleType.INT)
+            .addVar("run.id", SimpleType.STRING)
+            .addVar("run.steps", SimpleType.INT)
+            .addVar("run.usd_micros", SimpleType.INT)
             .addVar("tenant", SimpleType.STRING)
             .setResultType(SimpleType.BOOL)
             .build();

@@ -11,12 +11,13 @@ import java.util.List;
  * one. A DEGRADE decision carries the {@code mutation} to apply; when it names no reservation it is a
  * proposal: the caller applies the mutation, re-estimates and asks again with
  * {@link DecisionRequest#mutated()} set. {@code matchedRuleIds} names the rules (contract and
- * built-in) that matched, for the refusal body and the audit record.
+ * built-in) that matched, for the refusal body and the audit record. {@code run} is the agent run the
+ * call belongs to (null: none, or not known to this gate), for a run refusal's body.
  */
 public record Decision(Outcome outcome, String decisionId, String budgetId, String reservationId, long claimMicros,
                        long reservedMicros, long remainingMicros, List<String> reasonCodes, String approvalId,
                        Long retryAfterSeconds, Mutation mutation, List<String> matchedRuleIds, String approverRole,
-                       Instant approvalExpiresAt) {
+                       Instant approvalExpiresAt, RunSnapshot run) {
 
     /** The SpendGuard decision vocabulary. */
     public enum Outcome {
@@ -28,12 +29,21 @@ public record Decision(Outcome outcome, String decisionId, String budgetId, Stri
         }
     }
 
+    /** A decision under no run. */
+    public Decision(Outcome outcome, String decisionId, String budgetId, String reservationId, long claimMicros,
+                    long reservedMicros, long remainingMicros, List<String> reasonCodes, String approvalId,
+                    Long retryAfterSeconds, Mutation mutation, List<String> matchedRuleIds, String approverRole,
+                    Instant approvalExpiresAt) {
+        this(outcome, decisionId, budgetId, reservationId, claimMicros, reservedMicros, remainingMicros, reasonCodes, approvalId,
+                retryAfterSeconds, mutation, matchedRuleIds, approverRole, approvalExpiresAt, null);
+    }
+
     /** A decision no rule is named for. */
     public Decision(Outcome outcome, String decisionId, String budgetId, String reservationId, long claimMicros,
                     long reservedMicros, long remainingMicros, List<String> reasonCodes, String approvalId,
                     Long retryAfterSeconds, Mutation mutation) {
         this(outcome, decisionId, budgetId, reservationId, claimMicros, reservedMicros, remainingMicros, reasonCodes, approvalId,
-                retryAfterSeconds, mutation, List.of(), null, null);
+                retryAfterSeconds, mutation, List.of(), null, null, null);
     }
 
     public Decision {
@@ -53,7 +63,7 @@ public record Decision(Outcome outcome, String decisionId, String budgetId, Stri
     public Decision degradedBy(Decision proposal) {
         return new Decision(Outcome.DEGRADE, decisionId, budgetId, reservationId, claimMicros, reservedMicros, remainingMicros,
                 concat(proposal.reasonCodes, reasonCodes), approvalId, retryAfterSeconds, proposal.mutation,
-                concat(proposal.matchedRuleIds, matchedRuleIds), approverRole, approvalExpiresAt);
+                concat(proposal.matchedRuleIds, matchedRuleIds), approverRole, approvalExpiresAt, run);
     }
 
     private static List<String> concat(List<String> first, List<String> then) {
@@ -63,6 +73,12 @@ public record Decision(Outcome outcome, String decisionId, String budgetId, Stri
     /** This decision naming the rules behind it (and, for an approval, who approves and until when). */
     public Decision withRules(List<String> ruleIds, String role, Instant expiresAt) {
         return new Decision(outcome, decisionId, budgetId, reservationId, claimMicros, reservedMicros, remainingMicros,
-                reasonCodes, approvalId, retryAfterSeconds, mutation, ruleIds, role, expiresAt);
+                reasonCodes, approvalId, retryAfterSeconds, mutation, ruleIds, role, expiresAt, run);
+    }
+
+    /** This decision made under {@code run} (null: none). */
+    public Decision withRun(RunSnapshot run) {
+        return new Decision(outcome, decisionId, budgetId, reservationId, claimMicros, reservedMicros, remainingMicros,
+                reasonCodes, approvalId, retryAfterSeconds, mutation, matchedRuleIds, approverRole, approvalExpiresAt, run);
     }
 }

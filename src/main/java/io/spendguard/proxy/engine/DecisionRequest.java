@@ -13,15 +13,33 @@ package io.spendguard.proxy.engine;
  * on to the sidecar as the decision's trace context. {@code keyId} is the virtual key's id (null:
  * none), for the audit record. {@code caller} is who asks (the virtual key, or a digest of the
  * passthrough credential; null: not known, e.g. a resume through the sidecar protocol): an approval
- * belongs to the caller that asked for it.
+ * belongs to the caller that asked for it. {@code runId} names the agent run ({@code X-SpendGuard-Run-Id};
+ * null: none) and {@code repeatedToolCalls} is how many times the request's history holds its most
+ * repeated tool call (same name and arguments; 0: none repeated, or not counted).
  */
 public record DecisionRequest(String decisionId, String budgetId, long claimMicros, String model, String requestHash,
                               String runId, String approvalId, String idempotencyKey, long inputTokens,
                               long outputTokens, String pricingVersion, boolean mutated, boolean stream,
                               Integer maxOutputTokens, String tenant, String traceparent, String tracestate,
-                              String keyId, String caller) {
+                              String keyId, String caller, int repeatedToolCalls) {
     /** The tenant rules see when a call names none. */
     public static final String DEFAULT_TENANT = "default";
+
+    public DecisionRequest {
+        if (repeatedToolCalls < 0) {
+            throw new IllegalArgumentException("repeatedToolCalls: " + repeatedToolCalls + " (expected: >= 0)");
+        }
+    }
+
+    /** A call whose history's repeated tool calls are not counted. */
+    public DecisionRequest(String decisionId, String budgetId, long claimMicros, String model, String requestHash,
+                           String runId, String approvalId, String idempotencyKey, long inputTokens,
+                           long outputTokens, String pricingVersion, boolean mutated, boolean stream,
+                           Integer maxOutputTokens, String tenant, String traceparent, String tracestate,
+                           String keyId, String caller) {
+        this(decisionId, budgetId, claimMicros, model, requestHash, runId, approvalId, idempotencyKey, inputTokens, outputTokens,
+                pricingVersion, mutated, stream, maxOutputTokens, tenant, traceparent, tracestate, keyId, caller, 0);
+    }
 
     /** A call whose caller is not known. */
     public DecisionRequest(String decisionId, String budgetId, long claimMicros, String model, String requestHash,
@@ -50,6 +68,6 @@ public record DecisionRequest(String decisionId, String budgetId, long claimMicr
         return new DecisionRequest(decisionId, budgetId, newClaimMicros, applied.model() != null ? applied.model() : model,
                 requestHash, runId, approvalId, idempotencyKey, newInputTokens, newOutputTokens, pricingVersion, true, stream,
                 applied.maxOutputTokens() != null ? applied.maxOutputTokens() : maxOutputTokens, tenant, traceparent, tracestate,
-                keyId, caller);
+                keyId, caller, repeatedToolCalls);
     }
 }

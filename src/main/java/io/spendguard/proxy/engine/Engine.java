@@ -1,9 +1,12 @@
 package io.spendguard.proxy.engine;
 
+import io.spendguard.proxy.config.RunsConfig;
 import io.spendguard.proxy.engine.Decision.Outcome;
 import io.spendguard.proxy.error.ProxyError;
 import io.spendguard.proxy.ledger.Ledger;
 import io.spendguard.proxy.ledger.LedgerException;
+import io.spendguard.proxy.ledger.RunLimit;
+import io.spendguard.proxy.ledger.RunState;
 import io.vertx.core.Future;
 import java.time.Clock;
 import java.time.Duration;
@@ -21,12 +24,21 @@ import java.util.function.Supplier;
  * CONTINUE is reserved, atomically, or STOPs if a concurrent call took the room first; a DEGRADE is a
  * proposal without a hold: the caller applies it, re-estimates the changed call and asks again with
  * {@link DecisionRequest#mutated()} set, which is then decided as above (without degrading again).
+ * A call of an agent run ({@link DecisionRequest#runId()}) is held under that run's limits
+ * ({@code runs:} narrowed by the budget's own): the ledger counts the step and refuses, atomically with
+ * the hold, a stopped run or one past its steps or money; a request whose history repeats one tool
+ * call {@code max_repeated_tool_calls} times or more STOPs with {@link #RUN_LOOP_DETECTED}, run id or not.
  */
 public final class Engine {
     public static final String BUDGET_EXHAUSTED = "BUDGET_EXHAUSTED";
     public static final String NO_BUDGET = "NO_BUDGET";
     public static final String APPROVAL_REQUIRED = "APPROVAL_REQUIRED";
     public static final String DEGRADED_BELOW_REMAINING = "DEGRADED_BELOW_REMAINING";
+    /** The request's history repeats one tool call (same name and arguments) at least {@code max_repeated_tool_calls} times. */
+    public static final String RUN_LOOP_DETECTED = "RUN_LOOP_DETECTED";
+    /** Every reason code a run refuses a call with (SPEC §10). */
+    public static final List<String> RUN_REFUSALS = List.of(RunLimit.RUN_STEP_LIMIT, RunLimit.RUN_BUDGET_EXCEEDED,
+            RUN_LOOP_DETECTED, RunLimit.RUN_STOPPED);
     /** Ids of the built-in rules a budget's own settings make, as they appear in {@code matched_rule_ids}. */
     public static final String RULE_EXHAUSTED = "budget.exhausted";
     public static final String RULE_APPROVAL_ABOVE = "budget.approval_above";
@@ -38,6 +50,7 @@ public final class Engine {
     private final Duration reservationTtl;
     private final Supplier<Contracts> contracts;
     private final boolean forwardedOnGrant;
+    private final Function<String, RunsConfig> runs;
     private volatile String defaultBudgetId;
 
     /** An engine without contract rules. */
@@ -60,6 +73,13 @@ public final class Engine {
      */
     public Engine(Ledger ledger, Approvals approvals, Clock clock, Duration reservationTtl, Supplier<Contracts> contracts,
                   boolean forwardedOnGrant) {
+        this(ledger, approvals, clock, reservationTtl, contracts, forwardedOnGrant, budgetId -> RunsConfig.DEFAULTS);
+    }
+
+    /** {@code runs} gives the run limits for calls charged to a budget (its id): the global ones narrowed by the budget's. */
+    public Engine(Ledger ledger, Approvals approvals, Clock clock, Duration reservationTtl, Supplier<Contracts> contracts,
+                  boolean forwardedOnGrant, Function<String, RunsConfig> runs) {
+        this.runs = runs;
         this.ledger = ledger;
         this.approvals = approvals;
         this.clock = clock;
@@ -132,31 +152,88 @@ public final class Engine {
         return state;
     }
 
-    /** Merges the budget's own rules and the contracts for this call, and acts on the verdict. */
+    /**
+     * Refuses a looping request, then reads the call's run (if any) and refuses it when its run would
+     * (stopped, out of steps or money: the ledger checks again, atomically, when it holds the claim),
+     * then merges the budget's own rules and the contracts for this call, and acts on the verdict.
+     */
     private Future<Decision> decideByRules(DecisionRequest request, BudgetState state) {
-        RuleFacts facts = RuleFacts.of(request, state);
+        String budgetId = state.spec().id();
+        RunsConfig limits = runs.apply(budgetId);
+        if (limits.maxRepeatedToolCalls() > 0 && request.repeatedToolCalls() >= limits.maxRepeatedToolCalls()) {
+            return runOf(request).compose(run -> recorded(request, refusal(Outcome.STOP, request, budgetId, state.remainingMicros(),
+                    List.of(RUN_LOOP_DETECTED), null, null).withRun(snapshot(runId(request), run, limits))));
+        }
+        return runOf(request).compose(run -> {
+            RunLimit limit = runLimit(request, limits);
+            String runRefusal = limit == null ? null : limit.refusal(run, request.claimMicros());
+            if (runRefusal != null) {
+                return recorded(request, refusal(Outcome.STOP, request, budgetId, state.remainingMicros(), List.of(runRefusal), null, null)
+                        .withRun(snapshot(limit.runId(), run, limits)));
+            }
+            return decideByRules(request, state, run);
+        });
+    }
+
+    private Future<Decision> decideByRules(DecisionRequest request, BudgetState state, RunState run) {
+        RuleFacts facts = RuleFacts.of(request, state, run);
         Contracts.Verdict first = Contracts.evaluate(rules(request, state, state.remainingMicros() == 0), facts, request.mutated());
         // A claim that does not fit may still be degraded to one that does: the changed call is checked again.
         Contracts.Verdict v = request.claimMicros() > state.remainingMicros() && first.outcome() != Outcome.DEGRADE
                 ? Contracts.evaluate(rules(request, state, true), facts, request.mutated())
                 : first;
         String budgetId = state.spec().id();
+        RunSnapshot snapshot = snapshot(runId(request), run, runs.apply(budgetId));
         return switch (v.outcome()) {
             case CONTINUE -> reserve(request, budgetId, v.matchedRuleIds());
             case DEGRADE -> recorded(request, new Decision(Outcome.DEGRADE, request.decisionId(), budgetId, null,
                     request.claimMicros(), 0, state.remainingMicros(), v.reasonCodes(), null, null, v.mutation(),
-                    v.matchedRuleIds(), null, null));
+                    v.matchedRuleIds(), null, null, snapshot));
             case REQUIRE_APPROVAL -> {
                 Approval a = approvals.request(request.decisionId(), budgetId, request.model(), request.claimMicros(),
                         request.requestHash(), v.approverRole(), request.caller());
                 yield recorded(request, refusal(Outcome.REQUIRE_APPROVAL, request, budgetId, state.remainingMicros(),
-                        v.reasonCodes(), a.id(), null).withRules(v.matchedRuleIds(), a.approverRole(), a.expiresAt()));
+                        v.reasonCodes(), a.id(), null).withRules(v.matchedRuleIds(), a.approverRole(), a.expiresAt()).withRun(snapshot));
             }
             // only an exhausted budget frees up at the window reset; a rule's refusal does not
             default -> recorded(request, refusal(v.outcome(), request, budgetId, state.remainingMicros(), v.reasonCodes(), null,
                     v.reasonCodes().contains(BUDGET_EXHAUSTED) ? state.window().secondsToReset(clock.instant()) : null)
-                    .withRules(v.matchedRuleIds(), null, null));
+                    .withRules(v.matchedRuleIds(), null, null).withRun(snapshot));
         };
+    }
+
+    /** The call's run id: null when it names none (an empty header names none). */
+    private static String runId(DecisionRequest request) {
+        return request.runId() == null || request.runId().isEmpty() ? null : request.runId();
+    }
+
+    /** The run the call is held under, with the limits for its budget; null for a call of no run. */
+    private static RunLimit runLimit(DecisionRequest request, RunsConfig limits) {
+        String id = runId(request);
+        return id == null ? null : new RunLimit(id, limits.maxSteps(), limits.maxUsdMicros());
+    }
+
+    /**
+     * The call's run as the ledger holds it; null for a call of no run, a run not seen yet, or a ledger
+     * that does not keep runs.
+     */
+    private Future<RunState> runOf(DecisionRequest request) {
+        String id = runId(request);
+        if (id == null) {
+            return Future.succeededFuture();
+        }
+        return ledger.run(id).recover(e -> e instanceof UnsupportedOperationException
+                || e instanceof LedgerException le && le.kind() == LedgerException.Kind.UNKNOWN_RUN
+                ? Future.succeededFuture() : Future.failedFuture(e));
+    }
+
+    /** What a decision tells of the run {@code id} ({@code run} null: not seen yet); null without a run or a loop limit. */
+    private static RunSnapshot snapshot(String id, RunState run, RunsConfig limits) {
+        if (id == null && limits.maxRepeatedToolCalls() == 0) {
+            return null;
+        }
+        return new RunSnapshot(id, run == null ? 0 : run.steps(), run == null ? 0 : run.usdMicros(), limits.maxSteps(),
+                limits.maxUsdMicros(), limits.maxRepeatedToolCalls());
     }
 
     /** A decision that changes no ledger row, once its audit record is stored. */
@@ -219,17 +296,30 @@ public final class Engine {
         });
     }
 
-    /** Holds the claim; the decision (CONTINUE, or STOP if it no longer fits) is recorded in the ledger's transaction. */
+    /**
+     * Holds the claim, under the call's run if it has one; the decision (CONTINUE, or STOP if it no
+     * longer fits the budget or the run) is recorded in the ledger's transaction.
+     */
     private Future<Decision> reserve(DecisionRequest request, String budgetId, List<String> matchedRuleIds) {
         // Derived from the decision id, so a retried decision (same ids) finds its hold instead of taking another.
         String reservationId = "res_" + request.decisionId();
         Instant expires = clock.instant().plus(reservationTtl);
-        Function<Ledger.Hold, Decision> decision = hold -> (hold.granted()
-                ? new Decision(Outcome.CONTINUE, request.decisionId(), budgetId, reservationId, request.claimMicros(),
-                        request.claimMicros(), hold.budget().remainingMicros(), List.of(), request.approvalId(), null, null)
-                : stop(request, hold.budget())).withRules(matchedRuleIds, null, null);
+        RunsConfig limits = runs.apply(budgetId);
+        RunLimit run = runLimit(request, limits);
+        Function<Ledger.Hold, Decision> decision = hold -> {
+            Decision d;
+            if (hold.granted()) {
+                d = new Decision(Outcome.CONTINUE, request.decisionId(), budgetId, reservationId, request.claimMicros(),
+                        request.claimMicros(), hold.budget().remainingMicros(), List.of(), request.approvalId(), null, null);
+            } else if (hold.runRefusal() != null) {
+                d = refusal(Outcome.STOP, request, budgetId, hold.budget().remainingMicros(), List.of(hold.runRefusal()), null, null);
+            } else {
+                d = stop(request, hold.budget());
+            }
+            return d.withRules(matchedRuleIds, null, null).withRun(snapshot(runId(request), hold.run(), limits));
+        };
         return ledger.reserve(new Ledger.Reservation(reservationId, budgetId, request.claimMicros(), expires, forwardedOnGrant,
-                hold -> AuditEvents.decision(request, decision.apply(hold)))).map(decision);
+                hold -> AuditEvents.decision(request, decision.apply(hold)), run)).map(decision);
     }
 
     private Decision stop(DecisionRequest request, BudgetState state) {

@@ -1,35 +1,59 @@
 package io.spendguard.proxy.engine;
 
+import io.spendguard.proxy.ledger.RunState;
 import java.util.Map;
 
 /**
  * What a contract rule can see about one call: the budget and its state, the claim, and the request
  * as the proxy parsed it. {@code maxOutputTokens} is the output limit the request itself sets, 0 when
  * it sets none; {@code tenant} is the virtual key's tenant, else the gate's ({@code default} embedded).
- * {@link #variables()} is the same as CEL variables ({@code claim.usd_micros}, {@code request.model}…).
+ * The agent run: its id ("" without one), the calls admitted under it so far and its reserved +
+ * committed µUSD (0 for a run not seen yet); {@code repeatedToolCalls} is how often the request's
+ * history holds its most repeated tool call. {@link #variables()} is the same as CEL variables
+ * ({@code claim.usd_micros}, {@code request.model}, {@code run.steps}…).
  */
 public record RuleFacts(String budgetId, long claimMicros, long remainingMicros, double spentRatio, String model,
-                        long maxOutputTokens, boolean stream, String tenant) {
+                        long maxOutputTokens, boolean stream, String tenant, String runId, long runSteps, long runUsdMicros,
+                        long repeatedToolCalls) {
+
+    /** The facts of a call under no run. */
+    public RuleFacts(String budgetId, long claimMicros, long remainingMicros, double spentRatio, String model,
+                     long maxOutputTokens, boolean stream, String tenant) {
+        this(budgetId, claimMicros, remainingMicros, spentRatio, model, maxOutputTokens, stream, tenant, null, 0, 0, 0);
+    }
 
     /** The CEL variable names and their values, as {@link Condition} declares them. */
     public Map<String, Object> variables() {
-        return Map.of(
-                "claim.usd_micros", claimMicros,
-                "budget.id", budgetId == null ? "" : budgetId,
-                "budget.remaining_usd_micros", remainingMicros,
-                "budget.spent_ratio", spentRatio,
-                "request.model", model == null ? "" : model,
-                "request.max_output_tokens", maxOutputTokens,
-                "request.stream", stream,
-                "tenant", tenant == null ? "" : tenant);
+        return Map.ofEntries(
+                Map.entry("claim.usd_micros", claimMicros),
+                Map.entry("budget.id", budgetId == null ? "" : budgetId),
+                Map.entry("budget.remaining_usd_micros", remainingMicros),
+                Map.entry("budget.spent_ratio", spentRatio),
+                Map.entry("request.model", model == null ? "" : model),
+                Map.entry("request.max_output_tokens", maxOutputTokens),
+                Map.entry("request.stream", stream),
+                Map.entry("request.repeated_tool_calls", repeatedToolCalls),
+                Map.entry("run.id", runId == null ? "" : runId),
+                Map.entry("run.steps", runSteps),
+                Map.entry("run.usd_micros", runUsdMicros),
+                Map.entry("tenant", tenant == null ? "" : tenant));
     }
 
-    /** The facts for a call against {@code state}: spent ratio is (committed + reserved) / limit, 1 for a zero limit. */
+    /** The facts for a call against {@code state}, under no run known to the ledger. */
     public static RuleFacts of(DecisionRequest request, BudgetState state) {
+        return of(request, state, null);
+    }
+
+    /**
+     * The facts for a call against {@code state} and its run as the ledger holds it ({@code run} null:
+     * not seen yet, 0 steps); spent ratio is (committed + reserved) / limit, 1 for a zero limit.
+     */
+    public static RuleFacts of(DecisionRequest request, BudgetState state, RunState run) {
         long limit = state.spec().limitMicros();
         double ratio = limit == 0 ? 1.0 : Math.min(1.0, (double) Money.add(state.reservedMicros(), state.committedMicros()) / limit);
         return new RuleFacts(state.spec().id(), request.claimMicros(), state.remainingMicros(), ratio, request.model(),
                 request.maxOutputTokens() == null ? 0 : request.maxOutputTokens(), request.stream(),
-                request.tenant() == null ? DecisionRequest.DEFAULT_TENANT : request.tenant());
+                request.tenant() == null ? DecisionRequest.DEFAULT_TENANT : request.tenant(), request.runId(),
+                run == null ? 0 : run.steps(), run == null ? 0 : run.usdMicros(), request.repeatedToolCalls());
     }
 }

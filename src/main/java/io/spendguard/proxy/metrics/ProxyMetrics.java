@@ -46,6 +46,11 @@ public final class ProxyMetrics {
     private static final String USAGE_REJECTED = "spendguard.usage.rejected";
     private static final String STREAM_CUTS = "spendguard.stream.cuts";
     private static final String REPLAY_NOT_KEPT = "spendguard.replay.not.kept";
+    /** The {@code reason} values of {@link #runStop}: the reason codes an agent run refuses a call with. */
+    public static final List<String> RUN_STOP_REASONS = List.of("RUN_STEP_LIMIT", "RUN_BUDGET_EXCEEDED", "RUN_LOOP_DETECTED", "RUN_STOPPED");
+    private static final String RUN_STOPS = "spendguard.run.stops";
+    private static final String RUN_STOPS_HELP = "calls refused (402) by an agent run's limits, by reason (RUN_STEP_LIMIT, "
+            + "RUN_BUDGET_EXCEEDED, RUN_LOOP_DETECTED, RUN_STOPPED)";
     /** The {@code listener} values of the connection meters. */
     public static final List<String> LISTENERS = List.of("data", "admin");
     /** The {@code phase} values of {@link #connectionTimeout}. */
@@ -53,6 +58,7 @@ public final class ProxyMetrics {
 
     private final MeterRegistry registry;
     private final AtomicInteger streamsActive = new AtomicInteger();
+    private final AtomicInteger runsActive = new AtomicInteger();
     private final Map<String, AtomicLong> budgetRemaining = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> budgetLimit = new ConcurrentHashMap<>();
     private final Counter reserved;
@@ -78,6 +84,9 @@ public final class ProxyMetrics {
                 .description("actual cost / reserved claim of each settled call (a ratio, 1 = the claim was spent in full)")
                 .serviceLevelObjectives(0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0, 1.1, 1.5, 2.0).register(registry);
         Gauge.builder("spendguard.streams.active", streamsActive, AtomicInteger::get).description("SSE streams being relayed").register(registry);
+        Gauge.builder("spendguard.runs.active", runsActive, AtomicInteger::get)
+                .description("agent runs the ledger keeps that are not stopped (idle ones are forgotten after runs.idle_ttl), "
+                        + "as of the last sweep").register(registry);
         // Failure series exist from start-up at zero, so an alert on increase() sees the very first failure.
         for (String reason : GATE_FAILURE_REASONS) {
             counter1(GATE_FAILURES, GATE_FAILURES_HELP, "reason", reason);
@@ -93,6 +102,9 @@ public final class ProxyMetrics {
         }
         for (String reason : REPLAY_NOT_KEPT_REASONS) {
             replayNotKeptCounter(reason);
+        }
+        for (String reason : RUN_STOP_REASONS) {
+            counter1(RUN_STOPS, RUN_STOPS_HELP, "reason", reason);
         }
         for (String listener : LISTENERS) {
             connectionsRefused(listener);
@@ -251,6 +263,18 @@ public final class ProxyMetrics {
             Gauge.builder(name, value, AtomicLong::get).description(help).tag("budget", k).register(registry);
             return value;
         });
+    }
+
+    /** A call an agent run refused, by its reason code (one of {@link #RUN_STOP_REASONS}; any other is not counted). */
+    public void runStop(String reason) {
+        if (RUN_STOP_REASONS.contains(reason)) {
+            counter1(RUN_STOPS, RUN_STOPS_HELP, "reason", reason).increment();
+        }
+    }
+
+    /** The agent runs active now (not stopped, not forgotten), as the sweeper counted them. */
+    public void runsActive(int runs) {
+        runsActive.set(runs);
     }
 
     public void streamOpened() {

@@ -50,4 +50,14 @@ public final class Wire {
     public static final String IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT";
 
     private Wire() { }
+
+    /**
+     * The id the client derives for {@code kind} ({@code run}, {@code step}, {@code llm_call},
+     * {@code span}) from the decision id when the call names none, so a retried call asks the same
+     * question. A {@code run_id} equal to {@code derived("run", decision_id)} names no agent run.
+     */
+    public static String derived(String kind, String decisionId) {
+        return java.util.UUID.nameUUIDFromBytes(("spendguard:" + kind + ":" + decisionId)
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString();
+    }
 }

@@ -87,12 +87,14 @@ class ProxyMetricsTest {
         metrics.settlementRetry("commit");
         metrics.sidecarFailure("unavailable");
         metrics.sidecarReconnect();
+        metrics.runStop("RUN_STEP_LIMIT");
+        metrics.runsActive(2);
         ProxyMetrics.accessLogDropped(registry, new java.util.concurrent.atomic.AtomicLong(), java.util.concurrent.atomic.AtomicLong::get);
 
         java.util.List<io.micrometer.core.instrument.Meter> ours = registry.getMeters().stream()
                 .filter(m -> m.getId().getName().startsWith("spendguard.")).toList();
         // a new name in ProxyMetrics gets its call above, or this count fails
-        assertThat(ours.stream().map(m -> m.getId().getName()).distinct()).hasSize(31);
+        assertThat(ours.stream().map(m -> m.getId().getName()).distinct()).hasSize(33);
         assertThat(ours).allSatisfy(m -> assertThat(m.getId().getDescription()).as(m.getId().getName() + " HELP").isNotBlank());
         // what Prometheus reads: one HELP line per family, histograms' _max gauges included
         String scrape = registry.scrape();

@@ -8,6 +8,8 @@ import io.spendguard.proxy.ledger.IdempotencyStore;
 import io.spendguard.proxy.ledger.Ledger;
 import io.spendguard.proxy.ledger.LedgerBackend;
 import io.spendguard.proxy.ledger.LedgerException;
+import io.spendguard.proxy.ledger.RunLimit;
+import io.spendguard.proxy.ledger.RunState;
 import io.spendguard.proxy.engine.Money;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -19,6 +21,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -28,12 +31,14 @@ import java.util.Map;
  * The in-process ledger: one lock around small in-memory maps, so reservation is atomic across
  * event loops. Spend resets when a budget's window rolls over. Forgets everything on restart (tests,
  * demo); durable backends implement the same {@link Ledger} contract. Its audit chain is kept in
- * memory too ({@link MemoryAudit}), each change's records queued under the same lock.
+ * memory too ({@link MemoryAudit}), each change's records queued under the same lock. Agent runs
+ * ({@link RunLimit}) are counted under that lock as well, in the same step as the budget's hold.
  */
 public final class MemoryLedger extends LedgerBackend {
     private final Clock clock;
     private final Map<String, Account> accounts = new HashMap<>();
     private final Map<String, Held> holds = new HashMap<>();
+    private final Map<String, Run> runs = new HashMap<>();
     private final IdempotencyStore idempotency = new MemoryIdempotency(Duration.ofMinutes(10), 64L * 1024 * 1024);
 
     private final MemoryAudit audit;
@@ -66,11 +71,44 @@ public final class MemoryLedger extends LedgerBackend {
 
     private static final class Held {
         final Reservation reservation;
+        /** The run the hold was taken under, or null. */
+        final Run run;
         boolean forwarded;
 
-        Held(Reservation reservation) {
+        Held(Reservation reservation, Run run) {
             this.reservation = reservation;
+            this.run = run;
             this.forwarded = reservation.forwarded();
+        }
+    }
+
+    /** One agent run's counters; {@code open} is how many of its holds are not settled yet. */
+    private static final class Run {
+        final String id;
+        final String budgetId;
+        final Instant firstSeen;
+        Instant lastSeen;
+        long steps;
+        long reserved;
+        long committed;
+        int open;
+        String stopReason;
+
+        Run(String id, String budgetId, Instant now) {
+            this.id = id;
+            this.budgetId = budgetId;
+            this.firstSeen = now;
+            this.lastSeen = now;
+        }
+
+        RunState state() {
+            return new RunState(id, budgetId, steps, reserved, committed, firstSeen, lastSeen, stopReason);
+        }
+
+        void settled(long held, long spend) {
+            reserved = Money.less(reserved, held);
+            committed = Money.add(committed, spend);
+            open--;
         }
     }
 
@@ -147,19 +185,34 @@ public final class MemoryLedger extends LedgerBackend {
         Held existing = holds.get(r.id());
         if (existing != null && existing.reservation.budgetId().equals(r.budgetId())
                 && existing.reservation.amountMicros() == r.amountMicros()) {
-            return Future.succeededFuture(new Hold(true, state(a)));
+            return Future.succeededFuture(new Hold(true, state(a), existing.run == null ? null : existing.run.state(), null));
         }
         if (existing != null || settled.getIfPresent(r.id()) != null) {
             return Future.failedFuture(new LedgerException(LedgerException.Kind.DUPLICATE_RESERVATION, "reservation exists: " + r.id()));
         }
         roll(a);
+        Instant now = clock.instant();
+        RunLimit limit = r.run();
+        Run run = limit == null ? null : runs.get(limit.runId());
+        if (run != null) {
+            run.lastSeen = now;
+        }
+        String runRefusal = limit == null ? null : limit.refusal(run == null ? null : run.state(), r.amountMicros());
         Hold hold;
-        if (!Money.fits(a.spec.limitMicros(), a.reserved, a.committed, r.amountMicros())) {
-            hold = new Hold(false, state(a));
+        if (runRefusal != null) {
+            hold = new Hold(false, state(a), run != null ? run.state() : new Run(limit.runId(), r.budgetId(), now).state(), runRefusal);
+        } else if (!Money.fits(a.spec.limitMicros(), a.reserved, a.committed, r.amountMicros())) {
+            hold = new Hold(false, state(a), run == null ? null : run.state(), null);
         } else {
             a.reserved = Money.add(a.reserved, r.amountMicros());
-            holds.put(r.id(), new Held(r));
-            hold = new Hold(true, state(a));
+            if (limit != null) {
+                run = run != null ? run : runs.computeIfAbsent(limit.runId(), id -> new Run(id, r.budgetId(), now));
+                run.steps++;
+                run.open++;
+                run.reserved = Money.add(run.reserved, r.amountMicros());
+            }
+            holds.put(r.id(), new Held(r, run));
+            hold = new Hold(true, state(a), run == null ? null : run.state(), null);
         }
         record(r.auditOf(hold));
         return Future.succeededFuture(hold);
@@ -187,6 +240,9 @@ public final class MemoryLedger extends LedgerBackend {
         roll(a);
         a.reserved = Money.less(a.reserved, amount);
         a.committed = Money.add(a.committed, spend);
+        if (h.run != null) {
+            h.run.settled(amount, spend);
+        }
         return Future.succeededFuture(settled(end, reservationId, a.spec.id(), amount, spend, state(a), this::record));
     }
 
@@ -206,10 +262,51 @@ public final class MemoryLedger extends LedgerBackend {
             End end = End.expired(h.forwarded);
             a.reserved = Money.less(a.reserved, held);
             a.committed = Money.add(a.committed, end.expirySpend(held));
+            if (h.run != null) {
+                h.run.settled(held, end.expirySpend(held));
+            }
             settled(end, h.reservation.id(), a.spec.id(), held, end.expirySpend(held), state(a), this::record);
             out.add(new Expired(h.reservation.id(), h.reservation.budgetId(), held, h.forwarded));
         }
         return Future.succeededFuture(out);
+    }
+
+    @Override
+    public synchronized Future<RunState> run(String id) {
+        Run run = runs.get(id);
+        if (run == null) {
+            return Future.failedFuture(new LedgerException(LedgerException.Kind.UNKNOWN_RUN, "unknown run: " + id));
+        }
+        return Future.succeededFuture(run.state());
+    }
+
+    @Override
+    public synchronized Future<List<RunState>> runs(String budgetId, Boolean stopped, int limit) {
+        List<RunState> out = runs.values().stream()
+                .filter(run -> budgetId == null || budgetId.equals(run.budgetId))
+                .filter(run -> stopped == null || stopped == (run.stopReason != null))
+                .map(Run::state)
+                .sorted(Comparator.comparing(RunState::lastSeen).reversed().thenComparing(RunState::id))
+                .limit(Math.max(0, limit))
+                .toList();
+        return Future.succeededFuture(out);
+    }
+
+    @Override
+    public synchronized Future<RunState> stopRun(String id, String budgetId, String reason) {
+        Run run = runs.computeIfAbsent(id, k -> new Run(k, budgetId, clock.instant()));
+        if (run.stopReason == null) {
+            run.stopReason = reason;
+            record(AuditEvents.runStop(run.state()));
+        }
+        return Future.succeededFuture(run.state());
+    }
+
+    @Override
+    public synchronized Future<Integer> forgetRuns(Instant idleBefore) {
+        int before = runs.size();
+        runs.values().removeIf(run -> run.open == 0 && run.stopReason == null && run.lastSeen.isBefore(idleBefore));
+        return Future.succeededFuture(before - runs.size());
     }
 
     @Override

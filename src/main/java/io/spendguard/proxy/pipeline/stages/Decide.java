@@ -96,6 +96,9 @@ public final class Decide implements Stage {
         } else {
             metrics.decision(d.outcome().name());
             if (!d.outcome().admits()) {
+                if (!d.reasonCodes().isEmpty()) {
+                    metrics.runStop(d.reasonCodes().get(0));
+                }
                 return Future.failedFuture(Refusals.of(d));
             }
             metrics.reserved(d.reservedMicros());
@@ -111,7 +114,16 @@ public final class Decide implements Stage {
                 x.requestHash(), h.get("X-SpendGuard-Run-Id"), h.get("X-SpendGuard-Approval-Id"),
                 attemptKey(x), x.estimate().inputTokens(), x.estimate().outputCeiling(), x.estimate().pricingVersion(), mutated,
                 x.spec().stream(), x.spec().maxOutputTokens(), x.key() == null ? null : x.key().tenant(),
-                h.get("traceparent"), CallHeaders.tracestate(h), x.key() == null ? null : x.key().id(), x.caller());
+                h.get("traceparent"), CallHeaders.tracestate(h), x.key() == null ? null : x.key().id(), x.caller(),
+                repeatedToolCalls(x));
+    }
+
+    /**
+     * How many times the request's history holds its most repeated tool call (same name and
+     * arguments), for {@code runs.max_repeated_tool_calls}; 0 while the parsed call does not count it.
+     */
+    private static int repeatedToolCalls(Exchange x) {
+        return 0;
     }
 
     /**

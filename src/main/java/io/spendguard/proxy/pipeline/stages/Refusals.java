@@ -1,13 +1,19 @@
 package io.spendguard.proxy.pipeline.stages;
 
 import io.spendguard.proxy.engine.Decision;
+import io.spendguard.proxy.engine.Engine;
+import io.spendguard.proxy.engine.RunSnapshot;
 import io.spendguard.proxy.error.ProxyError;
 import io.spendguard.proxy.error.ProxyException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.math.BigDecimal;
 
-/** Turns a refusing decision into its HTTP answer (SPEC §4.1): STOP → 402, REQUIRE_APPROVAL → 409. */
+/**
+ * Turns a refusing decision into its HTTP answer (SPEC §4.1): STOP → 402, REQUIRE_APPROVAL → 409. A
+ * refusal by an agent run (SPEC §10) names the run limit in its message and carries the run's id,
+ * steps and µUSD in the {@code spendguard} object.
+ */
 final class Refusals {
     private Refusals() { }
 
@@ -24,6 +30,8 @@ final class Refusals {
         String message;
         if (d.budgetId() == null) {
             message = "No budget applies to this call, so it was not sent.";
+        } else if (Engine.RUN_REFUSALS.contains(code)) {
+            message = runMessage(code, d);
         } else if (code.equals(ProxyError.BUDGET_EXCEEDED.code())) {
             message = "Budget '" + d.budgetId() + "' cannot cover this call: it needs up to " + usd(d.claimMicros())
                     + " and " + usd(d.remainingMicros()) + " remains.";
@@ -36,6 +44,23 @@ final class Refusals {
             e.header("Retry-After", Long.toString(d.retryAfterSeconds()));
         }
         return e;
+    }
+
+    /** Which run limit refused the call, and what the agent should know to stop retrying it. */
+    private static String runMessage(String code, Decision d) {
+        RunSnapshot run = d.run();
+        String name = run == null || run.id() == null ? "This run" : "Run '" + run.id() + "'";
+        return switch (code) {
+            case "RUN_STEP_LIMIT" -> name + " has used all " + (run == null ? "" : run.maxSteps() + " ")
+                    + "of its steps (runs.max_steps); this call was not sent. Start a new run to continue.";
+            case "RUN_BUDGET_EXCEEDED" -> name + " cannot cover this call: it needs up to " + usd(d.claimMicros()) + " and the run has "
+                    + (run == null ? "" : "used " + usd(run.usdMicros()) + " of its " + usd(run.maxUsdMicros()) + " ")
+                    + "(runs.max_usd); this call was not sent.";
+            case "RUN_STOPPED" -> name + " was stopped by an operator; no call of it is sent any more.";
+            default -> "This request's history repeats one tool call (same name and arguments) "
+                    + (run == null ? "too often" : run.maxRepeatedToolCalls() + " times or more")
+                    + " (runs.max_repeated_tool_calls): the agent looks stuck in a loop, so this call was not sent.";
+        };
     }
 
     static JsonObject detail(Decision d) {
@@ -55,6 +80,9 @@ final class Refusals {
         }
         if (d.approvalExpiresAt() != null) {
             o.put("approval_expires_at", d.approvalExpiresAt().toString());
+        }
+        if (d.run() != null) {
+            o.put("run_id", d.run().id()).put("run_steps", d.run().steps()).put("run_usd_micros", d.run().usdMicros());
         }
         return o;
     }

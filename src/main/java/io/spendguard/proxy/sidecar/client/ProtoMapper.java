@@ -20,10 +20,8 @@ import io.spendguard.proxy.error.ProxyError;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import io.spendguard.proxy.sidecar.Wire;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 /**
  * Pure translation between the gate's records and the sidecar protocol (WIRE.md). Every field of a
@@ -113,7 +111,7 @@ final class ProtoMapper {
     }
 
     private static String derived(String kind, String decisionId) {
-        return UUID.nameUUIDFromBytes(("spendguard:" + kind + ":" + decisionId).getBytes(StandardCharsets.UTF_8)).toString();
+        return Wire.derived(kind, decisionId);
     }
 
     /** The gate's view of a decision; fails with a {@link SidecarException} for answers the protocol does not allow. */

@@ -111,6 +111,12 @@ final class Decisions {
         return replays.once(key, fingerprint, () -> decideNew(request, claim, amount, fingerprint));
     }
 
+    /** The agent run the call names: none when the client sent none, or the one it derives from the decision id. */
+    private static String runId(DecisionRequest request, String decisionId) {
+        String run = request.getIds().getRunId();
+        return run.isEmpty() || run.equals(Wire.derived("run", decisionId)) ? null : run;
+    }
+
     private Future<DecisionResponse> decideNew(DecisionRequest request, BudgetClaim claim, long amount, byte[] fingerprint) {
         if (drains.draining()) {
             return Future.failedFuture(Messages.status(GrpcStatus.UNAVAILABLE, "draining"));
@@ -125,7 +131,7 @@ final class Decisions {
         Value caller = meta.get(Wire.META_CALLER);
         var call = new io.spendguard.proxy.engine.DecisionRequest(decisionId,
                 claim.getBudgetId().isEmpty() ? null : claim.getBudgetId(), amount, model.isEmpty() ? null : model,
-                HexFormat.of().formatHex(fingerprint), request.getIds().getRunId(), null, key.isEmpty() ? null : key,
+                HexFormat.of().formatHex(fingerprint), runId(request, decisionId), null, key.isEmpty() ? null : key,
                 request.getInputs().getClaimEstimate().getInputTokens(),
                 request.getInputs().getClaimEstimate().getPredictedATokens(), "", false,
                 meta.containsKey(Wire.META_STREAM) && meta.get(Wire.META_STREAM).getBoolValue(),

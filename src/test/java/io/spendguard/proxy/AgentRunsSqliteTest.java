@@ -1,0 +1,42 @@
+package io.spendguard.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonObject;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Agent runs through the proxy on the SQLite ledger: steps limited, the kill switch kept in the file. */
+class AgentRunsSqliteTest extends HarnessTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aRunsStepsAndItsStopAreKeptByTheSqliteLedger() throws Exception {
+        h = start(ProxyHarness.withLedger(ProxyHarness.config(1_000_000, "", "runs: {max_steps: 2}"),
+                "{ kind: sqlite, path: \"" + dir.resolve("ledger.db") + "\" }"));
+        var probe = h.budgets().ledger().run("probe");
+        probe.otherwiseEmpty().await(5, TimeUnit.SECONDS);
+        Assumptions.assumeFalse(probe.cause() instanceof UnsupportedOperationException, "this SQLite ledger keeps no agent runs");
+
+        assertThat(h.chat(ChatCompletionsTest.BODY, "X-SpendGuard-Run-Id", "run-1").statusCode()).isEqualTo(200);
+        assertThat(h.chat(ChatCompletionsTest.BODY, "X-SpendGuard-Run-Id", "run-1").statusCode()).isEqualTo(200);
+        HttpResponse<String> third = h.chat(ChatCompletionsTest.BODY, "X-SpendGuard-Run-Id", "run-1");
+
+        assertThat(third.statusCode()).isEqualTo(402);
+        JsonObject error = ProxyHarness.json(third).getJsonObject("error");
+        assertThat(error.getString("code")).isEqualTo("RUN_STEP_LIMIT");
+        assertThat(error.getJsonObject("spendguard").getLong("run_steps")).isEqualTo(2);
+        assertThat(h.mock.served()).isEqualTo(2);
+
+        assertThat(h.adminPost("/v1/runs/run-2/stop", "{\"reason\":\"stop\",\"budget_id\":\"default\"}").statusCode()).isEqualTo(200);
+        assertThat(ProxyHarness.json(h.chat(ChatCompletionsTest.BODY, "X-SpendGuard-Run-Id", "run-2")).getJsonObject("error")
+                .getString("code")).isEqualTo("RUN_STOPPED");
+        assertThat(ProxyHarness.json(h.adminGet("/v1/runs/run-1")).getLong("steps")).isEqualTo(2);
+        h.assertSettled(2, "default");
+    }
+}
