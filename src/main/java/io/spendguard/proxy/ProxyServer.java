@@ -181,7 +181,7 @@ public final class ProxyServer {
                 new HeadCheck(credentials),
                 new ReadBody(),
                 new Parse(vertx, estimator, credentials),
-                new Deduplicate(idempotency),
+                new Deduplicate(idempotency, config.runs()),
                 new Decide(config.gate(), gate, estimator, metrics, new Degrade(vertx, gate, estimator)),
                 new Forward(config, gate, upstream, credentials, metrics),
                 new RelayReply(estimator.tokens(), idempotency, metrics),

@@ -89,7 +89,7 @@ final class RunRoutes {
     private void stop(RoutingContext ctx) {
         String id = ctx.pathParam("id");
         if (!validRunId(id)) {
-            AdminApi.error(ctx, 400, "run id: " + Ids.shown(id) + " (expected: 1 to " + RunLimit.MAX_ID_CHARS
+            AdminApi.error(ctx, 400, "run id: " + Ids.shown(id) + " (expected: 1 to " + RunLimit.MAX_ID_BYTES
                     + " bytes of UTF-8, no control characters)");
             return;
         }
@@ -113,7 +113,7 @@ final class RunRoutes {
 
     /** A run id as the data plane accepts one: 1 to 128 bytes of UTF-8, no control characters. */
     static boolean validRunId(String id) {
-        return id != null && !id.isEmpty() && id.getBytes(StandardCharsets.UTF_8).length <= RunLimit.MAX_ID_CHARS
+        return id != null && !id.isEmpty() && id.getBytes(StandardCharsets.UTF_8).length <= RunLimit.MAX_ID_BYTES
                 && id.chars().noneMatch(c -> c < 0x20 || c == 0x7f);
     }
 

@@ -30,7 +30,10 @@ import java.util.logging.Logger;
  * <p>Nothing a provider sends is kept whole past a bound. A JSON reply up to {@link #HOLD_BYTES} is
  * held until it ends, so that the cost headers go with it and an idempotent reply is stored before
  * the client sees it; a larger one is relayed as it arrives (no cost headers; the cost is in the
- * metrics and the access log) and is not kept for replay, which is counted. Its usage is read by a
+ * metrics and the access log) and is not kept for replay, which is counted. An SSE reply of a call
+ * kept for replay is copied as it is relayed — the very bytes the client gets — up to
+ * {@link #KEEP_STREAM_BYTES}, and stored once it has ended whole, after its last byte went out; a
+ * longer one is not kept, which is counted, and a stream cut or failed is never kept. Its usage is read by a
  * bounded scan ({@link ReplyUsage}); a reply past the scan's bounds is billed at the reservation. An
  * SSE event past {@link SseSplitter#MAX_EVENT_BYTES} cuts the stream: the client's connection is
  * closed after the events already relayed, and the call is committed at the reservation.
@@ -39,8 +42,13 @@ public final class Relay {
     private static final Logger LOG = Logger.getLogger(Relay.class.getName());
     /** The largest JSON reply held whole (for the cost headers and idempotent replay). */
     public static final int HOLD_BYTES = 4 * 1024 * 1024;
+    /** The largest SSE reply kept for idempotent replay (a copy of what the client got). */
+    public static final int KEEP_STREAM_BYTES = 4 * 1024 * 1024;
 
-    /** How the call ended; {@code body} is kept only for a 2xx JSON reply held whole (idempotent replay). */
+    /**
+     * How the call ended; {@code headers} and {@code body} are kept only for a 2xx reply kept for
+     * idempotent replay: a JSON reply held whole, or a whole SSE stream as the client got it.
+     */
     public record Reply(int status, String outcome, MultiMap headers, Buffer body) { }
 
     private final Downstream out;
@@ -57,8 +65,10 @@ public final class Relay {
     private boolean streaming;
 
     /**
-     * {@code beforeEnd} (null: none) sees a settled 2xx JSON reply held whole (at most
-     * {@link #HOLD_BYTES}) before it is sent, and the reply waits for it (the idempotent-replay store).
+     * {@code beforeEnd} (null: none) is the idempotent-replay store. It sees a settled 2xx JSON reply
+     * held whole (at most {@link #HOLD_BYTES}) before it is sent, and the reply waits for it; and a
+     * 2xx SSE reply that ended whole within {@link #KEEP_STREAM_BYTES}, as the client got it, once
+     * its last byte is out (the relay completes when it is stored).
      */
     public Relay(Downstream out, Upstream.Call call, Settler settlement, ApiShape shape,
                  Supplier<StreamScanner> scanners, MultiMap decisionHeaders, ProxyMetrics metrics,
@@ -274,27 +284,29 @@ public final class Relay {
         out.headers().remove("content-length");
         out.framing(null);
         SseSplitter splitter = new SseSplitter();
+        Buffer[] kept = {beforeEnd != null && in.statusCode() / 100 == 2 ? Buffer.buffer() : null};
         in.handler(chunk -> {
             if (done.future().isComplete()) {
                 return;
             }
             boolean aligned = splitter.idle();
-            List<Buffer> kept = new ArrayList<>(4);
+            List<Buffer> events = new ArrayList<>(4);
             int[] dropped = {0};
             splitter.feed(chunk, event -> {
                 if (scanner.onEvent(event)) {
-                    kept.add(event);
+                    events.add(event);
                 } else {
                     dropped[0]++;
                 }
             });
             if (splitter.tooLarge()) {
-                cut(in, join(kept));
+                cut(in, join(events));
                 return;
             }
             // A chunk made only of whole events, all kept, goes out as the very buffer that came in.
-            Buffer batch = aligned && dropped[0] == 0 && splitter.idle() ? chunk : join(kept);
+            Buffer batch = aligned && dropped[0] == 0 && splitter.idle() ? chunk : join(events);
             if (batch.length() > 0 && !clientGone) {
+                kept[0] = keep(kept[0], batch);
                 out.write(batch);
                 if (out.writeQueueFull()) {
                     in.pause();
@@ -317,6 +329,7 @@ public final class Relay {
                 return;
             }
             Buffer rest = splitter.rest();
+            kept[0] = keep(kept[0], rest);
             out.end(rest);
             Usage usage = scanner.usage();
             if (usage != null) {
@@ -327,8 +340,34 @@ public final class Relay {
                 settlement.reservation("no_usage");
             }
             endStream();
-            done.tryComplete(new Reply(in.statusCode(), "ok", null, null));
+            if (kept[0] == null || scanner.failed()) {
+                done.tryComplete(new Reply(in.statusCode(), "ok", null, null));
+                return;
+            }
+            Reply reply = new Reply(in.statusCode(), "ok", keptHeaders(), kept[0]);
+            beforeEnd.apply(reply).onComplete(k -> done.tryComplete(reply));
         });
+    }
+
+    /**
+     * {@code copy} with {@code bytes} appended, or null once the stream passes
+     * {@link #KEEP_STREAM_BYTES} (it is then not kept for replay, which is counted once).
+     */
+    private Buffer keep(Buffer copy, Buffer bytes) {
+        if (copy == null || bytes.length() == 0) {
+            return copy;
+        }
+        if (copy.length() + bytes.length() > KEEP_STREAM_BYTES) {
+            metrics.replayNotKept("too_large");
+            LOG.info("a " + shape.route() + " stream over " + KEEP_STREAM_BYTES + " bytes is not kept for idempotent replay");
+            return null;
+        }
+        return copy.appendBuffer(bytes);
+    }
+
+    /** The stream's reply headers as a replay sends them: its body then goes out whole, framed by its length. */
+    private MultiMap keptHeaders() {
+        return MultiMap.caseInsensitiveMultiMap().addAll(out.headers()).remove("transfer-encoding").remove("content-length");
     }
 
     /**

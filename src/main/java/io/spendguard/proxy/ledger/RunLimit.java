@@ -13,8 +13,8 @@ public record RunLimit(String runId, long maxSteps, long maxMicros) {
     public static final String RUN_STEP_LIMIT = "RUN_STEP_LIMIT";
     /** The call's claim would take the run's reserved + committed past its {@code max_usd}. */
     public static final String RUN_BUDGET_EXCEEDED = "RUN_BUDGET_EXCEEDED";
-    /** The longest run id kept (bytes of UTF-8 are bounded where the header is read). */
-    public static final int MAX_ID_CHARS = 128;
+    /** The longest run id, in bytes of UTF-8 (SPEC §10): longer ones are refused where the header is read. */
+    public static final int MAX_ID_BYTES = 128;
 
     public RunLimit {
         if (runId == null || runId.isEmpty()) {

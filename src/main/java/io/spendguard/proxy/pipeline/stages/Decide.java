@@ -115,15 +115,7 @@ public final class Decide implements Stage {
                 attemptKey(x), x.estimate().inputTokens(), x.estimate().outputCeiling(), x.estimate().pricingVersion(), mutated,
                 x.spec().stream(), x.spec().maxOutputTokens(), x.key() == null ? null : x.key().tenant(),
                 h.get("traceparent"), CallHeaders.tracestate(h), x.key() == null ? null : x.key().id(), x.caller(),
-                repeatedToolCalls(x));
-    }
-
-    /**
-     * How many times the request's history holds its most repeated tool call (same name and
-     * arguments), for {@code runs.max_repeated_tool_calls}; 0 while the parsed call does not count it.
-     */
-    private static int repeatedToolCalls(Exchange x) {
-        return 0;
+                x.spec().repeatedToolCalls());
     }
 
     /**

@@ -14,8 +14,9 @@ import io.vertx.core.MultiMap;
 /**
  * Relays the provider's reply to the client ({@link Relay}), with the decision's headers; the relay
  * settles the call through the exchange's settlement the moment the reply ends, however it ends. A
- * client that leaves stops the relay through the exchange. A 2xx JSON reply of a call with an
- * idempotency key is stored for replay before the client sees it.
+ * client that leaves stops the relay through the exchange. A 2xx reply of a call with an idempotency
+ * key (the client's, or one derived from a run's retry) is stored for replay: a JSON reply before the
+ * client sees it, an SSE stream once the client has had all of it.
  */
 public final class RelayReply implements Stage {
     private final TokenCounter tokens;
@@ -54,7 +55,7 @@ public final class RelayReply implements Stage {
         return headers;
     }
 
-    /** Stores a 2xx JSON reply for idempotent replay before the client sees it. */
+    /** Stores a 2xx reply for idempotent replay (the key then stays claimed). */
     private Future<Void> keepForReplay(Exchange x, Relay.Reply reply) {
         if (reply.status() / 100 != 2) {
             return Future.succeededFuture();
