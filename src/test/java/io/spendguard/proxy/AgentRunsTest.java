@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
  * Agent runs end to end (SPEC §10) on the embedded engine: {@code X-SpendGuard-Run-Id} names the run,
  * its steps and money are limited (globally and per budget), a refusal is a 402 naming the run and
  * nothing reaches the provider, the admin API lists runs and stops one (the kill switch), and the
- * refusals are audited and counted.
+ * refusals are audited and counted. The calls repeat one body, so {@code dedupe_retries} is off: each
+ * is a step of its own, not a retry (RunRetryTest covers retries).
  */
 class AgentRunsTest extends HarnessTest {
     private static final String BODY = ChatCompletionsTest.BODY;
@@ -45,7 +46,7 @@ class AgentRunsTest extends HarnessTest {
 
     @Test
     void theCallAfterARunsLastStepIsA402NamingTheRunAndNothingIsForwarded() throws Exception {
-        h = start(ProxyHarness.config(1_000_000, "", "runs: {max_steps: 3}"));
+        h = start(ProxyHarness.config(1_000_000, "", "runs: {max_steps: 3, dedupe_retries: false}"));
         for (int i = 0; i < 3; i++) {
             assertThat(h.chat(BODY, RUN, "run-1").statusCode()).isEqualTo(200);
         }
@@ -83,7 +84,7 @@ class AgentRunsTest extends HarnessTest {
     @Test
     void aRunPastItsMoneyIsA402WhileTheBudgetStillHasRoom() throws Exception {
         long claim = ChatCompletionsTest.claim(BODY);
-        h = start(ProxyHarness.config(1_000_000, "", "runs: {max_usd: " + usd(claim * 3 / 2) + "}"));
+        h = start(ProxyHarness.config(1_000_000, "", "runs: {dedupe_retries: false, max_usd: " + usd(claim * 3 / 2) + "}"));
         assertThat(h.chat(BODY, RUN, "run-1", "x-mock-output-tokens", "50").statusCode()).isEqualTo(200);
         h.assertSettled(1, "default");
         long spent = h.budget("default").committedMicros();
@@ -101,7 +102,7 @@ class AgentRunsTest extends HarnessTest {
 
     @Test
     void concurrentCallsOfOneRunNeverPassItsSteps() throws Exception {
-        h = start(ProxyHarness.config(10_000_000, "", "runs: {max_steps: 5}"));
+        h = start(ProxyHarness.config(10_000_000, "", "runs: {max_steps: 5, dedupe_retries: false}"));
         List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
         for (int i = 0; i < 24; i++) {
             sent.add(h.http.sendAsync(h.chatRequest(BODY, RUN, "swarm", "x-mock-latency-ms", "100"), HttpResponse.BodyHandlers.ofString()));
@@ -120,7 +121,7 @@ class AgentRunsTest extends HarnessTest {
 
     @Test
     void aBudgetsOwnRunLimitNarrowsTheGlobalOne() throws Exception {
-        h = start(ProxyHarness.config(1_000_000, "runs: {max_steps: 2}", "runs: {max_steps: 5}"));
+        h = start(ProxyHarness.config(1_000_000, "runs: {max_steps: 2}", "runs: {max_steps: 5, dedupe_retries: false}"));
         assertThat(h.chat(BODY, RUN, "run-1").statusCode()).isEqualTo(200);
         assertThat(h.chat(BODY, RUN, "run-1").statusCode()).isEqualTo(200);
 
@@ -133,7 +134,7 @@ class AgentRunsTest extends HarnessTest {
 
     @Test
     void anOperatorStopsARunAndEveryLaterCallOfItIsRefused() throws Exception {
-        h = start(ProxyHarness.config(1_000_000, "", ""));
+        h = start(ProxyHarness.config(1_000_000, "", "runs: {dedupe_retries: false}"));
         assertThat(h.chat(BODY, RUN, "agent-7").statusCode()).isEqualTo(200);
         assertThat(h.chat(BODY, RUN, "agent-8").statusCode()).isEqualTo(200);
         h.assertSettled(2, "default");
@@ -173,7 +174,7 @@ class AgentRunsTest extends HarnessTest {
 
     @Test
     void aRunStoppedBeforeItsFirstCallIsRefusedFromTheStart() throws Exception {
-        h = start(ProxyHarness.config(1_000_000, "", ""));
+        h = start(ProxyHarness.config(1_000_000, "", "runs: {dedupe_retries: false}"));
 
         assertThat(h.adminPost("/v1/runs/not-yet/stop", "{\"reason\":\"banned\",\"budget_id\":\"default\"}").statusCode()).isEqualTo(200);
 
@@ -185,7 +186,7 @@ class AgentRunsTest extends HarnessTest {
 
     @Test
     void theRunRoutesValidateWhatTheyAreGiven() throws Exception {
-        h = start(ProxyHarness.config(1_000_000, "", ""));
+        h = start(ProxyHarness.config(1_000_000, "", "runs: {dedupe_retries: false}"));
 
         assertThat(h.adminGet("/v1/runs/unknown").statusCode()).isEqualTo(404);
         assertThat(error(h.adminGet("/v1/runs/unknown")).getString("type")).isEqualTo("not_found_error");
@@ -205,7 +206,7 @@ class AgentRunsTest extends HarnessTest {
 
     @Test
     void anAnthropicCallOfAStoppedRunGetsAnthropicsErrorShapeWithTheRun() throws Exception {
-        h = start(ProxyHarness.config(1_000_000, "", ""));
+        h = start(ProxyHarness.config(1_000_000, "", "runs: {dedupe_retries: false}"));
         h.adminPost("/v1/runs/claude-run/stop", "{\"reason\":\"stop\"}");
 
         HttpResponse<String> r = AnthropicCalls.send(h, AnthropicCalls.body(false, 50), RUN, "claude-run");

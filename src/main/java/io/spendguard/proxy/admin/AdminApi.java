@@ -139,8 +139,6 @@ public final class AdminApi {
             } else if (ar.cause() instanceof LedgerException le && (le.kind() == LedgerException.Kind.UNKNOWN_BUDGET
                     || le.kind() == LedgerException.Kind.UNKNOWN_RUN)) {
                 error(ctx, 404, le.getMessage());
-            } else if (ar.cause() instanceof UnsupportedOperationException) {
-                error(ctx, 501, "this ledger does not keep " + ar.cause().getMessage());
             } else if (ar.cause() instanceof LedgerException le && le.kind() == LedgerException.Kind.BUDGET_EXISTS) {
                 error(ctx, 409, le.getMessage());
             } else if (ar.cause() instanceof IllegalArgumentException || ar.cause() instanceof ClassCastException) {
@@ -164,7 +162,7 @@ public final class AdminApi {
             case 401 -> "authentication_error";
             case 404 -> "not_found_error";
             case 409 -> "conflict_error";
-            case 500, 501 -> "internal_error";
+            case 500 -> "internal_error";
             default -> "invalid_request_error";
         };
         return new JsonObject().put("error", new JsonObject().put("message", message).put("type", type));

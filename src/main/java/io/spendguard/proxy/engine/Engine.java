@@ -214,16 +214,14 @@ public final class Engine {
     }
 
     /**
-     * The call's run as the ledger holds it; null for a call of no run, a run not seen yet, or a ledger
-     * that does not keep runs.
+     * The call's run as the ledger holds it; null for a call of no run or a run not seen yet.
      */
     private Future<RunState> runOf(DecisionRequest request) {
         String id = runId(request);
         if (id == null) {
             return Future.succeededFuture();
         }
-        return ledger.run(id).recover(e -> e instanceof UnsupportedOperationException
-                || e instanceof LedgerException le && le.kind() == LedgerException.Kind.UNKNOWN_RUN
+        return ledger.run(id).recover(e -> e instanceof LedgerException le && le.kind() == LedgerException.Kind.UNKNOWN_RUN
                 ? Future.succeededFuture() : Future.failedFuture(e));
     }
 

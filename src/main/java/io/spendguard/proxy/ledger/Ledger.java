@@ -86,17 +86,13 @@ public interface Ledger {
     Future<List<Expired>> sweep(Instant now);
 
     /** The run's state; fails with {@link LedgerException.Kind#UNKNOWN_RUN} when the ledger does not know it. */
-    default Future<RunState> run(String id) {
-        return Future.failedFuture(new UnsupportedOperationException("runs"));
-    }
+    Future<RunState> run(String id);
 
     /**
      * Runs, most recently seen first: of one budget ({@code budgetId} null: every budget), stopped or
      * active ({@code stopped} null: both), at most {@code limit}.
      */
-    default Future<List<RunState>> runs(String budgetId, Boolean stopped, int limit) {
-        return Future.failedFuture(new UnsupportedOperationException("runs"));
-    }
+    Future<List<RunState>> runs(String budgetId, Boolean stopped, int limit);
 
     /**
      * Stops a run — the kill switch: every later reservation under it is refused with
@@ -105,17 +101,13 @@ public interface Ledger {
      * {@code run.stop} audit record ({@link AuditEvents#runStop}) in the same transaction; stopped runs
      * are durable where the ledger is.
      */
-    default Future<RunState> stopRun(String id, String budgetId, String reason) {
-        return Future.failedFuture(new UnsupportedOperationException("runs"));
-    }
+    Future<RunState> stopRun(String id, String budgetId, String reason);
 
     /**
      * Forgets the runs last seen before {@code idleBefore} that hold nothing and were not stopped (a
      * stopped run stays stopped); returns how many. Safe to run from several processes at once.
      */
-    default Future<Integer> forgetRuns(Instant idleBefore) {
-        return Future.failedFuture(new UnsupportedOperationException("runs"));
-    }
+    Future<Integer> forgetRuns(Instant idleBefore);
 
     /** The idempotency records kept beside the ledger (durable where the ledger is). */
     IdempotencyStore idempotency();

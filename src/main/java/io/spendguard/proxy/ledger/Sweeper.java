@@ -72,7 +72,7 @@ public final class Sweeper {
         return running;
     }
 
-    /** Forgets idle runs and counts the active ones; a ledger that keeps no runs is left alone. */
+    /** Forgets idle runs and counts the active ones. */
     private Future<Void> runs(Instant now) {
         if (runIdleTtl == null) {
             return Future.succeededFuture();
@@ -82,9 +82,7 @@ public final class Sweeper {
                 .onSuccess(active -> runsActive.accept(active.size()))
                 .<Void>mapEmpty()
                 .recover(e -> {
-                    if (!(e instanceof UnsupportedOperationException)) {
-                        LOG.warning("ledger: forgetting idle runs failed: " + e.getMessage());
-                    }
+                    LOG.warning("ledger: forgetting idle runs failed: " + e.getMessage());
                     return Future.succeededFuture();
                 });
     }

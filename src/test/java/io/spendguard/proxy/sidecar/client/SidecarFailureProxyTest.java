@@ -11,6 +11,7 @@ import io.spendguard.proxy.engine.BudgetState;
 import io.spendguard.proxy.engine.Engine;
 import io.spendguard.proxy.ledger.IdempotencyStore;
 import io.spendguard.proxy.ledger.Ledger;
+import io.spendguard.proxy.ledger.RunState;
 import io.spendguard.proxy.ledger.memory.MemoryLedger;
 import io.spendguard.proxy.sidecar.server.SidecarServer;
 import io.vertx.core.Future;
@@ -89,6 +90,26 @@ class SidecarFailureProxyTest {
         @Override
         public Future<List<Expired>> sweep(Instant now) {
             return inner.sweep(now);
+        }
+
+        @Override
+        public Future<RunState> run(String id) {
+            return inner.run(id);
+        }
+
+        @Override
+        public Future<List<RunState>> runs(String budgetId, Boolean stopped, int limit) {
+            return inner.runs(budgetId, stopped, limit);
+        }
+
+        @Override
+        public Future<RunState> stopRun(String id, String budgetId, String reason) {
+            return inner.stopRun(id, budgetId, reason);
+        }
+
+        @Override
+        public Future<Integer> forgetRuns(Instant idleBefore) {
+            return inner.forgetRuns(idleBefore);
         }
 
         @Override
