@@ -199,7 +199,7 @@ class AgentRunsTest extends HarnessTest {
             "{\"reason\":5}", "{\"reason\":\"ok\",\"extra\":1}", "not json"}) {
             assertThat(h.adminPost("/v1/runs/r1/stop", body).statusCode()).as(body).isEqualTo(400);
         }
-        assertThat(h.adminPost("/v1/runs/" + "r".repeat(129) + "/stop", "{\"reason\":\"ok\"}").statusCode()).isEqualTo(400);
+        assertThat(h.adminPost("/v1/runs/" + "r".repeat(io.spendguard.proxy.ledger.RunLimit.MAX_SCOPED_ID_BYTES + 1) + "/stop", "{\"reason\":\"ok\"}").statusCode()).isEqualTo(400);
         assertThat(h.adminPost("/v1/runs/r1/stop", "{\"reason\":\"" + "x".repeat(1024) + "\"}").statusCode()).isEqualTo(200);
         assertThat(h.chat(BODY, RUN, "r".repeat(129)).statusCode()).as("a run id over 128 bytes").isEqualTo(400);
     }

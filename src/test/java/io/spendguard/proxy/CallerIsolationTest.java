@@ -38,6 +38,22 @@ class CallerIsolationTest extends HarnessTest {
         return config("");
     }
 
+    @Test
+    void anotherTenantsRunOfTheSameNameIsAnotherRun() throws Exception {
+        h = start(config() + "\nruns: { max_steps: 1, dedupe_retries: false }\n");
+
+        assertThat(chat(h, KEY_A, BODY, "X-SpendGuard-Run-Id", "run-1").statusCode()).isEqualTo(200);
+        assertThat(chat(h, KEY_B, BODY, "X-SpendGuard-Run-Id", "run-1").statusCode())
+                .as("tenant tb's run-1 is not tenant ta's: its step is its own").isEqualTo(200);
+        HttpResponse<String> second = chat(h, KEY_A, OTHER_BODY, "X-SpendGuard-Run-Id", "run-1");
+
+        assertThat(second.statusCode()).isEqualTo(402);
+        assertThat(ProxyHarness.json(second).getJsonObject("error").getString("code")).isEqualTo("RUN_STEP_LIMIT");
+        assertThat(ProxyHarness.json(second).getJsonObject("error").getJsonObject("spendguard").getString("run_id"))
+                .isEqualTo("ta:run-1");
+        assertThat(h.mock.served()).isEqualTo(2);
+    }
+
     /** {@link #config()} with {@code budgetA} added to budget {@code a}'s definition. */
     static String config(String budgetA) {
         String auth = """

@@ -89,7 +89,7 @@ final class RunRoutes {
     private void stop(RoutingContext ctx) {
         String id = ctx.pathParam("id");
         if (!validRunId(id)) {
-            AdminApi.error(ctx, 400, "run id: " + Ids.shown(id) + " (expected: 1 to " + RunLimit.MAX_ID_BYTES
+            AdminApi.error(ctx, 400, "run id: " + Ids.shown(id) + " (expected: 1 to " + RunLimit.MAX_SCOPED_ID_BYTES
                     + " bytes of UTF-8, no control characters)");
             return;
         }
@@ -111,9 +111,12 @@ final class RunRoutes {
         AdminApi.reply(ctx, budgetKnown.compose(v -> ledger.stopRun(id, budget, reason)).map(RunRoutes::toJson), 200);
     }
 
-    /** A run id as the data plane accepts one: 1 to 128 bytes of UTF-8, no control characters. */
+    /**
+     * A run id as the ledger keeps one: the client's (1 to 128 bytes of UTF-8), or a tenant's
+     * {@code <tenant>:<run id>}; no control characters.
+     */
     static boolean validRunId(String id) {
-        return id != null && !id.isEmpty() && id.getBytes(StandardCharsets.UTF_8).length <= RunLimit.MAX_ID_BYTES
+        return id != null && !id.isEmpty() && id.getBytes(StandardCharsets.UTF_8).length <= RunLimit.MAX_SCOPED_ID_BYTES
                 && id.chars().noneMatch(c -> c < 0x20 || c == 0x7f);
     }
 

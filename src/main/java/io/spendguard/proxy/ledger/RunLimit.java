@@ -15,6 +15,11 @@ public record RunLimit(String runId, long maxSteps, long maxMicros) {
     public static final String RUN_BUDGET_EXCEEDED = "RUN_BUDGET_EXCEEDED";
     /** The longest run id, in bytes of UTF-8 (SPEC §10): longer ones are refused where the header is read. */
     public static final int MAX_ID_BYTES = 128;
+    /**
+     * The longest run id the ledger keeps: a tenant's runs are named {@code <tenant>:<run id>} (see
+     * {@code pipeline/stages/Decide}), with a tenant id of at most 128 characters.
+     */
+    public static final int MAX_SCOPED_ID_BYTES = 128 + 1 + MAX_ID_BYTES;
 
     public RunLimit {
         if (runId == null || runId.isEmpty()) {
