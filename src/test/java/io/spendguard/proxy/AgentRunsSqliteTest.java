@@ -33,4 +33,25 @@ class AgentRunsSqliteTest extends HarnessTest {
         assertThat(ProxyHarness.json(h.adminGet("/v1/runs/run-1")).getLong("steps")).isEqualTo(2);
         h.assertSettled(2, "default");
     }
+
+    @Test
+    void aStoppedRunStaysStoppedAcrossARestart() throws Exception {
+        String yaml = ProxyHarness.withLedger(ProxyHarness.config(1_000_000, "", ""),
+                "{ kind: sqlite, path: \"" + dir.resolve("ledger.db") + "\" }");
+        h = start(yaml);
+        assertThat(h.chat(ChatCompletionsTest.BODY, "X-SpendGuard-Run-Id", "runaway").statusCode()).isEqualTo(200);
+        assertThat(h.adminPost("/v1/runs/runaway/stop", "{\"reason\":\"looping\"}").statusCode()).isEqualTo(200);
+        h.close();
+
+        h = start(yaml);
+        HttpResponse<String> after = h.chat(ChatCompletionsTest.BODY.replace("hello", "again"), "X-SpendGuard-Run-Id", "runaway");
+
+        assertThat(after.statusCode()).isEqualTo(402);
+        assertThat(ProxyHarness.json(after).getJsonObject("error").getString("code")).isEqualTo("RUN_STOPPED");
+        JsonObject run = ProxyHarness.json(h.adminGet("/v1/runs/runaway"));
+        assertThat(run.getString("state")).isEqualTo("stopped");
+        assertThat(run.getString("stop_reason")).isEqualTo("looping");
+        assertThat(run.getLong("steps")).isEqualTo(1);
+        assertThat(h.mock.served()).as("the restarted proxy sent nothing for the stopped run").isZero();
+    }
 }

@@ -105,4 +105,43 @@ class TwoProxiesOnePostgresTest {
         }
         mock.close().await(5, TimeUnit.SECONDS);
     }
+
+    @Test
+    void concurrentCallsOfOneRunSplitAcrossTwoProxiesNeverPassItsSteps() throws Exception {
+        TestPostgres db = TestPostgres.freshSchema();
+        open.add(db);
+        MockProvider mock = new MockProvider(vertx, MockProvider.Options.DEFAULT).listen("127.0.0.1", 0).await(10, TimeUnit.SECONDS);
+        int steps = 7;
+        String yaml = PostgresProxies.config(db, mock, 1_000_000_000L, 0, 10_000)
+                + "\nruns: { max_steps: " + steps + ", dedupe_retries: false }\n";
+        ProxyProcess a = ProxyProcess.start(dir, "a", yaml);
+        open.add(a);
+        ProxyProcess b = ProxyProcess.start(dir, "b", yaml);
+        open.add(b);
+
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+        List<CompletableFuture<HttpResponse<String>>> replies = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            HttpRequest call = HttpRequest.newBuilder((i % 2 == 0 ? a : b).uri("/v1/chat/completions")).timeout(Duration.ofSeconds(60))
+                    .header("content-type", "application/json").header("authorization", "Bearer sk-client-secret-1234")
+                    .header("X-SpendGuard-Run-Id", "shared-run").header("x-mock-latency-ms", "200")
+                    .POST(HttpRequest.BodyPublishers.ofString(ChatCompletionsTest.BODY)).build();
+            replies.add(http.sendAsync(call, HttpResponse.BodyHandlers.ofString()));
+        }
+        int ok = 0;
+        int refused = 0;
+        for (CompletableFuture<HttpResponse<String>> reply : replies) {
+            HttpResponse<String> r = reply.join();
+            ok += r.statusCode() == 200 ? 1 : 0;
+            if (r.statusCode() == 402) {
+                refused++;
+                assertThat(ProxyHarness.json(r).getJsonObject("error").getString("code")).isEqualTo("RUN_STEP_LIMIT");
+            }
+        }
+
+        assertThat(ok).as("admitted across both proxies").isEqualTo(steps);
+        assertThat(refused).isEqualTo(40 - steps);
+        assertThat(mock.served()).isEqualTo(steps);
+        assertThat(db.number("SELECT steps FROM runs WHERE id = 'shared-run'")).isEqualTo(steps);
+    }
 }
