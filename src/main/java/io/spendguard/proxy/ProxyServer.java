@@ -35,6 +35,7 @@ import io.spendguard.proxy.pipeline.stages.HeadCheck;
 import io.spendguard.proxy.pipeline.stages.Parse;
 import io.spendguard.proxy.pipeline.stages.ReadBody;
 import io.spendguard.proxy.pipeline.stages.RelayReply;
+import io.spendguard.proxy.pipeline.stages.RunScope;
 import io.spendguard.proxy.pipeline.stages.Settle;
 import io.spendguard.proxy.provider.anthropic.AnthropicMessages;
 import io.spendguard.proxy.provider.openai.OpenAiChat;
@@ -182,6 +183,7 @@ public final class ProxyServer {
                 new ReadBody(),
                 new Parse(vertx, estimator, credentials),
                 new Deduplicate(idempotency, config.runs()),
+                new RunScope(),
                 new Decide(config.gate(), gate, estimator, metrics, new Degrade(vertx, gate, estimator)),
                 new Forward(config, gate, upstream, credentials, metrics),
                 new RelayReply(estimator.tokens(), idempotency, metrics),

@@ -64,6 +64,7 @@ public final class Exchange {
     private Estimate estimate;
     private String budgetId;
     private String requestHash;
+    private String run;
     private String idempotencyKey;
     private String attempt;
     private boolean replayKept;
@@ -229,6 +230,11 @@ public final class Exchange {
         }
     }
 
+    /** The agent run the call belongs to ({@link io.spendguard.proxy.pipeline.stages.RunScope}). */
+    public void run(String run) {
+        this.run = run;
+    }
+
     /** The reply was stored for replay (the key then stays claimed). */
     public void replayKept() {
         this.replayKept = true;
@@ -308,6 +314,11 @@ public final class Exchange {
 
     public String requestHash() {
         return requestHash;
+    }
+
+    /** The call's agent run, scoped to its tenant; null for a call of no run. */
+    public String run() {
+        return run;
     }
 
     public String idempotencyKey() {

@@ -16,6 +16,7 @@ import java.util.function.Consumer;
  *   <li>{@code read} — the body, within the limits</li>
  *   <li>{@code parse} — strict JSON → call spec, budget, estimate, request fingerprint (PARSED)</li>
  *   <li>{@code deduplicate} — the idempotency key: go on, or answer with the stored reply (REPLAYED)</li>
+ *   <li>{@code runScope} — the agent run the call belongs to (its limits are the gate's, kept in the ledger)</li>
  *   <li>{@code decide} — the gate: decide, degrade, admit (ADMITTED, claim held) or refuse (402/409/503)</li>
  *   <li>{@code forward} — record that it leaves, send it (FORWARDED)</li>
  *   <li>{@code relay} — the reply back to the client; the relay settles the call as the reply ends (SETTLED)</li>
@@ -31,6 +32,7 @@ public final class Pipeline {
     private final Stage read;
     private final Stage parse;
     private final Deduplicate deduplicate;
+    private final Stage runScope;
     private final Stage decide;
     private final Stage forward;
     private final Stage relay;
@@ -39,14 +41,15 @@ public final class Pipeline {
     private final Consumer<Exchange> accessLog;
 
     /** The stages in the order they run. */
-    public record Stages(Stage headCheck, Stage read, Stage parse, Deduplicate deduplicate, Stage decide, Stage forward,
-                         Stage relay, Settle settle) { }
+    public record Stages(Stage headCheck, Stage read, Stage parse, Deduplicate deduplicate, Stage runScope, Stage decide,
+                         Stage forward, Stage relay, Settle settle) { }
 
     public Pipeline(Stages stages, ProxyMetrics metrics, Consumer<Exchange> accessLog) {
         this.headCheck = stages.headCheck();
         this.read = stages.read();
         this.parse = stages.parse();
         this.deduplicate = stages.deduplicate();
+        this.runScope = stages.runScope();
         this.decide = stages.decide();
         this.forward = stages.forward();
         this.relay = stages.relay();
@@ -61,6 +64,7 @@ public final class Pipeline {
                 .compose(v -> read.apply(x))
                 .compose(v -> parse.apply(x))
                 .compose(v -> deduplicate.apply(x))
+                .compose(v -> unlessReplayed(x, runScope))
                 .compose(v -> unlessReplayed(x, decide))
                 .compose(v -> unlessReplayed(x, forward))
                 .compose(v -> unlessReplayed(x, relay))

@@ -111,25 +111,11 @@ public final class Decide implements Stage {
     private static DecisionRequest request(Exchange x, boolean mutated) {
         MultiMap h = x.headers();
         return new DecisionRequest(decisionId(x), x.budgetId(), x.estimate().claimMicros(), x.spec().model(),
-                x.requestHash(), runId(x), h.get("X-SpendGuard-Approval-Id"),
+                x.requestHash(), x.run(), h.get("X-SpendGuard-Approval-Id"),
                 attemptKey(x), x.estimate().inputTokens(), x.estimate().outputCeiling(), x.estimate().pricingVersion(), mutated,
                 x.spec().stream(), x.spec().maxOutputTokens(), x.key() == null ? null : x.key().tenant(),
                 h.get("traceparent"), CallHeaders.tracestate(h), x.key() == null ? null : x.key().id(), x.caller(),
                 x.spec().repeatedToolCalls());
-    }
-
-    /**
-     * The run the call belongs to, within its caller's tenant: a virtual key of a tenant other than the
-     * default names its runs {@code <tenant>:<run id>}, so one tenant's agents can neither use up nor
-     * be stopped through another tenant's run of the same name. Null without a run id.
-     */
-    static String runId(Exchange x) {
-        String run = x.headers().get(CallHeaders.RUN_ID);
-        if (run == null || run.isBlank()) {
-            return null;
-        }
-        String tenant = x.key() == null ? null : x.key().tenant();
-        return tenant == null || tenant.equals(DecisionRequest.DEFAULT_TENANT) ? run : tenant + ":" + run;
     }
 
     /**
