@@ -25,6 +25,11 @@ public final class Wire {
     public static final String META_KEY_ID = "key_id";
     /** {@code inputs.runtime_metadata}: the caller (key id or credential digest), whom an approval belongs to (string). */
     public static final String META_CALLER = "caller";
+    /**
+     * {@code inputs.runtime_metadata}: how many times the request's history holds its most repeated tool
+     * call (number; sent only when above 0), for the run's loop limit ({@code runs.max_repeated_tool_calls}).
+     */
+    public static final String META_REPEATED_TOOL_CALLS = "repeated_tool_calls";
 
     /** {@code error.details} of a STOP: the budget that refused the call. */
     public static final String DETAIL_BUDGET_ID = "budget_id";
@@ -34,6 +39,21 @@ public final class Wire {
     public static final String DETAIL_REMAINING_USD_MICROS = "remaining_usd_micros";
     /** {@code error.details} of a STOP on a windowed budget: seconds until the window rolls over. */
     public static final String DETAIL_RETRY_AFTER_SECONDS = "retry_after_seconds";
+    /**
+     * {@code error.details} of a STOP of a call under a run, or under a loop limit: the run's id (left out
+     * for a loop refused in a call that names no run). The other {@code run_} keys come with every run.
+     */
+    public static final String DETAIL_RUN_ID = "run_id";
+    /** {@code error.details} of a STOP under a run: the calls admitted under the run so far. */
+    public static final String DETAIL_RUN_STEPS = "run_steps";
+    /** {@code error.details} of a STOP under a run: the run's reserved + committed µUSD. */
+    public static final String DETAIL_RUN_USD_MICROS = "run_usd_micros";
+    /** {@code error.details} of a STOP under a run: its {@code runs.max_steps} (0: none). */
+    public static final String DETAIL_RUN_MAX_STEPS = "run_max_steps";
+    /** {@code error.details} of a STOP under a run: its {@code runs.max_usd}, in µUSD (0: none). */
+    public static final String DETAIL_RUN_MAX_USD_MICROS = "run_max_usd_micros";
+    /** {@code error.details} of a STOP under a run: its {@code runs.max_repeated_tool_calls} (0: off). */
+    public static final String DETAIL_RUN_MAX_REPEATED_TOOL_CALLS = "run_max_repeated_tool_calls";
 
     /** How a resume's {@code error.message} begins while the approval is still pending. */
     public static final String APPROVAL_NON_TERMINAL = "[APPROVAL_NON_TERMINAL]";

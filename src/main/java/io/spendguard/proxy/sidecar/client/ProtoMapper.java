@@ -16,6 +16,7 @@ import io.spendguard.proxy.engine.Decision.Outcome;
 import io.spendguard.proxy.engine.DecisionRequest;
 import io.spendguard.proxy.engine.Engine;
 import io.spendguard.proxy.engine.Mutation;
+import io.spendguard.proxy.engine.RunSnapshot;
 import io.spendguard.proxy.error.ProxyError;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
@@ -86,7 +87,8 @@ final class ProtoMapper {
      * What contract rules on the sidecar see of the request beyond the claim: whether it streams, the
      * output limit it sets, and the virtual key's tenant and id (left out when there is none; the id is
      * for the sidecar's audit record), and the caller (key id or credential digest, never a credential),
-     * whom an approval asked for here belongs to.
+     * whom an approval asked for here belongs to, and how often the history repeats its most repeated
+     * tool call (left out when none is repeated), for the run's loop limit.
      */
     static Struct runtimeMetadata(DecisionRequest r) {
         Struct.Builder s = Struct.newBuilder().putFields(Wire.META_STREAM, Value.newBuilder().setBoolValue(r.stream()).build());
@@ -101,6 +103,9 @@ final class ProtoMapper {
         }
         if (r.caller() != null) {
             s.putFields(Wire.META_CALLER, Value.newBuilder().setStringValue(r.caller()).build());
+        }
+        if (r.repeatedToolCalls() > 0) {
+            s.putFields(Wire.META_REPEATED_TOOL_CALLS, Value.newBuilder().setNumberValue(r.repeatedToolCalls()).build());
         }
         return s.build();
     }
@@ -145,7 +150,7 @@ final class ProtoMapper {
                 Long remaining = number(details.get(Wire.DETAIL_REMAINING_USD_MICROS));
                 yield new Decision(Outcome.valueOf(d.getDecision().name()), r.decisionId(), details.getOrDefault(Wire.DETAIL_BUDGET_ID, budget),
                         null, r.claimMicros(), 0, remaining == null ? 0 : remaining, reasons, null,
-                        number(details.get(Wire.DETAIL_RETRY_AFTER_SECONDS)), null);
+                        number(details.get(Wire.DETAIL_RETRY_AFTER_SECONDS)), null).withRun(run(details));
             }
             case REQUIRE_APPROVAL -> {
                 String approval = !d.getApprovalRequestId().isEmpty() ? d.getApprovalRequestId() : r.approvalId();
@@ -216,6 +221,26 @@ final class ProtoMapper {
             return LlmCallPostPayload.Outcome.CLIENT_TIMEOUT;
         }
         return LlmCallPostPayload.Outcome.PROVIDER_ERROR;
+    }
+
+    /**
+     * The run a STOP's details describe ({@code run_steps} and the other {@code run_} keys); null when
+     * they describe none, as from a sidecar that does not keep runs. Unreadable numbers read as 0.
+     */
+    static RunSnapshot run(Map<String, String> details) {
+        Long steps = number(details.get(Wire.DETAIL_RUN_STEPS));
+        if (steps == null || steps < 0) {
+            return null;
+        }
+        String id = details.get(Wire.DETAIL_RUN_ID);
+        return new RunSnapshot(id == null || id.isEmpty() ? null : id, steps, orZero(details.get(Wire.DETAIL_RUN_USD_MICROS)),
+                orZero(details.get(Wire.DETAIL_RUN_MAX_STEPS)), orZero(details.get(Wire.DETAIL_RUN_MAX_USD_MICROS)),
+                (int) Math.min(Integer.MAX_VALUE, orZero(details.get(Wire.DETAIL_RUN_MAX_REPEATED_TOOL_CALLS))));
+    }
+
+    private static long orZero(String value) {
+        Long n = number(value);
+        return n == null || n < 0 ? 0 : n;
     }
 
     private static Long number(String value) {

@@ -29,7 +29,9 @@ import java.util.UUID;
  * the one DEBIT claim, replays a repeated idempotency key, and asks the engine. Contract rules see
  * the stream flag, output limit and tenant the client put in {@code inputs.runtime_metadata}
  * ({@code stream}, {@code max_output_tokens}, {@code tenant}); without a tenant there, this sidecar's
- * own ({@code gate.sidecar.tenant_id}). An approval asked here belongs to the {@code caller} named
+ * own ({@code gate.sidecar.tenant_id}). The run is {@code ids.run_id} (none when it is the id the
+ * client derives for a call of no run), and the run's loop limit reads {@code repeated_tool_calls}
+ * there. An approval asked here belongs to the {@code caller} named
  * there (its id carries the caller's tag, which the proxy checks on resume). Refusals:
  * <ul>
  *   <li>INVALID_ARGUMENT — not exactly one claim, not DEBIT, or {@code amount_atomic} not an unsigned decimal;</li>
@@ -129,6 +131,7 @@ final class Decisions {
         Value tenant = meta.get(Wire.META_TENANT);
         Value keyId = meta.get(Wire.META_KEY_ID);
         Value caller = meta.get(Wire.META_CALLER);
+        Value repeated = meta.get(Wire.META_REPEATED_TOOL_CALLS);
         var call = new io.spendguard.proxy.engine.DecisionRequest(decisionId,
                 claim.getBudgetId().isEmpty() ? null : claim.getBudgetId(), amount, model.isEmpty() ? null : model,
                 HexFormat.of().formatHex(fingerprint), runId(request, decisionId), null, key.isEmpty() ? null : key,
@@ -139,7 +142,9 @@ final class Decisions {
                 tenant != null && !tenant.getStringValue().isEmpty() ? tenant.getStringValue()
                         : options.tenantId().isEmpty() ? null : options.tenantId(), null, null,
                 keyId != null && !keyId.getStringValue().isEmpty() ? keyId.getStringValue() : null,
-                caller != null && !caller.getStringValue().isEmpty() ? caller.getStringValue() : null);
+                caller != null && !caller.getStringValue().isEmpty() ? caller.getStringValue() : null,
+                repeated != null && repeated.hasNumberValue() && repeated.getNumberValue() >= 1
+                        ? (int) Math.min(Integer.MAX_VALUE, repeated.getNumberValue()) : 0);
         return engine.decide(call)
                 .compose(d -> d.isProposal() ? reserveDegraded(call, d) : Future.succeededFuture(d))
                 .recover(e -> unknownBudget(e, claim.getBudgetId()))

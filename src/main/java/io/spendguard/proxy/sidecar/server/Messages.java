@@ -7,6 +7,7 @@ import io.spendguard.proto.adapter.v1.DecisionResponse;
 import io.spendguard.proto.common.v1.Error;
 import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.engine.Engine;
+import io.spendguard.proxy.engine.RunSnapshot;
 import io.spendguard.proxy.sidecar.Wire;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.StatusException;
@@ -83,7 +84,9 @@ final class Messages {
      * every decision the rules that matched ({@code matched_rule_ids});
      * STOP an {@code error} ({@code BUDGET_EXHAUSTED} when the budget is spent) whose details hold
      * what the proxy's 402 body shows: {@code budget_id}, {@code claim_usd_micros},
-     * {@code remaining_usd_micros} and, for a windowed budget, {@code retry_after_seconds}.
+     * {@code remaining_usd_micros}, for a windowed budget {@code retry_after_seconds}, and for a call
+     * under a run (or a loop limit) the run: {@code run_id}, {@code run_steps}, {@code run_usd_micros}
+     * and its limits {@code run_max_steps}, {@code run_max_usd_micros}, {@code run_max_repeated_tool_calls}.
      */
     static DecisionResponse response(Decision d, Instant holdExpiresAt, Instant approvalExpiresAt) {
         DecisionResponse.Builder b = DecisionResponse.newBuilder()
@@ -112,10 +115,18 @@ final class Messages {
 
     private static Error stopError(Decision d) {
         boolean exhausted = d.reasonCodes().contains(Engine.BUDGET_EXHAUSTED);
-        String message = d.budgetId() == null
-                ? "no budget named and no default budget"
-                : "budget '" + d.budgetId() + "' cannot cover this call: claim " + d.claimMicros()
-                        + " usd_micros, remaining " + d.remainingMicros() + " usd_micros";
+        String runRefusal = d.reasonCodes().stream().filter(Engine.RUN_REFUSALS::contains).findFirst().orElse(null);
+        String message;
+        if (d.budgetId() == null) {
+            message = "no budget named and no default budget";
+        } else if (runRefusal != null) {
+            RunSnapshot run = d.run();
+            message = (run == null || run.id() == null ? "the call's run" : "run '" + run.id() + "'") + " refused this call: "
+                    + runRefusal;
+        } else {
+            message = "budget '" + d.budgetId() + "' cannot cover this call: claim " + d.claimMicros()
+                    + " usd_micros, remaining " + d.remainingMicros() + " usd_micros";
+        }
         Error.Builder e = Error.newBuilder()
                 .setCode(exhausted ? Error.Code.BUDGET_EXHAUSTED : Error.Code.CODE_UNSPECIFIED)
                 .setMessage(message)
@@ -126,6 +137,17 @@ final class Messages {
         }
         if (d.retryAfterSeconds() != null) {
             e.putDetails(Wire.DETAIL_RETRY_AFTER_SECONDS, Long.toString(d.retryAfterSeconds()));
+        }
+        if (d.run() != null) {
+            RunSnapshot run = d.run();
+            if (run.id() != null) {
+                e.putDetails(Wire.DETAIL_RUN_ID, run.id());
+            }
+            e.putDetails(Wire.DETAIL_RUN_STEPS, Long.toString(run.steps()))
+                    .putDetails(Wire.DETAIL_RUN_USD_MICROS, Long.toString(run.usdMicros()))
+                    .putDetails(Wire.DETAIL_RUN_MAX_STEPS, Long.toString(run.maxSteps()))
+                    .putDetails(Wire.DETAIL_RUN_MAX_USD_MICROS, Long.toString(run.maxUsdMicros()))
+                    .putDetails(Wire.DETAIL_RUN_MAX_REPEATED_TOOL_CALLS, Integer.toString(run.maxRepeatedToolCalls()));
         }
         return e.build();
     }

@@ -11,6 +11,8 @@ import io.spendguard.proto.common.v1.UnitRef;
 import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.engine.Decision.Outcome;
 import io.spendguard.proxy.engine.DecisionRequest;
+import io.spendguard.proxy.engine.RunSnapshot;
+import io.spendguard.proxy.sidecar.Wire;
 import org.junit.jupiter.api.Test;
 
 /** The pure half of the sidecar gate: what goes on the wire for a call, and what comes back. */
@@ -67,6 +69,46 @@ class ProtoMapperTest {
         var bare = ProtoMapper.decisionRequest(CALL, UNIT).getInputs().getRuntimeMetadata().getFieldsMap();
         assertThat(bare).containsOnlyKeys("stream");
         assertThat(bare.get("stream").getBoolValue()).isFalse();
+    }
+
+    @Test
+    void runtimeMetadataCarriesTheRepeatedToolCallsOnlyWhenOneRepeats() {
+        DecisionRequest looping = new DecisionRequest("d-4", "team", 10, "gpt-4o", "h", "run-9", null, null, 1, 1, "p", false,
+                false, null, null, null, null, null, null, 4);
+        var meta = ProtoMapper.decisionRequest(looping, UNIT).getInputs().getRuntimeMetadata().getFieldsMap();
+
+        assertThat(meta.get(Wire.META_REPEATED_TOOL_CALLS).getNumberValue()).isEqualTo(4);
+        assertThat(ProtoMapper.decisionRequest(CALL, UNIT).getInputs().getRuntimeMetadata().getFieldsMap())
+                .as("a call that repeats nothing encodes as before").doesNotContainKey(Wire.META_REPEATED_TOOL_CALLS);
+    }
+
+    @Test
+    void aRunRefusalsDetailsBecomeTheDecisionsRun() {
+        Decision d = ProtoMapper.decision(CALL, DecisionResponse.newBuilder().setDecision(DecisionResponse.Decision.STOP)
+                .addReasonCodes("RUN_STEP_LIMIT").setError(Error.newBuilder()
+                        .putDetails(Wire.DETAIL_BUDGET_ID, "team").putDetails(Wire.DETAIL_REMAINING_USD_MICROS, "9000")
+                        .putDetails(Wire.DETAIL_RUN_ID, "agent-1").putDetails(Wire.DETAIL_RUN_STEPS, "3")
+                        .putDetails(Wire.DETAIL_RUN_USD_MICROS, "1234").putDetails(Wire.DETAIL_RUN_MAX_STEPS, "3")
+                        .putDetails(Wire.DETAIL_RUN_MAX_USD_MICROS, "50000").putDetails(Wire.DETAIL_RUN_MAX_REPEATED_TOOL_CALLS, "4"))
+                .build());
+
+        assertThat(d.reasonCodes()).containsExactly("RUN_STEP_LIMIT");
+        assertThat(d.remainingMicros()).isEqualTo(9_000);
+        assertThat(d.run()).isEqualTo(new RunSnapshot("agent-1", 3, 1_234, 3, 50_000, 4));
+    }
+
+    @Test
+    void aStopWithoutRunStepsHasNoRunAndALoopOfNoRunHasNoId() {
+        Decision plain = ProtoMapper.decision(CALL, DecisionResponse.newBuilder().setDecision(DecisionResponse.Decision.STOP)
+                .setError(Error.newBuilder().putDetails(Wire.DETAIL_RUN_ID, "agent-1")).build());
+        Decision loop = ProtoMapper.decision(CALL, DecisionResponse.newBuilder().setDecision(DecisionResponse.Decision.STOP)
+                .addReasonCodes("RUN_LOOP_DETECTED").setError(Error.newBuilder().putDetails(Wire.DETAIL_RUN_STEPS, "0")
+                        .putDetails(Wire.DETAIL_RUN_USD_MICROS, "lots").putDetails(Wire.DETAIL_RUN_MAX_REPEATED_TOOL_CALLS, "3"))
+                .build());
+
+        assertThat(plain.run()).as("a sidecar that keeps no runs").isNull();
+        assertThat(loop.run()).isEqualTo(new RunSnapshot(null, 0, 0, 0, 0, 3));
+        assertThat(ProtoMapper.run(java.util.Map.of(Wire.DETAIL_RUN_STEPS, "-1"))).isNull();
     }
 
     @Test

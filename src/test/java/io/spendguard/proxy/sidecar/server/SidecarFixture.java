@@ -13,7 +13,9 @@ import io.spendguard.proto.common.v1.BudgetClaim;
 import io.spendguard.proto.common.v1.Idempotency;
 import io.spendguard.proto.common.v1.SpendGuardIds;
 import io.spendguard.proto.common.v1.UnitRef;
+import io.spendguard.proxy.config.RunsConfig;
 import io.spendguard.proxy.engine.Approvals;
+import io.spendguard.proxy.engine.Contracts;
 import io.spendguard.proxy.engine.BudgetSpec;
 import io.spendguard.proxy.engine.BudgetState;
 import io.spendguard.proxy.engine.Engine;
@@ -67,10 +69,20 @@ final class SidecarFixture implements AutoCloseable {
         return start(dir.resolve("run/adapter.sock"), true, Duration.ofSeconds(30));
     }
 
+    /** With the run limits {@code runs} for every budget. */
+    static SidecarFixture start(Path dir, RunsConfig runs) throws Exception {
+        return start(dir.resolve("run/adapter.sock"), true, Duration.ofSeconds(30), runs);
+    }
+
     static SidecarFixture start(Path socket, boolean nativeTransport, Duration drainGrace) throws Exception {
+        return start(socket, nativeTransport, drainGrace, RunsConfig.DEFAULTS);
+    }
+
+    private static SidecarFixture start(Path socket, boolean nativeTransport, Duration drainGrace, RunsConfig runs) throws Exception {
         Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(nativeTransport));
         Clock clock = Clock.systemUTC();
-        Engine engine = new Engine(new MemoryLedger(clock), new Approvals(clock, Duration.ofHours(24)), clock, Duration.ofMinutes(15));
+        Engine engine = new Engine(new MemoryLedger(clock), new Approvals(clock, Duration.ofHours(24)), clock, Duration.ofMinutes(15),
+                () -> Contracts.NONE, false, budgetId -> runs);
         engine.putBudget(new BudgetSpec("team", 1_000_000, "daily", "UTC", 500_000L, false)).await(5, TimeUnit.SECONDS);
         engine.putBudget(new BudgetSpec("small", 1_000, "none", "UTC", null, true)).await(5, TimeUnit.SECONDS);
         SidecarServer.Options options = new SidecarServer.Options(socket, TENANT, "usd_micros", drainGrace, clock,
