@@ -20,14 +20,15 @@ import picocli.CommandLine.Spec;
 /**
  * {@code demo}: the proxy on :8080 and admin on :8081 with the embedded engine, a memory ledger and
  * an in-process mock provider; no key and no network. Prints the curl lines that walk through
- * 200 → 402 → 409 → approve → resume. {@code demo --sidecar} runs the budgets in a second process,
+ * 200 → 402 → 409 → approve → resume, then a runaway agent stopped (a tool loop, the kill switch). {@code demo --sidecar} runs the budgets in a second process,
  * the sidecar, on a temporary Unix socket (its admin API, where approvals are resolved, on :8082)
  * and the proxy in {@code gate.mode: sidecar}.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = SpendGuardCli.Version.class,
         description = {"Runs the proxy on :8080 and its admin API on :8081 with the embedded engine, a memory ledger, "
                 + "a demo budget and a built-in mock provider: no API key, no network.",
-                "Prints the curl lines that walk through 200 -> 402 -> 409 -> approve -> resume. Ctrl-C stops it."})
+                "Prints the curl lines that walk through 200 -> 402 -> 409 -> approve -> resume, then a runaway agent stopped. "
+                        + "Ctrl-C stops it."})
 public final class DemoCommand implements Callable<Integer> {
     private static final String CONFIG = "classpath:config/demo.yaml";
 
@@ -91,6 +92,10 @@ public final class DemoCommand implements Callable<Integer> {
         String call = "curl -s -i http://localhost:" + port + "/v1/chat/completions -H 'content-type: application/json'";
         String small = " -d '{\"model\":\"gpt-4o\",\"max_tokens\":1000,\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'";
         String large = " -d '{\"model\":\"gpt-4o\",\"max_tokens\":8000,\"messages\":[{\"role\":\"user\",\"content\":\"Write a long report\"}]}'";
+        String toolRound = "{\"role\":\"assistant\",\"tool_calls\":[{\"id\":\"c1\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\","
+                + "\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}}]},{\"role\":\"tool\",\"tool_call_id\":\"c1\",\"content\":\"sunny\"}";
+        String loop = " -d '{\"model\":\"gpt-4o\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"Weather in Paris?\"},"
+                + String.join(",", toolRound, toolRound, toolRound) + "]}'";
         return """
 
                 Budget "demo" ($0.03, default) and budget "team" ($1.00, approval above $0.05) are loaded.
@@ -111,8 +116,16 @@ public final class DemoCommand implements Callable<Integer> {
                 4) resume: the same request with the approval id → 200 (a second resume → 409 approval_consumed):
                    %1$s -H 'X-SpendGuard-Budget-Id: team' -H "X-SpendGuard-Approval-Id: $APPROVAL_ID"%3$s
 
-                Budgets: curl -s http://localhost:%5$d/v1/budgets     Metrics: curl -s http://localhost:%5$d/metrics | grep spendguard_
+                5) a runaway agent: its history repeats one tool call 3 times (runs.max_repeated_tool_calls: 3)
+                   → 402 RUN_LOOP_DETECTED, nothing sent:
+                   %1$s -H 'X-SpendGuard-Budget-Id: team' -H 'X-SpendGuard-Run-Id: agent-1'%6$s
+
+                6) the kill switch: stop run agent-2, and its next call → 402 RUN_STOPPED:
+                   curl -s -X POST http://localhost:%5$d/v1/runs/agent-2/stop -H 'content-type: application/json' -d '{"reason":"demo"}'
+                   %1$s -H 'X-SpendGuard-Budget-Id: team' -H 'X-SpendGuard-Run-Id: agent-2'%2$s
+
+                Budgets: curl -s http://localhost:%5$d/v1/budgets     Runs: curl -s http://localhost:%5$d/v1/runs     Metrics: curl -s http://localhost:%5$d/metrics | grep spendguard_
                 Streaming: add "stream":true to a body (and -N to curl). Ctrl-C stops the demo.
-                """.formatted(call, small, large, port, admin);
+                """.formatted(call, small, large, port, admin, loop);
     }
 }

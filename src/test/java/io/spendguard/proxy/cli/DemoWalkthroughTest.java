@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The walkthrough {@code demo} prints works as printed: its curl lines, run by bash against the demo's
  * own configuration (on free ports), answer 200, 200, 402, 409, then approve and resume with 200 and
- * refuse a second resume with 409.
+ * refuse a second resume with 409; a runaway agent's tool loop and a stopped run are each a 402.
  */
 class DemoWalkthroughTest {
 
@@ -46,8 +46,9 @@ class DemoWalkthroughTest {
                     .filter(l -> l.startsWith("curl -s -i") || l.startsWith("APPROVAL_ID=") || l.startsWith("curl -s -X POST"))
                     .collect(Collectors.toList());
             // The resume, once more: a consumed approval is refused.
-            lines.add(lines.get(lines.size() - 1));
-            assertThat(lines).hasSize(8);
+            int resume = lines.indexOf(lines.stream().filter(l -> l.contains("X-SpendGuard-Approval-Id: $APPROVAL_ID")).findFirst().orElseThrow());
+            lines.add(resume + 1, lines.get(resume));
+            assertThat(lines).hasSize(11);
 
             Process bash = new ProcessBuilder("bash", "-c", "set -e\n" + String.join("\n", lines)).redirectErrorStream(true).start();
             String out = new String(bash.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -55,8 +56,9 @@ class DemoWalkthroughTest {
 
             Matcher status = Pattern.compile("HTTP/1\\.1 (\\d{3}) ").matcher(out);
             List<String> statuses = status.results().map(m -> m.group(1)).toList();
-            assertThat(statuses).as(out).containsExactly("200", "200", "402", "409", "200", "409");
-            assertThat(out).contains("\"state\":\"approved\"").contains("approval_consumed");
+            assertThat(statuses).as(out).containsExactly("200", "200", "402", "409", "200", "409", "402", "402");
+            assertThat(out).contains("\"state\":\"approved\"").contains("approval_consumed")
+                    .contains("RUN_LOOP_DETECTED").contains("RUN_STOPPED");
             server.stop().await(20, TimeUnit.SECONDS);
         } finally {
             vertx.close().await(20, TimeUnit.SECONDS);
