@@ -15,7 +15,10 @@ import java.util.List;
  * from {@code max_tokens}. A stream is {@code message_start}, a text block ({@code content_block_start},
  * {@code ping}, one {@code text_delta} per token, {@code content_block_stop}), {@code message_delta}
  * with the cumulative usage and {@code message_stop}; {@code x-mock-error-after-deltas: N} ends it with
- * an {@code overloaded_error} event after N deltas instead.
+ * an {@code overloaded_error} event after N deltas instead. A request with client {@code tools} gets a
+ * {@code tool_use} block as {@link MockTools} plans it, in place of the text, with stop reason
+ * {@code tool_use} (streamed as a {@code tool_use} {@code content_block_start} with an empty input, then
+ * {@code input_json_delta} pieces), billed as the planned output like text.
  */
 final class MockAnthropic implements MockApi {
 
@@ -34,15 +37,48 @@ final class MockAnthropic implements MockApi {
                 .put("cache_creation_input_tokens", written).put("cache_read_input_tokens", read)
                 .put("cache_creation", new JsonObject().put("ephemeral_5m_input_tokens", written).put("ephemeral_1h_input_tokens", 0))
                 .put("output_tokens", output).put("service_tier", "standard");
-        String stop = max != null && output >= max ? "max_tokens" : "end_turn";
+        MockTools.Call tool = toolCall(call);
+        String stop = tool != null ? "tool_use" : max != null && output >= max ? "max_tokens" : "end_turn";
         boolean reports = call.reportsUsage();
         if (call.streaming()) {
             stream(call, message(id, model, new JsonArray(), null, reports ? usage.copy().put("output_tokens", 1) : null),
-                    reports ? usage : null, output, stop);
+                    reports ? usage : null, output, tool, stop);
             return;
         }
-        JsonArray content = new JsonArray().add(new JsonObject().put("type", "text").put("text", MockChat.text(output)));
+        JsonArray content = new JsonArray().add(tool == null ? new JsonObject().put("type", "text").put("text", MockChat.text(output))
+                : toolUse(tool, tool.input()));
         call.json(message(id, model, content, stop, reports ? usage : null));
+    }
+
+    /**
+     * The tool call to answer with: the first client tool declared (no {@code type}, or
+     * {@code custom}), unless the last message carries a {@code tool_result} block.
+     */
+    private static MockTools.Call toolCall(MockCall call) {
+        String name = null;
+        JsonObject schema = null;
+        if (call.body().getValue("tools") instanceof JsonArray tools) {
+            for (Object t : tools) {
+                if (t instanceof JsonObject tool && (tool.getValue("type") == null || "custom".equals(tool.getValue("type")))
+                        && tool.getValue("name") instanceof String n) {
+                    name = n;
+                    schema = tool.getValue("input_schema") instanceof JsonObject p ? p : null;
+                    break;
+                }
+            }
+        }
+        boolean afterToolResult = false;
+        if (call.body().getValue("messages") instanceof JsonArray messages && !messages.isEmpty()
+                && messages.getValue(messages.size() - 1) instanceof JsonObject last && last.getValue("content") instanceof JsonArray blocks) {
+            for (Object b : blocks) {
+                afterToolResult |= b instanceof JsonObject block && "tool_result".equals(block.getValue("type"));
+            }
+        }
+        return MockTools.plan(call, name, schema, afterToolResult);
+    }
+
+    private static JsonObject toolUse(MockTools.Call tool, JsonObject input) {
+        return new JsonObject().put("type", "tool_use").put("id", "toolu_" + tool.suffix()).put("name", tool.name()).put("input", input);
     }
 
     @Override
@@ -110,21 +146,30 @@ final class MockAnthropic implements MockApi {
     }
 
     /** Streams the reply; {@code usage} null leaves usage out of every event. */
-    private static void stream(MockCall call, JsonObject start, JsonObject usage, int output, String stop) {
+    private static void stream(MockCall call, JsonObject start, JsonObject usage, int output, MockTools.Call tool, String stop) {
         long errorAfter = call.header("x-mock-error-after-deltas", -1);
         List<String> events = new ArrayList<>();
         events.add(MockCall.event("message_start", new JsonObject().put("type", "message_start")
                 .put("message", start)));
         events.add(MockCall.event("content_block_start", new JsonObject().put("type", "content_block_start").put("index", 0)
-                .put("content_block", new JsonObject().put("type", "text").put("text", ""))));
+                .put("content_block", tool == null ? new JsonObject().put("type", "text").put("text", "") : toolUse(tool, new JsonObject()))));
         events.add(MockCall.event("ping", new JsonObject().put("type", "ping")));
-        for (int i = 0; i < output; i++) {
+        List<JsonObject> deltas = new ArrayList<>();
+        if (tool == null) {
+            for (int i = 0; i < output; i++) {
+                deltas.add(new JsonObject().put("type", "text_delta").put("text", i == 0 ? "mock" : " mock"));
+            }
+        } else {
+            deltas.add(new JsonObject().put("type", "input_json_delta").put("partial_json", ""));
+            tool.pieces().forEach(p -> deltas.add(new JsonObject().put("type", "input_json_delta").put("partial_json", p)));
+        }
+        for (int i = 0; i < deltas.size(); i++) {
             if (i == errorAfter) {
                 call.sse(events, MockCall.event("error", error("overloaded_error", "Overloaded")));
                 return;
             }
             events.add(MockCall.event("content_block_delta", new JsonObject().put("type", "content_block_delta").put("index", 0)
-                    .put("delta", new JsonObject().put("type", "text_delta").put("text", i == 0 ? "mock" : " mock"))));
+                    .put("delta", deltas.get(i))));
         }
         events.add(MockCall.event("content_block_stop", new JsonObject().put("type", "content_block_stop").put("index", 0)));
         JsonObject delta = new JsonObject().put("type", "message_delta")

@@ -8,7 +8,10 @@ import java.util.List;
 /**
  * OpenAI chat completions: {@code prompt_tokens} = o200k tokens of every message's role and text
  * + 3 per message + 3; {@code completion_tokens} as planned by {@link MockCall#outputTokens}. Streams
- * report usage in a final chunk only when {@code stream_options.include_usage} asks for it.
+ * report usage in a final chunk only when {@code stream_options.include_usage} asks for it. A request
+ * with function {@code tools} gets a tool call as {@link MockTools} plans it ({@code message.tool_calls},
+ * finish reason {@code tool_calls}; streamed as {@code delta.tool_calls} chunks: the id, type and name
+ * first, then the arguments in pieces), billed as the planned output like text.
  */
 final class MockChat implements MockApi {
 
@@ -29,18 +32,27 @@ final class MockChat implements MockApi {
         long created = System.currentTimeMillis() / 1000;
         call.response().putHeader("x-request-id", "req_" + id).putHeader("openai-processing-ms", "1")
                 .putHeader("x-ratelimit-remaining-requests", "9999");
+        MockTools.Call tool = toolCall(call);
         if (call.streaming()) {
             JsonObject streamOptions = body.getJsonObject("stream_options");
             boolean includeUsage = streamOptions != null && Boolean.TRUE.equals(streamOptions.getValue("include_usage"))
                     && call.reportsUsage();
-            stream(call, id, created, model, output, includeUsage ? usage : null);
+            stream(call, id, created, model, output, tool, includeUsage ? usage : null);
             return;
+        }
+        JsonObject message = new JsonObject().put("role", "assistant");
+        if (tool == null) {
+            message.put("content", text(output)).put("refusal", null);
+        } else {
+            message.put("content", null).put("refusal", null).put("tool_calls", new JsonArray().add(new JsonObject()
+                    .put("id", "call_" + tool.suffix()).put("type", "function")
+                    .put("function", new JsonObject().put("name", tool.name()).put("arguments", tool.arguments()))));
         }
         JsonObject reply = new JsonObject().put("id", id).put("object", "chat.completion").put("created", created)
                 .put("model", model).put("system_fingerprint", "fp_mock")
                 .put("choices", new JsonArray().add(new JsonObject().put("index", 0)
-                        .put("message", new JsonObject().put("role", "assistant").put("content", text(output)).put("refusal", null))
-                        .put("logprobs", null).put("finish_reason", "stop")));
+                        .put("message", message)
+                        .put("logprobs", null).put("finish_reason", tool == null ? "stop" : "tool_calls")));
         if (call.reportsUsage()) {
             reply.put("usage", usage);
         }
@@ -69,14 +81,53 @@ final class MockChat implements MockApi {
         return total;
     }
 
-    private static void stream(MockCall call, String id, long created, String model, int output, JsonObject usage) {
-        List<String> events = new ArrayList<>();
-        events.add(MockCall.data(chunk(id, created, model, new JsonObject().put("role", "assistant").put("content", "").put("refusal", null),
-                null, usage != null)));
-        for (int i = 0; i < output; i++) {
-            events.add(MockCall.data(chunk(id, created, model, new JsonObject().put("content", i == 0 ? "mock" : " mock"), null, usage != null)));
+    /**
+     * The tool call to answer with: the first {@code function} tool declared, unless the last message
+     * is a tool result ({@code role} {@code tool} or the legacy {@code function}).
+     */
+    private static MockTools.Call toolCall(MockCall call) {
+        String name = null;
+        JsonObject schema = null;
+        if (call.body().getValue("tools") instanceof JsonArray tools) {
+            for (Object t : tools) {
+                if (t instanceof JsonObject tool && "function".equals(tool.getValue("type"))
+                        && tool.getValue("function") instanceof JsonObject fn && fn.getValue("name") instanceof String n) {
+                    name = n;
+                    schema = fn.getValue("parameters") instanceof JsonObject p ? p : null;
+                    break;
+                }
+            }
         }
-        events.add(MockCall.data(chunk(id, created, model, new JsonObject(), "stop", usage != null)));
+        boolean afterToolResult = false;
+        if (call.body().getValue("messages") instanceof JsonArray messages && !messages.isEmpty()
+                && messages.getValue(messages.size() - 1) instanceof JsonObject last) {
+            Object role = last.getValue("role");
+            afterToolResult = "tool".equals(role) || "function".equals(role);
+        }
+        return MockTools.plan(call, name, schema, afterToolResult);
+    }
+
+    private static void stream(MockCall call, String id, long created, String model, int output, MockTools.Call tool,
+                               JsonObject usage) {
+        List<String> events = new ArrayList<>();
+        if (tool == null) {
+            events.add(MockCall.data(chunk(id, created, model, new JsonObject().put("role", "assistant").put("content", "").put("refusal", null),
+                    null, usage != null)));
+            for (int i = 0; i < output; i++) {
+                events.add(MockCall.data(chunk(id, created, model, new JsonObject().put("content", i == 0 ? "mock" : " mock"), null, usage != null)));
+            }
+        } else {
+            JsonObject first = new JsonObject().put("index", 0).put("id", "call_" + tool.suffix()).put("type", "function")
+                    .put("function", new JsonObject().put("name", tool.name()).put("arguments", ""));
+            events.add(MockCall.data(chunk(id, created, model, new JsonObject().put("role", "assistant").put("content", null)
+                    .put("tool_calls", new JsonArray().add(first)).put("refusal", null), null, usage != null)));
+            for (String piece : tool.pieces()) {
+                JsonObject delta = new JsonObject().put("tool_calls", new JsonArray().add(new JsonObject().put("index", 0)
+                        .put("function", new JsonObject().put("arguments", piece))));
+                events.add(MockCall.data(chunk(id, created, model, delta, null, usage != null)));
+            }
+        }
+        events.add(MockCall.data(chunk(id, created, model, new JsonObject(), tool == null ? "stop" : "tool_calls", usage != null)));
         if (usage != null) {
             events.add(MockCall.data(new JsonObject().put("id", id).put("object", "chat.completion.chunk").put("created", created)
                     .put("model", model).put("system_fingerprint", "fp_mock").put("choices", new JsonArray()).put("usage", usage)));

@@ -26,7 +26,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code x-mock-reset-after-chunks}, {@code x-mock-output-tokens}, {@code x-mock-cached-tokens},
  * {@code x-mock-no-usage}, {@code x-mock-reasoning-tokens}; OpenAI Responses streams also
  * {@code x-mock-stream-end} ({@code failed} | {@code incomplete} | {@code error}); Anthropic also
- * {@code x-mock-cache-write-tokens} and {@code x-mock-error-after-deltas}.
+ * {@code x-mock-cache-write-tokens} and {@code x-mock-error-after-deltas}. A chat, Responses or
+ * Messages request that declares function tools is answered with a tool call until a tool result
+ * comes back, then with text; {@code x-mock-tool-loop} makes it call the same tool with the same
+ * arguments every time instead, as a runaway agent's model does ({@link MockTools}).
  * {@code GET /mock/stats} reports what it served.
  */
 public final class MockProvider {

@@ -15,7 +15,10 @@ import java.util.List;
  * send the real event sequence with sequence numbers and no {@code [DONE]}; {@code x-mock-stream-end}
  * ends one with {@code response.failed} or {@code response.incomplete} (both carrying usage) instead of
  * {@code response.completed}, or with {@code error} followed by a {@code response.failed} without
- * usage, as OpenAI does when a call breaks.
+ * usage, as OpenAI does when a call breaks. A request with {@code function} tools gets a
+ * {@code function_call} output item as {@link MockTools} plans it, in place of the message (streamed as
+ * {@code response.output_item.added}, {@code response.function_call_arguments.delta} pieces,
+ * {@code .done} and {@code response.output_item.done}), billed as the planned output like text.
  */
 final class MockResponses implements MockApi {
 
@@ -45,12 +48,48 @@ final class MockResponses implements MockApi {
         if (reasoning > 0) {
             output.add(new JsonObject().put("id", "rs_" + r.id().substring(5)).put("type", "reasoning").put("summary", new JsonArray()));
         }
+        MockTools.Call tool = toolCall(call);
         if (call.streaming()) {
-            stream(r, output, visible);
+            if (tool == null) {
+                stream(r, output, visible);
+            } else {
+                stream(r, output, tool);
+            }
             return;
         }
-        output.add(message(r, "completed", MockChat.text(visible)));
+        output.add(tool == null ? message(r, "completed", MockChat.text(visible)) : functionCall(tool, "completed", tool.arguments()));
         call.json(response(r, "completed", new JsonArray(new ArrayList<>(output)), r.usage()));
+    }
+
+    /**
+     * The tool call to answer with: the first {@code function} tool declared, unless the last input
+     * item is a tool result ({@code function_call_output} or {@code custom_tool_call_output}).
+     */
+    private static MockTools.Call toolCall(MockCall call) {
+        String name = null;
+        JsonObject schema = null;
+        if (call.body().getValue("tools") instanceof JsonArray tools) {
+            for (Object t : tools) {
+                if (t instanceof JsonObject tool && "function".equals(tool.getValue("type")) && tool.getValue("name") instanceof String n) {
+                    name = n;
+                    schema = tool.getValue("parameters") instanceof JsonObject p ? p : null;
+                    break;
+                }
+            }
+        }
+        boolean afterToolResult = false;
+        if (call.body().getValue("input") instanceof JsonArray items && !items.isEmpty()
+                && items.getValue(items.size() - 1) instanceof JsonObject last) {
+            Object type = last.getValue("type");
+            afterToolResult = "function_call_output".equals(type) || "custom_tool_call_output".equals(type);
+        }
+        return MockTools.plan(call, name, schema, afterToolResult);
+    }
+
+    /** A {@code function_call} output item. */
+    private static JsonObject functionCall(MockTools.Call tool, String status, String arguments) {
+        return new JsonObject().put("id", "fc_" + tool.suffix()).put("type", "function_call").put("status", status)
+                .put("arguments", arguments).put("call_id", "call_" + tool.suffix()).put("name", tool.name());
     }
 
     private static long inputTokens(MockCall call) {
@@ -126,6 +165,30 @@ final class MockResponses implements MockApi {
         JsonObject message = message(r, "completed", text);
         events.add("response.output_item.done", new JsonObject().put("output_index", index).put("item", message));
         output.add(message);
+        end(r, events, new JsonArray(new ArrayList<>(output)));
+        r.call().sse(events.list, null);
+    }
+
+    private static void stream(Reply r, List<JsonObject> output, MockTools.Call tool) {
+        Events events = new Events();
+        events.add("response.created", new JsonObject().put("response", response(r, "in_progress", new JsonArray(), null)));
+        events.add("response.in_progress", new JsonObject().put("response", response(r, "in_progress", new JsonArray(), null)));
+        for (int i = 0; i < output.size(); i++) {
+            events.add("response.output_item.added", new JsonObject().put("output_index", i).put("item", output.get(i)));
+            events.add("response.output_item.done", new JsonObject().put("output_index", i).put("item", output.get(i)));
+        }
+        int index = output.size();
+        String itemId = "fc_" + tool.suffix();
+        events.add("response.output_item.added", new JsonObject().put("output_index", index).put("item", functionCall(tool, "in_progress", "")));
+        for (String piece : tool.pieces()) {
+            events.add("response.function_call_arguments.delta", new JsonObject().put("item_id", itemId).put("output_index", index)
+                    .put("delta", piece));
+        }
+        events.add("response.function_call_arguments.done", new JsonObject().put("item_id", itemId).put("output_index", index)
+                .put("arguments", tool.arguments()));
+        JsonObject item = functionCall(tool, "completed", tool.arguments());
+        events.add("response.output_item.done", new JsonObject().put("output_index", index).put("item", item));
+        output.add(item);
         end(r, events, new JsonArray(new ArrayList<>(output)));
         r.call().sse(events.list, null);
     }
