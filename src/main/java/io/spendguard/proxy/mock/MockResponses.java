@@ -145,7 +145,8 @@ final class MockResponses implements MockApi {
                 .put("top_p", 1.0).put("truncation", "disabled").put("usage", usage).put("user", null).put("metadata", new JsonObject());
     }
 
-    private static void stream(Reply r, List<JsonObject> output, int tokens) {
+    /** A stream's first events: created, in progress, and the output items that come before the answer. */
+    private static Events opening(Reply r, List<JsonObject> output) {
         Events events = new Events();
         events.add("response.created", new JsonObject().put("response", response(r, "in_progress", new JsonArray(), null)));
         events.add("response.in_progress", new JsonObject().put("response", response(r, "in_progress", new JsonArray(), null)));
@@ -153,6 +154,11 @@ final class MockResponses implements MockApi {
             events.add("response.output_item.added", new JsonObject().put("output_index", i).put("item", output.get(i)));
             events.add("response.output_item.done", new JsonObject().put("output_index", i).put("item", output.get(i)));
         }
+        return events;
+    }
+
+    private static void stream(Reply r, List<JsonObject> output, int tokens) {
+        Events events = opening(r, output);
         int index = output.size();
         events.add("response.output_item.added", new JsonObject().put("output_index", index).put("item", message(r, "in_progress", null)));
         events.add("response.content_part.added", part(r, index).put("part", outputText("")));
@@ -170,13 +176,7 @@ final class MockResponses implements MockApi {
     }
 
     private static void stream(Reply r, List<JsonObject> output, MockTools.Call tool) {
-        Events events = new Events();
-        events.add("response.created", new JsonObject().put("response", response(r, "in_progress", new JsonArray(), null)));
-        events.add("response.in_progress", new JsonObject().put("response", response(r, "in_progress", new JsonArray(), null)));
-        for (int i = 0; i < output.size(); i++) {
-            events.add("response.output_item.added", new JsonObject().put("output_index", i).put("item", output.get(i)));
-            events.add("response.output_item.done", new JsonObject().put("output_index", i).put("item", output.get(i)));
-        }
+        Events events = opening(r, output);
         int index = output.size();
         String itemId = "fc_" + tool.suffix();
         events.add("response.output_item.added", new JsonObject().put("output_index", index).put("item", functionCall(tool, "in_progress", "")));
