@@ -8,10 +8,25 @@ import io.vertx.core.json.JsonObject;
  * whether it is the budget calls use when they name none. {@code degradeTo} (null: never) switches
  * calls to a cheaper model once the remaining budget falls below a threshold. {@code tenant} (null:
  * none) is whose budget it is: a budget with a tenant is charged only by virtual keys of that tenant;
- * one without is shared by every key (as every budget was before budgets had tenants).
+ * one without is shared by every key (as every budget was before budgets had tenants). {@code parent}
+ * (null: a root) puts the budget in a tree (SPEC §11): a call on it reserves on it and on every
+ * ancestor, atomically, and must fit every one of them; a tree is at most {@link #MAX_DEPTH} levels deep.
  */
 public record BudgetSpec(String id, long limitMicros, String window, String timezone, Long approvalAboveMicros,
-                         boolean isDefault, DegradeTo degradeTo, String tenant) {
+                         boolean isDefault, DegradeTo degradeTo, String tenant, String parent) {
+    /** The most levels a budget tree may have, root and leaf included. */
+    public static final int MAX_DEPTH = 8;
+
+    /** A budget of no parent (a root, or a budget outside any tree). */
+    public BudgetSpec(String id, long limitMicros, String window, String timezone, Long approvalAboveMicros,
+                      boolean isDefault, DegradeTo degradeTo, String tenant) {
+        this(id, limitMicros, window, timezone, approvalAboveMicros, isDefault, degradeTo, tenant, null);
+    }
+
+    /** The same budget under {@code newParent} (null: a root). */
+    public BudgetSpec withParent(String newParent) {
+        return new BudgetSpec(id, limitMicros, window, timezone, approvalAboveMicros, isDefault, degradeTo, tenant, newParent);
+    }
 
     /** Below {@code belowRemainingMicros} left in the budget, calls to other models go to {@code model} instead. */
     public record DegradeTo(String model, long belowRemainingMicros) {
@@ -52,7 +67,8 @@ public record BudgetSpec(String id, long limitMicros, String window, String time
                 .put("approval_above_usd_micros", approvalAboveMicros).put("default", isDefault)
                 .put("degrade_to", degradeTo == null ? null
                         : new JsonObject().put("model", degradeTo.model()).put("below_remaining_usd_micros", degradeTo.belowRemainingMicros()))
-                .put("tenant", tenant);
+                .put("tenant", tenant)
+                .put("parent", parent);
     }
 
     /** Reads back what {@link #toJson} wrote. */
@@ -60,7 +76,8 @@ public record BudgetSpec(String id, long limitMicros, String window, String time
         JsonObject d = j.getJsonObject("degrade_to");
         return new BudgetSpec(j.getString("id"), j.getLong("limit_usd_micros"), j.getString("window"), j.getString("timezone"),
                 j.getLong("approval_above_usd_micros"), j.getBoolean("default", false),
-                d == null ? null : new DegradeTo(d.getString("model"), d.getLong("below_remaining_usd_micros")), j.getString("tenant"));
+                d == null ? null : new DegradeTo(d.getString("model"), d.getLong("below_remaining_usd_micros")), j.getString("tenant"),
+                j.getString("parent"));
     }
 
     public BudgetSpec {
@@ -75,6 +92,12 @@ public record BudgetSpec(String id, long limitMicros, String window, String time
         }
         if (tenant != null && (tenant.isBlank() || tenant.length() > 128)) {
             throw new IllegalArgumentException("tenant: expected 1..128 characters (or leave it out: a budget of no tenant)");
+        }
+        if (parent != null && (parent.isBlank() || parent.length() > 128)) {
+            throw new IllegalArgumentException("parent: expected 1..128 characters (or leave it out: a root budget)");
+        }
+        if (id.equals(parent)) {
+            throw new IllegalArgumentException("parent: " + parent + " is the budget itself (expected: another budget)");
         }
         BudgetWindow.validate(window, timezone);
     }

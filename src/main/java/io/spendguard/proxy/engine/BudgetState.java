@@ -14,6 +14,7 @@ public record BudgetState(BudgetSpec spec, long reservedMicros, long committedMi
         return new JsonObject()
                 .put("id", spec.id())
                 .put("tenant", spec.tenant())
+                .put("parent", spec.parent())
                 .put("limit_usd_micros", spec.limitMicros())
                 .put("reserved_usd_micros", reservedMicros)
                 .put("committed_usd_micros", committedMicros)

@@ -25,7 +25,14 @@ import java.util.function.Function;
  */
 public interface Ledger {
 
-    /** Creates or replaces a budget definition, keeping its holds and spend. */
+    /**
+     * Creates or replaces a budget definition, keeping its holds and spend. A {@link BudgetSpec#parent}
+     * must exist ({@link LedgerException.Kind#UNKNOWN_PARENT}), must not be the budget or one of its
+     * descendants ({@link LedgerException.Kind#BUDGET_CYCLE}), and the tree must stay within
+     * {@link BudgetSpec#MAX_DEPTH} levels ({@link LedgerException.Kind#TREE_TOO_DEEP}) — checked
+     * atomically with the write. A changed parent applies to reservations taken from then on; holds
+     * already taken settle on the levels they were taken on.
+     */
     Future<BudgetState> putBudget(BudgetSpec spec);
 
     /**
@@ -38,12 +45,33 @@ public interface Ledger {
     /** The budget's state, or a failed future with {@link LedgerException.Kind#UNKNOWN_BUDGET}. */
     Future<BudgetState> budget(String id);
 
+    /**
+     * The budget and its ancestors, leaf first, root last (one element for a budget of no parent), each
+     * in its current window; fails with {@link LedgerException.Kind#UNKNOWN_BUDGET} when {@code id} is unknown.
+     */
+    default Future<List<BudgetState>> path(String id) {
+        return budget(id).compose(leaf -> withAncestors(new java.util.ArrayList<>(List.of(leaf))));
+    }
+
+    /** {@code path} followed up its parents (a read: each level as it is now), bounded by the tree's depth. */
+    private Future<List<BudgetState>> withAncestors(List<BudgetState> path) {
+        String parent = path.get(path.size() - 1).spec().parent();
+        if (parent == null || path.size() >= BudgetSpec.MAX_DEPTH) {
+            return Future.succeededFuture(List.copyOf(path));
+        }
+        return budget(parent).compose(up -> {
+            path.add(up);
+            return withAncestors(path);
+        });
+    }
+
     Future<List<BudgetState>> budgets();
 
     /**
      * Removes a budget that holds nothing, returning its last state. Fails with
-     * {@link LedgerException.Kind#UNKNOWN_BUDGET}, or {@link IllegalStateException} while reservations
-     * are held against it (they must settle first).
+     * {@link LedgerException.Kind#UNKNOWN_BUDGET}, {@link LedgerException.Kind#HAS_CHILDREN} while other
+     * budgets name it as their parent, or {@link IllegalStateException} while reservations are held
+     * against it (they must settle first).
      */
     Future<BudgetState> deleteBudget(String id);
 
@@ -59,8 +87,12 @@ public interface Ledger {
     }
 
     /**
-     * Holds the reservation's amount against its budget if it fits; the result says whether it was
-     * granted. Asking again for a reservation id that is still held with the same budget and amount
+     * Holds the reservation's amount against its budget and every ancestor of it, in one atomic step:
+     * granted only if it fits every level ({@code committed + reserved + amount <= limit} on each, each in
+     * its own window), otherwise nothing is held anywhere and {@link Hold#refusedBy} names the first
+     * level, from the leaf up, that could not cover it. The levels a hold was taken on are kept with it:
+     * its commit, release or expiry settles every one of them. Concurrent reservations lock the levels
+     * in one fixed order (no deadlock). Asking again for a reservation id that is still held with the same budget and amount
      * (a retried decision) returns that hold instead of taking a second one; any other reuse of an
      * id fails with {@link LedgerException.Kind#DUPLICATE_RESERVATION}.
      */
@@ -156,25 +188,69 @@ public interface Ledger {
     /**
      * The outcome of a reservation attempt, the budget after it, and for a reservation under a run the
      * run after it and the run's refusal ({@link RunLimit#RUN_STOPPED}, {@link RunLimit#RUN_STEP_LIMIT},
-     * {@link RunLimit#RUN_BUDGET_EXCEEDED}; null when the run let it through).
+     * {@link RunLimit#RUN_BUDGET_EXCEEDED}; null when the run let it through). {@code path} is the budget
+     * and its ancestors after it, leaf first (just the budget when it has no parent); {@code refusedBy}
+     * is the first level that could not cover the amount (null: granted, or refused by the run).
      */
-    record Hold(boolean granted, BudgetState budget, RunState run, String runRefusal) {
-        /** The outcome of a reservation under no run. */
-        public Hold(boolean granted, BudgetState budget) {
-            this(granted, budget, null, null);
+    record Hold(boolean granted, BudgetState budget, RunState run, String runRefusal, List<BudgetState> path, String refusedBy) {
+        public Hold {
+            path = path == null ? (budget == null ? List.of() : List.of(budget)) : List.copyOf(path);
+            if (refusedBy == null && !granted && runRefusal == null && budget != null) {
+                refusedBy = budget.spec().id();
+            }
         }
+
+        /** The outcome of a reservation on a budget of no parent, under a run. */
+        public Hold(boolean granted, BudgetState budget, RunState run, String runRefusal) {
+            this(granted, budget, run, runRefusal, null, null);
+        }
+
+        /** The outcome of a reservation on a budget of no parent, under no run. */
+        public Hold(boolean granted, BudgetState budget) {
+            this(granted, budget, null, null, null, null);
+        }
+
+        /** The smallest remaining on the path (what the call can still count on). */
+        public long remainingOnPath() {
+            return Ledger.remainingOnPath(path);
+        }
+    }
+
+    /** The smallest remaining µUSD among {@code path}'s budgets ({@link Long#MAX_VALUE} for none). */
+    static long remainingOnPath(List<BudgetState> path) {
+        long min = Long.MAX_VALUE;
+        for (BudgetState b : path) {
+            min = Math.min(min, b.remainingMicros());
+        }
+        return min;
     }
 
     /**
      * What one settlement did: the hold, what was spent of it, the overrun above it, and the budget
-     * after (null when the gate cannot see the budget, e.g. through the sidecar protocol).
+     * after (null when the gate cannot see the budget, e.g. through the sidecar protocol); {@code path}
+     * is every level the hold was taken on, after, leaf first.
      */
-    record Settled(String reservationId, long heldMicros, long committedMicros, long overrunMicros, BudgetState budget) {
+    record Settled(String reservationId, long heldMicros, long committedMicros, long overrunMicros, BudgetState budget,
+                   List<BudgetState> path) {
+        public Settled {
+            path = path == null ? (budget == null ? List.of() : List.of(budget)) : List.copyOf(path);
+        }
+
+        /** A settlement of a hold on a budget of no parent. */
+        public Settled(String reservationId, long heldMicros, long committedMicros, long overrunMicros, BudgetState budget) {
+            this(reservationId, heldMicros, committedMicros, overrunMicros, budget, null);
+        }
+
         public long releasedMicros() {
             return Math.max(0, heldMicros - committedMicros);
         }
+
+        /** The smallest remaining on the path after the settlement (null budget: {@link Long#MAX_VALUE}). */
+        public long remainingOnPath() {
+            return Ledger.remainingOnPath(path);
+        }
     }
 
-    /** A hold the sweeper settled after its TTL: committed at the held amount if it was forwarded, else released. */
+    /** A hold the sweeper settled after its TTL (on every level it was taken on): committed at the held amount if it was forwarded, else released. */
     record Expired(String reservationId, String budgetId, long heldMicros, boolean committed) { }
 }

@@ -903,4 +903,157 @@ public abstract class LedgerContract {
         assertThat(failureKind(ledger.run("idle"))).isEqualTo(LedgerException.Kind.UNKNOWN_RUN);
         assertThat(await(ledger.runs(null, null, 10))).extracting(RunState::id).containsExactlyInAnyOrder("holding", "stopped", "recent");
     }
+
+    // ---- budget trees (SPEC §11): every level reserved and settled in one atomic step ----
+
+    protected BudgetState putChild(String id, long limit, String parent) {
+        return await(ledger.putBudget(new BudgetSpec(id, limit, "none", "UTC", null, false, null, null, parent)));
+    }
+
+    /** org (1000) → team (500) → key (200). */
+    protected void tree() {
+        put("org", 1000, "none");
+        putChild("team", 500, "org");
+        putChild("key", 200, "team");
+    }
+
+    @Test
+    void aBudgetsPathRunsFromItUpToItsRoot() {
+        tree();
+
+        assertThat(await(ledger.path("key"))).extracting(b -> b.spec().id()).containsExactly("key", "team", "org");
+        assertThat(await(ledger.path("org"))).extracting(b -> b.spec().id()).containsExactly("org");
+        assertThat(await(ledger.budget("key")).spec().parent()).isEqualTo("team");
+        assertThat(failureKind(ledger.path("nope"))).isEqualTo(LedgerException.Kind.UNKNOWN_BUDGET);
+    }
+
+    @Test
+    void aReservationHoldsOnEveryLevelAndSettlesOnEveryLevel() {
+        tree();
+
+        Hold hold = reserve("key", "r1", 150);
+        assertThat(hold.granted()).isTrue();
+        assertThat(hold.path()).extracting(BudgetState::reservedMicros).containsExactly(150L, 150L, 150L);
+        assertThat(hold.remainingOnPath()).isEqualTo(50);
+
+        Settled settled = await(ledger.commit("r1", 100));
+        assertThat(settled.path()).extracting(b -> b.spec().id()).containsExactly("key", "team", "org");
+        assertThat(settled.path()).extracting(BudgetState::committedMicros).containsExactly(100L, 100L, 100L);
+        assertThat(settled.path()).extracting(BudgetState::reservedMicros).containsExactly(0L, 0L, 0L);
+        assertThat(settled.remainingOnPath()).isEqualTo(100);
+
+        reserve("key", "r2", 50);
+        await(ledger.release("r2"));
+        assertThat(await(ledger.budget("org")).reservedMicros()).isZero();
+        assertThat(await(ledger.budget("org")).committedMicros()).isEqualTo(100);
+    }
+
+    @Test
+    void theFirstLevelThatCannotCoverTheClaimRefusesItAndNothingIsHeldAnywhere() {
+        tree();
+        putChild("other", 1000, "team");
+        reserve("other", "r0", 400);
+
+        Hold refusedByTeam = reserve("key", "r1", 150);
+        Hold refusedByKey = reserve("key", "r2", 201);
+
+        assertThat(refusedByTeam.granted()).isFalse();
+        assertThat(refusedByTeam.refusedBy()).as("team has 100 left").isEqualTo("team");
+        assertThat(refusedByKey.refusedBy()).as("the leaf is checked first").isEqualTo("key");
+        assertThat(await(ledger.budget("key")).reservedMicros()).isZero();
+        assertThat(await(ledger.budget("team")).reservedMicros()).isEqualTo(400);
+        assertThat(await(ledger.budget("org")).reservedMicros()).isEqualTo(400);
+    }
+
+    @Test
+    void anExpiredHoldSettlesOnEveryLevel() {
+        tree();
+        await(ledger.reserve(new Reservation("r1", "key", 100, EXPIRES, true)));
+
+        await(ledger.sweep(EXPIRES.plusSeconds(1)));
+
+        assertThat(await(ledger.path("key"))).extracting(BudgetState::committedMicros).containsExactly(100L, 100L, 100L);
+        assertThat(await(ledger.path("key"))).extracting(BudgetState::reservedMicros).containsExactly(0L, 0L, 0L);
+    }
+
+    @Test
+    void aHoldSettlesOnTheLevelsItWasTakenOnEvenAfterItsBudgetMoves() {
+        tree();
+        put("org2", 1000, "none");
+        reserve("key", "r1", 100);
+
+        putChild("team", 500, "org2");
+        await(ledger.commit("r1", 80));
+
+        assertThat(await(ledger.budget("org")).committedMicros()).isEqualTo(80);
+        assertThat(await(ledger.budget("org")).reservedMicros()).isZero();
+        assertThat(await(ledger.budget("org2")).committedMicros()).isZero();
+        assertThat(reserve("key", "r2", 10).path()).extracting(b -> b.spec().id()).containsExactly("key", "team", "org2");
+    }
+
+    @Test
+    void anUnknownParentACycleOrATreeTooDeepIsRefused() {
+        tree();
+
+        assertThat(failureKind(ledger.putBudget(new BudgetSpec("x", 10, "none", "UTC", null, false, null, null, "nope"))))
+                .isEqualTo(LedgerException.Kind.UNKNOWN_PARENT);
+        assertThat(failureKind(ledger.putBudget(new BudgetSpec("org", 1000, "none", "UTC", null, false, null, null, "key"))))
+                .isEqualTo(LedgerException.Kind.BUDGET_CYCLE);
+        assertThat(await(ledger.budget("org")).spec().parent()).as("a refused change changes nothing").isNull();
+        String parent = "key";
+        for (int level = 4; level <= BudgetSpec.MAX_DEPTH; level++) {
+            putChild("l" + level, 10, parent);
+            parent = "l" + level;
+        }
+        assertThat(failureKind(ledger.putBudget(new BudgetSpec("too-deep", 10, "none", "UTC", null, false, null, null, parent))))
+                .isEqualTo(LedgerException.Kind.TREE_TOO_DEEP);
+        assertThat(failureKind(ledger.createBudget(new BudgetSpec("too-deep", 10, "none", "UTC", null, false, null, null, parent))))
+                .isEqualTo(LedgerException.Kind.TREE_TOO_DEEP);
+        put("root2", 10, "none");
+        putChild("mid2", 10, "root2");
+        assertThat(failureKind(ledger.putBudget(new BudgetSpec("root2", 10, "none", "UTC", null, false, null, null, parent))))
+                .as("moving a subtree under the deepest leaf").isEqualTo(LedgerException.Kind.TREE_TOO_DEEP);
+    }
+
+    @Test
+    void aBudgetWithChildrenCannotBeDeleted() {
+        tree();
+
+        assertThat(failureKind(ledger.deleteBudget("team"))).isEqualTo(LedgerException.Kind.HAS_CHILDREN);
+        await(ledger.deleteBudget("key"));
+        await(ledger.deleteBudget("team"));
+        assertThat(await(ledger.budgets())).extracting(b -> b.spec().id()).containsExactly("org");
+    }
+
+    @Test
+    void concurrentCallsOnSiblingsNeverPassTheirParentOrThemselves() throws Exception {
+        put("team", 30 * 10, "none");
+        for (int k = 0; k < 4; k++) {
+            putChild("key" + k, 20 * 10, "team");
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<java.util.concurrent.Future<Future<Hold>>> asks = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                String id = "r" + i;
+                String key = "key" + (i % 4);
+                asks.add(pool.submit(() -> reserveAsync(key, id, 10)));
+            }
+            long granted = 0;
+            for (var ask : asks) {
+                granted += await(ask.get()).granted() ? 1 : 0;
+            }
+            assertThat(granted).isEqualTo(30);
+            assertThat(await(ledger.budget("team")).reservedMicros()).isEqualTo(300);
+            long children = 0;
+            for (int k = 0; k < 4; k++) {
+                long held = await(ledger.budget("key" + k)).reservedMicros();
+                assertThat(held).as("key" + k).isLessThanOrEqualTo(200);
+                children += held;
+            }
+            assertThat(children).isEqualTo(300);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
 }
