@@ -71,6 +71,15 @@ public final class AuditEvents {
 
     /** A hold settled: {@code type} is {@link AuditEvent#COMMIT}, {@link AuditEvent#RELEASE} or {@link AuditEvent#EXPIRE}. */
     public static AuditEvent settled(String type, String reservationId, String budgetId, long held, long spent, BudgetState after) {
+        return settled(type, reservationId, budgetId, held, spent, after, null);
+    }
+
+    /**
+     * A hold settled on {@code path} (every budget it was taken on, leaf first; null or one element: its
+     * budget alone, written as before budgets had parents); {@code after} is the leaf.
+     */
+    public static AuditEvent settled(String type, String reservationId, String budgetId, long held, long spent, BudgetState after,
+                                     java.util.List<String> path) {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("reservation_id", reservationId);
         d.put("held_usd_micros", held);
@@ -81,6 +90,9 @@ public final class AuditEvents {
             d.put("reserved_after_usd_micros", after.reservedMicros());
             d.put("committed_after_usd_micros", after.committedMicros());
             d.put("remaining_usd_micros", after.remainingMicros());
+        }
+        if (path != null && path.size() > 1) {
+            d.put("budget_path", path);
         }
         return new AuditEvent(type, budgetId, d);
     }

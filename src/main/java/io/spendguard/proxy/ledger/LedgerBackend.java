@@ -4,7 +4,12 @@ import io.spendguard.proxy.audit.AuditEvent;
 import io.spendguard.proxy.engine.AuditEvents;
 import io.spendguard.proxy.engine.BudgetState;
 import io.spendguard.proxy.engine.Money;
+import io.spendguard.proxy.engine.BudgetSpec;
 import io.vertx.core.Future;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -14,7 +19,10 @@ import java.util.function.Consumer;
  * released when it never was; every settlement writes one audit record ({@code commit},
  * {@code release} or {@code expire}) and reports the overrun above the hold. A backend supplies the
  * one atomic step that marks the reservation and moves its hold ({@link #settle}); the refusals it
- * fails with are named here too.
+ * fails with are named here too. For budget trees (SPEC §11) the rules every backend applies inside its
+ * own transaction are here as well: which parent a budget may name ({@link #treeRefusal}), which level
+ * of a path refuses a claim ({@link #refusedBy}), the order levels are locked in ({@link #lockOrder}),
+ * and a settlement reported on every level the hold was taken on ({@link #settled(End, String, List, long, long, Consumer)}).
  */
 public abstract class LedgerBackend implements Ledger {
 
@@ -77,6 +85,109 @@ public abstract class LedgerBackend implements Ledger {
                                      BudgetState after, Consumer<AuditEvent> audit) {
         audit.accept(AuditEvents.settled(end.auditType, reservationId, budgetId, heldMicros, spendMicros, after));
         return new Settled(reservationId, heldMicros, spendMicros, Money.less(spendMicros, heldMicros), after);
+    }
+
+    /**
+     * What ending a hold taken on {@code pathAfter} (its levels after the settlement, leaf first) did:
+     * one audit record, on the leaf, naming every level ({@code budget_path}).
+     */
+    protected static Settled settled(End end, String reservationId, List<BudgetState> pathAfter, long heldMicros, long spendMicros,
+                                     Consumer<AuditEvent> audit) {
+        BudgetState leaf = pathAfter.get(0);
+        audit.accept(AuditEvents.settled(end.auditType, reservationId, leaf.spec().id(), heldMicros, spendMicros, leaf,
+                pathAfter.stream().map(b -> b.spec().id()).toList()));
+        return new Settled(reservationId, heldMicros, spendMicros, Money.less(spendMicros, heldMicros), leaf, pathAfter);
+    }
+
+    /**
+     * The first level of {@code path} (leaf first, each in its current window) that cannot hold
+     * {@code amountMicros} more; null when every level can.
+     */
+    protected static String refusedBy(List<BudgetState> path, long amountMicros) {
+        for (BudgetState level : path) {
+            if (!Money.fits(level.spec().limitMicros(), level.reservedMicros(), level.committedMicros(), amountMicros)) {
+                return level.spec().id();
+            }
+        }
+        return null;
+    }
+
+    /** The order a reservation locks the levels of a path in (by id), the same for every caller: no deadlock. */
+    protected static List<String> lockOrder(List<String> pathIds) {
+        return pathIds.stream().distinct().sorted().toList();
+    }
+
+    /**
+     * Why {@code spec} may not be written into a ledger whose budgets have the parents {@code parents}
+     * (every budget's id → its parent, null for a root; {@code spec}'s own entry, if any, is its current
+     * one): its parent unknown ({@link LedgerException.Kind#UNKNOWN_PARENT}), the budget itself or one of
+     * its descendants ({@link LedgerException.Kind#BUDGET_CYCLE}), or the tree — counting the deepest
+     * descendant of the budget — deeper than {@link BudgetSpec#MAX_DEPTH} ({@link LedgerException.Kind#TREE_TOO_DEEP}).
+     * Null when it may.
+     */
+    protected static LedgerException treeRefusal(BudgetSpec spec, Map<String, String> parents) {
+        String parent = spec.parent();
+        if (parent == null) {
+            int below = height(spec.id(), children(parents));
+            return below > BudgetSpec.MAX_DEPTH ? tooDeep(spec.id(), below) : null;
+        }
+        if (!parents.containsKey(parent)) {
+            return new LedgerException(LedgerException.Kind.UNKNOWN_PARENT,
+                    "parent: " + parent + " (expected: the id of an existing budget)");
+        }
+        int above = 0;
+        for (String at = parent; at != null; at = parents.get(at)) {
+            if (at.equals(spec.id())) {
+                return new LedgerException(LedgerException.Kind.BUDGET_CYCLE,
+                        "parent: " + parent + " is " + spec.id() + " or one of its descendants (expected: a budget outside its subtree)");
+            }
+            if (++above > parents.size()) {
+                break;
+            }
+        }
+        int depth = above + height(spec.id(), children(parents));
+        return depth > BudgetSpec.MAX_DEPTH ? tooDeep(spec.id(), depth) : null;
+    }
+
+    /** True when some budget in {@code parents} (id → parent) names {@code id} as its parent. */
+    protected static boolean hasChildren(String id, Map<String, String> parents) {
+        return parents.containsValue(id);
+    }
+
+    /** The refusal to delete a budget that other budgets name as their parent. */
+    protected static LedgerException hasChildren(String id) {
+        return new LedgerException(LedgerException.Kind.HAS_CHILDREN,
+                "budget " + id + " has child budgets (expected: none; delete or move them first)");
+    }
+
+    private static LedgerException tooDeep(String id, int depth) {
+        return new LedgerException(LedgerException.Kind.TREE_TOO_DEEP, "parent: " + id + " would make a tree of " + depth
+                + " levels (expected: at most " + BudgetSpec.MAX_DEPTH + ")");
+    }
+
+    private static Map<String, List<String>> children(Map<String, String> parents) {
+        Map<String, List<String>> out = new HashMap<>();
+        parents.forEach((id, parent) -> {
+            if (parent != null) {
+                out.computeIfAbsent(parent, p -> new ArrayList<>()).add(id);
+            }
+        });
+        return out;
+    }
+
+    /** Levels from {@code id} down to its deepest descendant, {@code id} included (bounded: a cycle cannot loop). */
+    private static int height(String id, Map<String, List<String>> children) {
+        int levels = 0;
+        List<String> frontier = List.of(id);
+        while (!frontier.isEmpty() && levels <= BudgetSpec.MAX_DEPTH + 1) {
+            levels++;
+            List<String> next = new ArrayList<>();
+            for (String at : frontier) {
+                next.addAll(children.getOrDefault(at, List.of()));
+            }
+            frontier = next;
+        }
+        return levels;
     }
 
     /** The refusal to settle or forward a reservation that is not held. */

@@ -32,7 +32,10 @@ import java.util.Map;
  * event loops. Spend resets when a budget's window rolls over. Forgets everything on restart (tests,
  * demo); durable backends implement the same {@link Ledger} contract. Its audit chain is kept in
  * memory too ({@link MemoryAudit}), each change's records queued under the same lock. Agent runs
- * ({@link RunLimit}) are counted under that lock as well, in the same step as the budget's hold.
+ * ({@link RunLimit}) are counted under that lock as well, in the same step as the budget's hold. A
+ * budget tree (SPEC §11) is checked and held under the lock too: a reservation walks from its budget up
+ * to the root, each level in its own window, and holds on every level or none; the levels are kept
+ * with the hold, so it settles where it was taken even if a budget moves later.
  */
 public final class MemoryLedger extends LedgerBackend {
     private final Clock clock;
@@ -73,11 +76,14 @@ public final class MemoryLedger extends LedgerBackend {
         final Reservation reservation;
         /** The run the hold was taken under, or null. */
         final Run run;
+        /** The budgets the hold was taken on, leaf first. */
+        final List<String> levels;
         boolean forwarded;
 
-        Held(Reservation reservation, Run run) {
+        Held(Reservation reservation, Run run, List<String> levels) {
             this.reservation = reservation;
             this.run = run;
+            this.levels = levels;
             this.forwarded = reservation.forwarded();
         }
     }
@@ -121,6 +127,10 @@ public final class MemoryLedger extends LedgerBackend {
 
     @Override
     public synchronized Future<BudgetState> putBudget(BudgetSpec spec) {
+        LedgerException refused = treeRefusal(spec, parents());
+        if (refused != null) {
+            return Future.failedFuture(refused);
+        }
         Account a = accounts.get(spec.id());
         if (a == null) {
             a = new Account(spec, BudgetWindow.of(spec.window(), spec.timezone(), clock.instant()));
@@ -154,6 +164,15 @@ public final class MemoryLedger extends LedgerBackend {
     }
 
     @Override
+    public synchronized Future<List<BudgetState>> path(String id) {
+        Account a = accounts.get(id);
+        if (a == null) {
+            return Future.failedFuture(unknownBudget(id));
+        }
+        return Future.succeededFuture(statesOf(pathOf(a)));
+    }
+
+    @Override
     public synchronized Future<List<BudgetState>> budgets() {
         List<BudgetState> out = new ArrayList<>();
         accounts.values().forEach(a -> out.add(state(a)));
@@ -166,6 +185,9 @@ public final class MemoryLedger extends LedgerBackend {
         Account a = accounts.get(id);
         if (a == null) {
             return Future.failedFuture(unknownBudget(id));
+        }
+        if (hasChildren(id, parents())) {
+            return Future.failedFuture(hasChildren(id));
         }
         if (a.reserved > 0) {
             return Future.failedFuture(Ledger.stillHeld(id, a.reserved));
@@ -185,12 +207,14 @@ public final class MemoryLedger extends LedgerBackend {
         Held existing = holds.get(r.id());
         if (existing != null && existing.reservation.budgetId().equals(r.budgetId())
                 && existing.reservation.amountMicros() == r.amountMicros()) {
-            return Future.succeededFuture(new Hold(true, state(a), existing.run == null ? null : existing.run.state(), null));
+            List<BudgetState> path = states(existing.levels);
+            return Future.succeededFuture(new Hold(true, path.get(0), existing.run == null ? null : existing.run.state(), null,
+                    path, null));
         }
         if (existing != null || settled.getIfPresent(r.id()) != null) {
             return Future.failedFuture(new LedgerException(LedgerException.Kind.DUPLICATE_RESERVATION, "reservation exists: " + r.id()));
         }
-        roll(a);
+        List<Account> levels = pathOf(a);
         Instant now = clock.instant();
         RunLimit limit = r.run();
         Run run = limit == null ? null : runs.get(limit.runId());
@@ -198,21 +222,30 @@ public final class MemoryLedger extends LedgerBackend {
             run.lastSeen = now;
         }
         String runRefusal = limit == null ? null : limit.refusal(run == null ? null : run.state(), r.amountMicros());
+        String refusedBy = runRefusal != null ? null : refusedBy(statesOf(levels), r.amountMicros());
         Hold hold;
         if (runRefusal != null) {
-            hold = new Hold(false, state(a), run != null ? run.state() : new Run(limit.runId(), r.budgetId(), now).state(), runRefusal);
-        } else if (!Money.fits(a.spec.limitMicros(), a.reserved, a.committed, r.amountMicros())) {
-            hold = new Hold(false, state(a), run == null ? null : run.state(), null);
+            List<BudgetState> path = statesOf(levels);
+            hold = new Hold(false, path.get(0), run != null ? run.state() : new Run(limit.runId(), r.budgetId(), now).state(), runRefusal,
+                    path, null);
+        } else if (refusedBy != null) {
+            List<BudgetState> path = statesOf(levels);
+            hold = new Hold(false, path.get(0), run == null ? null : run.state(), null, path, refusedBy);
         } else {
-            a.reserved = Money.add(a.reserved, r.amountMicros());
+            List<String> ids = new ArrayList<>(levels.size());
+            for (Account level : levels) {
+                level.reserved = Money.add(level.reserved, r.amountMicros());
+                ids.add(level.spec.id());
+            }
             if (limit != null) {
                 run = run != null ? run : runs.computeIfAbsent(limit.runId(), id -> new Run(id, r.budgetId(), now));
                 run.steps++;
                 run.open++;
                 run.reserved = Money.add(run.reserved, r.amountMicros());
             }
-            holds.put(r.id(), new Held(r, run));
-            hold = new Hold(true, state(a), run == null ? null : run.state(), null);
+            holds.put(r.id(), new Held(r, run, List.copyOf(ids)));
+            List<BudgetState> path = statesOf(levels);
+            hold = new Hold(true, path.get(0), run == null ? null : run.state(), null, path, null);
         }
         record(r.auditOf(hold));
         return Future.succeededFuture(hold);
@@ -235,15 +268,7 @@ public final class MemoryLedger extends LedgerBackend {
             return Future.failedFuture(notHeld(reservationId));
         }
         settled.put(reservationId, true);
-        long amount = h.reservation.amountMicros();
-        Account a = accounts.get(h.reservation.budgetId());
-        roll(a);
-        a.reserved = Money.less(a.reserved, amount);
-        a.committed = Money.add(a.committed, spend);
-        if (h.run != null) {
-            h.run.settled(amount, spend);
-        }
-        return Future.succeededFuture(settled(end, reservationId, a.spec.id(), amount, spend, state(a), this::record));
+        return Future.succeededFuture(settleLevels(h, spend, end));
     }
 
     @Override
@@ -256,19 +281,29 @@ public final class MemoryLedger extends LedgerBackend {
             }
             it.remove();
             settled.put(h.reservation.id(), true);
-            Account a = accounts.get(h.reservation.budgetId());
-            roll(a);
             long held = h.reservation.amountMicros();
             End end = End.expired(h.forwarded);
-            a.reserved = Money.less(a.reserved, held);
-            a.committed = Money.add(a.committed, end.expirySpend(held));
-            if (h.run != null) {
-                h.run.settled(held, end.expirySpend(held));
-            }
-            settled(end, h.reservation.id(), a.spec.id(), held, end.expirySpend(held), state(a), this::record);
+            settleLevels(h, end.expirySpend(held), end);
             out.add(new Expired(h.reservation.id(), h.reservation.budgetId(), held, h.forwarded));
         }
         return Future.succeededFuture(out);
+    }
+
+    /** Frees {@code h} on every level it was taken on, spending {@code spend} on each, and its run; writes the audit record. */
+    private Settled settleLevels(Held h, long spend, End end) {
+        long amount = h.reservation.amountMicros();
+        for (String id : h.levels) {
+            Account level = accounts.get(id);
+            if (level != null) {
+                roll(level);
+                level.reserved = Money.less(level.reserved, amount);
+                level.committed = Money.add(level.committed, spend);
+            }
+        }
+        if (h.run != null) {
+            h.run.settled(amount, spend);
+        }
+        return settled(end, h.reservation.id(), states(h.levels), amount, spend, this::record);
     }
 
     @Override
@@ -331,6 +366,38 @@ public final class MemoryLedger extends LedgerBackend {
             a.window = BudgetWindow.of(a.spec.window(), a.spec.timezone(), now);
             a.committed = 0;
         }
+    }
+
+    /** Every budget's parent (null: a root), for the tree checks. */
+    private Map<String, String> parents() {
+        Map<String, String> out = new HashMap<>();
+        accounts.forEach((id, a) -> out.put(id, a.spec.parent()));
+        return out;
+    }
+
+    /** {@code leaf} and its ancestors, leaf first (bounded by the tree's depth). */
+    private List<Account> pathOf(Account leaf) {
+        List<Account> out = new ArrayList<>();
+        for (Account at = leaf; at != null && out.size() < BudgetSpec.MAX_DEPTH; at = at.spec.parent() == null ? null : accounts.get(at.spec.parent())) {
+            out.add(at);
+        }
+        return out;
+    }
+
+    private List<BudgetState> statesOf(List<Account> levels) {
+        return levels.stream().map(this::state).toList();
+    }
+
+    /** The current states of the budgets {@code ids} that still exist, in that order. */
+    private List<BudgetState> states(List<String> ids) {
+        List<BudgetState> out = new ArrayList<>(ids.size());
+        for (String id : ids) {
+            Account level = accounts.get(id);
+            if (level != null) {
+                out.add(state(level));
+            }
+        }
+        return out;
     }
 
     private BudgetState state(Account a) {
