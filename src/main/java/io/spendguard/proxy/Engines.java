@@ -50,7 +50,7 @@ public final class Engines {
             Engine engine = new Engine(ledger, new Approvals(clock, config.approvalTtl()), clock, reservationTtl(config), contracts,
                     forwardedOnGrant, config::runsFor);
             Future<Void> budgets = engine.init();
-            for (BudgetConfig b : config.budgets()) {
+            for (BudgetConfig b : ProxyConfig.parentsFirst(config.budgets())) {
                 budgets = budgets.compose(v -> engine.putBudget(b.toSpec())
                         .onSuccess(s -> metrics.budget(s.spec().id(), s.spec().limitMicros(), s.remainingMicros())).mapEmpty());
             }

@@ -215,7 +215,7 @@ public final class ConfigLoader {
     private static List<BudgetConfig> budgets(ConfigNode root) {
         List<BudgetConfig> out = new ArrayList<>();
         for (ConfigNode b : root.list("budgets")) {
-            b.only("id", "limit_usd", "window", "timezone", "approval_above_usd", "default", "degrade_to", "tenant", "runs");
+            b.only("id", "limit_usd", "window", "timezone", "approval_above_usd", "default", "degrade_to", "tenant", "runs", "parent");
             Long limit = b.usdMicros("limit_usd");
             if (limit == null) {
                 throw new ConfigException(b.path("limit_usd") + ": missing (expected: a USD amount >= 0)");
@@ -233,14 +233,25 @@ public final class ConfigLoader {
             out.add(new BudgetConfig(id, limit,
                     b.choice("window", "none", "none", "daily", "weekly", "monthly"), tz,
                     b.usdMicros("approval_above_usd"), b.bool("default", false), degradeTo(b), tenant(b),
-                    b.has("runs") ? runs(b.child("runs"), false) : null));
+                    b.has("runs") ? runs(b.child("runs"), false) : null, parent(b)));
         }
         if (out.size() == 1 && !out.get(0).isDefault()) {
             BudgetConfig only = out.get(0);
-            out.set(0, new BudgetConfig(only.id(), only.limitMicros(), only.window(), only.timezone(), only.approvalAboveMicros(), true,
-                    only.degradeTo(), only.tenant(), only.runs()));
+            out.set(0, only.withDefault(true));
         }
         return out;
+    }
+
+    /** A budget's {@code parent}: null for a root; the id of another budget of the file (checked once all are read). */
+    private static String parent(ConfigNode b) {
+        if (!b.has("parent")) {
+            return null;
+        }
+        String parent = b.requiredString("parent");
+        if (!Ids.valid(parent)) {
+            throw new ConfigException(b.path("parent") + ": " + Ids.shown(parent) + " (expected: " + Ids.EXPECTED + ")");
+        }
+        return parent;
     }
 
     /**

@@ -49,6 +49,7 @@ public record ProxyConfig(
         if (distinct != budgets.size()) {
             throw new ConfigException("budgets: duplicate id (expected: unique ids)");
         }
+        checkTrees(budgets);
         checkKeys(auth, gate, budgets, openai, anthropic);
     }
 
@@ -285,7 +286,13 @@ public record ProxyConfig(
     /** A budget from the file; {@code runs} (null: none) narrows the global run limits for its calls. */
     public record BudgetConfig(String id, long limitMicros, String window, String timezone,
                                Long approvalAboveMicros, boolean isDefault, BudgetSpec.DegradeTo degradeTo, String tenant,
-                               RunsConfig runs) {
+                               RunsConfig runs, String parent) {
+
+        /** A budget of no parent. */
+        public BudgetConfig(String id, long limitMicros, String window, String timezone, Long approvalAboveMicros, boolean isDefault,
+                            BudgetSpec.DegradeTo degradeTo, String tenant, RunsConfig runs) {
+            this(id, limitMicros, window, timezone, approvalAboveMicros, isDefault, degradeTo, tenant, runs, null);
+        }
 
         /** A budget of no tenant. */
         public BudgetConfig(String id, long limitMicros, String window, String timezone, Long approvalAboveMicros, boolean isDefault,
@@ -301,7 +308,69 @@ public record ProxyConfig(
 
         /** The engine's definition of this budget. */
         public BudgetSpec toSpec() {
-            return new BudgetSpec(id, limitMicros, window, timezone, approvalAboveMicros, isDefault, degradeTo, tenant);
+            return new BudgetSpec(id, limitMicros, window, timezone, approvalAboveMicros, isDefault, degradeTo, tenant, parent);
+        }
+
+        /** The same budget, the default or not. */
+        BudgetConfig withDefault(boolean makeDefault) {
+            return new BudgetConfig(id, limitMicros, window, timezone, approvalAboveMicros, makeDefault, degradeTo, tenant, runs, parent);
+        }
+    }
+
+    /**
+     * {@code budgets} with every parent before its children (otherwise in file order): the order to
+     * write them to a ledger, which refuses a budget whose parent it does not know yet.
+     */
+    public static List<BudgetConfig> parentsFirst(List<BudgetConfig> budgets) {
+        java.util.LinkedHashMap<String, BudgetConfig> left = new java.util.LinkedHashMap<>();
+        budgets.forEach(b -> left.put(b.id(), b));
+        List<BudgetConfig> out = new java.util.ArrayList<>();
+        java.util.Set<String> placed = new java.util.HashSet<>();
+        while (!left.isEmpty()) {
+            int before = out.size();
+            for (java.util.Iterator<BudgetConfig> it = left.values().iterator(); it.hasNext(); ) {
+                BudgetConfig b = it.next();
+                if (b.parent() == null || placed.contains(b.parent()) || !left.containsKey(b.parent())) {
+                    out.add(b);
+                    placed.add(b.id());
+                    it.remove();
+                }
+            }
+            if (out.size() == before) {
+                out.addAll(left.values());
+                break;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Each budget's {@code parent} must be another of {@code budgets}, the parents must form no cycle,
+     * and no tree may be deeper than {@link BudgetSpec#MAX_DEPTH} levels; a refusal names the budget
+     * ({@code budgets[i].parent}).
+     */
+    static void checkTrees(List<BudgetConfig> budgets) {
+        java.util.Map<String, String> parents = new java.util.HashMap<>();
+        budgets.forEach(b -> parents.put(b.id(), b.parent()));
+        for (int i = 0; i < budgets.size(); i++) {
+            BudgetConfig b = budgets.get(i);
+            if (b.parent() == null) {
+                continue;
+            }
+            String where = "budgets[" + i + "].parent: " + b.parent();
+            if (!parents.containsKey(b.parent()) || b.parent().equals(b.id())) {
+                throw new ConfigException(where + " (expected: the id of another budget in budgets)");
+            }
+            int levels = 1;
+            for (String at = b.parent(); at != null; at = parents.get(at)) {
+                if (at.equals(b.id())) {
+                    throw new ConfigException(where + " makes a cycle: " + b.id() + " is its own ancestor (expected: a tree)");
+                }
+                if (++levels > BudgetSpec.MAX_DEPTH) {
+                    throw new ConfigException(where + " puts " + b.id() + " more than " + BudgetSpec.MAX_DEPTH
+                            + " levels deep (expected: a tree of at most " + BudgetSpec.MAX_DEPTH + " levels)");
+                }
+            }
         }
     }
 

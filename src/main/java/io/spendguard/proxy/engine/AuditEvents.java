@@ -16,6 +16,15 @@ public final class AuditEvents {
 
     /** A decision the engine made about {@code request}; {@code decision} is what it answered. */
     public static AuditEvent decision(DecisionRequest request, Decision decision) {
+        return decision(request, decision, null);
+    }
+
+    /**
+     * A decision about a call on a budget of a tree: {@code path} is the call's budget and its ancestors,
+     * leaf first ({@code budget_path}; left out for a budget of no parent). The record is filed under the
+     * decision's budget — for a refusal, the level that refused.
+     */
+    public static AuditEvent decision(DecisionRequest request, Decision decision, java.util.List<String> path) {
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("decision_id", decision.decisionId());
         d.put("outcome", decision.outcome().name());
@@ -41,6 +50,9 @@ public final class AuditEvents {
         }
         d.put("repeated_tool_calls", request.repeatedToolCalls() > 0 ? request.repeatedToolCalls() : null);
         d.put("degraded", request.mutated() ? Boolean.TRUE : null);
+        if (path != null && path.size() > 1) {
+            d.put("budget_path", path);
+        }
         return new AuditEvent(AuditEvent.DECISION, decision.budgetId(), d);
     }
 

@@ -2,6 +2,7 @@ package io.spendguard.proxy.engine;
 
 import dev.cel.common.CelValidationException;
 import dev.cel.common.CelValidationResult;
+import dev.cel.common.types.ListType;
 import dev.cel.common.types.SimpleType;
 import dev.cel.compiler.CelCompiler;
 import dev.cel.compiler.CelCompilerFactory;
@@ -13,13 +14,14 @@ import dev.cel.runtime.CelRuntimeFactory;
  * A contract rule's CEL {@code condition}, parsed, type-checked and planned once when the contracts
  * are loaded, then evaluated per call against {@link RuleFacts#variables()}. The variables are
  * declared with their types ({@code claim.usd_micros} int, {@code budget.spent_ratio} double,
- * {@code request.stream} bool, {@code run.steps} int, …), so a typo or a type mismatch fails at load time, not per call; the
+ * {@code request.stream} bool, {@code run.steps} int, {@code budget.path} list of strings, leaf first, …), so a typo or a type mismatch fails at load time, not per call; the
  * result must be a bool.
  */
 public final class Condition {
     private static final CelCompiler COMPILER = CelCompilerFactory.standardCelCompilerBuilder()
             .addVar("claim.usd_micros", SimpleType.INT)
             .addVar("budget.id", SimpleType.STRING)
+            .addVar("budget.path", ListType.create(SimpleType.STRING))
             .addVar("budget.remaining_usd_micros", SimpleType.INT)
             .addVar("budget.spent_ratio", SimpleType.DOUBLE)
             .addVar("request.model", SimpleType.STRING)

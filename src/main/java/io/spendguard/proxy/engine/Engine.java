@@ -28,6 +28,10 @@ import java.util.function.Supplier;
  * ({@code runs:} narrowed by the budget's own): the ledger counts the step and refuses, atomically with
  * the hold, a stopped run or one past its steps or money; a request whose history repeats one tool
  * call {@code max_repeated_tool_calls} times or more STOPs with {@link #RUN_LOOP_DETECTED}, run id or not.
+ * In a budget tree (SPEC §11) the call is decided on its budget's path ({@link Ledger#path}, leaf
+ * first): the first level that cannot cover the claim STOPs it and is the one the decision names
+ * (Retry-After from that level's window), an {@code approval_above_usd} on any level asks for approval
+ * on that level, {@code degrade_to} is the leaf's, and the ledger holds the claim on every level at once.
  */
 public final class Engine {
     public static final String BUDGET_EXHAUSTED = "BUDGET_EXHAUSTED";
@@ -131,14 +135,31 @@ public final class Engine {
         if (budgetId == null) {
             return recorded(request, refusal(Outcome.STOP, request, null, 0, List.of(NO_BUDGET), null, null));
         }
-        Future<BudgetState> budget = ledger.budget(budgetId).recover(e -> Future.failedFuture(
+        Future<List<BudgetState>> path = ledger.path(budgetId).recover(e -> Future.failedFuture(
                 e instanceof LedgerException le && le.kind() == LedgerException.Kind.UNKNOWN_BUDGET
                         ? ProxyError.UNKNOWN_BUDGET.exception("Budget '" + budgetId + "' does not exist.")
-                        : e)).map(state -> withinTenant(request, state));
+                        : e)).map(levels -> {
+                            withinTenant(request, levels.get(0));
+                            return levels;
+                        });
         if (request.approvalId() != null) {
-            return budget.compose(state -> resume(request));
+            return path.compose(levels -> resume(request, ids(levels)));
         }
-        return budget.compose(state -> decideByRules(request, state));
+        return path.compose(levels -> decideByRules(request, levels));
+    }
+
+    private static List<String> ids(List<BudgetState> path) {
+        return path.stream().map(b -> b.spec().id()).toList();
+    }
+
+    /** The first level of {@code path} (leaf first) that {@code test} picks; null when none does. */
+    private static BudgetState firstLevel(List<BudgetState> path, java.util.function.Predicate<BudgetState> test) {
+        for (BudgetState level : path) {
+            if (test.test(level)) {
+                return level;
+            }
+        }
+        return null;
     }
 
     /**
@@ -157,48 +178,65 @@ public final class Engine {
      * (stopped, out of steps or money: the ledger checks again, atomically, when it holds the claim),
      * then merges the budget's own rules and the contracts for this call, and acts on the verdict.
      */
-    private Future<Decision> decideByRules(DecisionRequest request, BudgetState state) {
-        String budgetId = state.spec().id();
+    private Future<Decision> decideByRules(DecisionRequest request, List<BudgetState> path) {
+        String budgetId = path.get(0).spec().id();
+        long remaining = Ledger.remainingOnPath(path);
+        List<String> ids = ids(path);
         RunsConfig limits = runs.apply(budgetId);
         if (limits.maxRepeatedToolCalls() > 0 && request.repeatedToolCalls() >= limits.maxRepeatedToolCalls()) {
-            return runOf(request).compose(run -> recorded(request, refusal(Outcome.STOP, request, budgetId, state.remainingMicros(),
-                    List.of(RUN_LOOP_DETECTED), null, null).withRun(snapshot(runId(request), run, limits))));
+            return runOf(request).compose(run -> recorded(request, refusal(Outcome.STOP, request, budgetId, remaining,
+                    List.of(RUN_LOOP_DETECTED), null, null).withRun(snapshot(runId(request), run, limits)), ids));
         }
         return runOf(request).compose(run -> {
             RunLimit limit = runLimit(request, limits);
             String runRefusal = limit == null ? null : limit.refusal(run, request.claimMicros());
             if (runRefusal != null) {
-                return recorded(request, refusal(Outcome.STOP, request, budgetId, state.remainingMicros(), List.of(runRefusal), null, null)
-                        .withRun(snapshot(limit.runId(), run, limits)));
+                return recorded(request, refusal(Outcome.STOP, request, budgetId, remaining, List.of(runRefusal), null, null)
+                        .withRun(snapshot(limit.runId(), run, limits)), ids);
             }
-            return decideByRules(request, state, run);
+            return decideByRules(request, path, run);
         });
     }
 
-    private Future<Decision> decideByRules(DecisionRequest request, BudgetState state, RunState run) {
-        RuleFacts facts = RuleFacts.of(request, state, run);
-        Contracts.Verdict first = Contracts.evaluate(rules(request, state, state.remainingMicros() == 0), facts, request.mutated());
+    private Future<Decision> decideByRules(DecisionRequest request, List<BudgetState> path, RunState run) {
+        BudgetState leaf = path.get(0);
+        List<String> ids = ids(path);
+        long claim = request.claimMicros();
+        BudgetState empty = firstLevel(path, level -> level.remainingMicros() == 0);
+        BudgetState tooSmall = firstLevel(path, level -> claim > level.remainingMicros());
+        BudgetState approvalLevel = firstLevel(path, level -> level.spec().approvalAboveMicros() != null
+                && claim > level.spec().approvalAboveMicros());
+        RuleFacts facts = RuleFacts.of(request, path, run);
+        Contracts.Verdict first = Contracts.evaluate(rules(request, leaf, approvalLevel, empty != null), facts, request.mutated());
         // A claim that does not fit may still be degraded to one that does: the changed call is checked again.
-        Contracts.Verdict v = request.claimMicros() > state.remainingMicros() && first.outcome() != Outcome.DEGRADE
-                ? Contracts.evaluate(rules(request, state, true), facts, request.mutated())
+        Contracts.Verdict v = tooSmall != null && first.outcome() != Outcome.DEGRADE
+                ? Contracts.evaluate(rules(request, leaf, approvalLevel, true), facts, request.mutated())
                 : first;
-        String budgetId = state.spec().id();
+        String budgetId = leaf.spec().id();
+        long remaining = Ledger.remainingOnPath(path);
         RunSnapshot snapshot = snapshot(runId(request), run, runs.apply(budgetId));
         return switch (v.outcome()) {
             case CONTINUE -> reserve(request, budgetId, v.matchedRuleIds());
             case DEGRADE -> recorded(request, new Decision(Outcome.DEGRADE, request.decisionId(), budgetId, null,
-                    request.claimMicros(), 0, state.remainingMicros(), v.reasonCodes(), null, null, v.mutation(),
-                    v.matchedRuleIds(), null, null, snapshot));
+                    request.claimMicros(), 0, remaining, v.reasonCodes(), null, null, v.mutation(),
+                    v.matchedRuleIds(), null, null, snapshot), ids);
             case REQUIRE_APPROVAL -> {
-                Approval a = approvals.request(request.decisionId(), budgetId, request.model(), request.claimMicros(),
+                BudgetState asks = approvalLevel != null && v.matchedRuleIds().contains(RULE_APPROVAL_ABOVE) ? approvalLevel : leaf;
+                Approval a = approvals.request(request.decisionId(), asks.spec().id(), request.model(), request.claimMicros(),
                         request.requestHash(), v.approverRole(), request.caller());
-                yield recorded(request, refusal(Outcome.REQUIRE_APPROVAL, request, budgetId, state.remainingMicros(),
-                        v.reasonCodes(), a.id(), null).withRules(v.matchedRuleIds(), a.approverRole(), a.expiresAt()).withRun(snapshot));
+                yield recorded(request, refusal(Outcome.REQUIRE_APPROVAL, request, asks.spec().id(),
+                        asks == leaf ? remaining : asks.remainingMicros(), v.reasonCodes(), a.id(), null)
+                        .withRules(v.matchedRuleIds(), a.approverRole(), a.expiresAt()).withRun(snapshot), ids);
             }
-            // only an exhausted budget frees up at the window reset; a rule's refusal does not
-            default -> recorded(request, refusal(v.outcome(), request, budgetId, state.remainingMicros(), v.reasonCodes(), null,
-                    v.reasonCodes().contains(BUDGET_EXHAUSTED) ? state.window().secondsToReset(clock.instant()) : null)
-                    .withRules(v.matchedRuleIds(), null, null).withRun(snapshot));
+            default -> {
+                // the level whose exhaustion stops the call is the one named; a rule's refusal names the call's own budget
+                BudgetState stops = v.matchedRuleIds().contains(RULE_EXHAUSTED) ? (tooSmall != null ? tooSmall : empty) : null;
+                BudgetState named = stops != null ? stops : leaf;
+                // only an exhausted budget frees up at the window reset; a rule's refusal does not
+                yield recorded(request, refusal(v.outcome(), request, named.spec().id(), stops != null ? stops.remainingMicros() : remaining,
+                        v.reasonCodes(), null, v.reasonCodes().contains(BUDGET_EXHAUSTED) ? named.window().secondsToReset(clock.instant()) : null)
+                        .withRules(v.matchedRuleIds(), null, null).withRun(snapshot), ids);
+            }
         };
     }
 
@@ -236,23 +274,29 @@ public final class Engine {
 
     /** A decision that changes no ledger row, once its audit record is stored. */
     private Future<Decision> recorded(DecisionRequest request, Decision decision) {
-        return ledger.audit().append(AuditEvents.decision(request, decision)).map(decision);
+        return recorded(request, decision, null);
+    }
+
+    /** A decision about a call on the budgets {@code path} (leaf first), once its audit record is stored. */
+    private Future<Decision> recorded(DecisionRequest request, Decision decision, List<String> path) {
+        return ledger.audit().append(AuditEvents.decision(request, decision, path)).map(decision);
     }
 
     /**
      * The rules for one call, in the order their reasons read: the budget's exhaustion when
-     * {@code exhausted} (a budget with nothing left always STOPs), the contracts, then the budget's
-     * approval threshold and degrade_to.
+     * {@code exhausted} (a level with nothing left always STOPs), the contracts, then the approval
+     * threshold of {@code approvalLevel} (the first level whose threshold the claim passes; null: none)
+     * and the leaf's degrade_to.
      */
-    private List<Rule> rules(DecisionRequest request, BudgetState state, boolean exhausted) {
+    private List<Rule> rules(DecisionRequest request, BudgetState state, BudgetState approvalLevel, boolean exhausted) {
         List<Rule> rules = new ArrayList<>();
         if (exhausted) {
             rules.add(new Rule(RULE_EXHAUSTED, null, null, null, null, Outcome.STOP, BUDGET_EXHAUSTED, null, null));
         }
         rules.addAll(contracts.get().rules());
         BudgetSpec spec = state.spec();
-        if (spec.approvalAboveMicros() != null) {
-            rules.add(new Rule(RULE_APPROVAL_ABOVE, null, spec.approvalAboveMicros(), null, null, Outcome.REQUIRE_APPROVAL,
+        if (approvalLevel != null) {
+            rules.add(new Rule(RULE_APPROVAL_ABOVE, null, approvalLevel.spec().approvalAboveMicros(), null, null, Outcome.REQUIRE_APPROVAL,
                     APPROVAL_REQUIRED, null, null));
         }
         if (spec.degradeTo() != null && spec.degradeTo().applies(request.model(), state.remainingMicros())) {
@@ -262,7 +306,11 @@ public final class Engine {
         return rules;
     }
 
-    private Future<Decision> resume(DecisionRequest request) {
+    /**
+     * Resumes an approved call on {@code path} (its budget and ancestors): the hold is taken on the call's
+     * own budget when the approval names a level of its path, else on the budget the approval names.
+     */
+    private Future<Decision> resume(DecisionRequest request, List<String> path) {
         Approval a = approvals.get(request.approvalId()).orElseThrow(() -> ProxyError.UNKNOWN_APPROVAL.exception(
                 "Approval '" + request.approvalId() + "' does not exist."));
         // Before anything about the approval is told: its state is the requester's business only.
@@ -287,7 +335,7 @@ public final class Engine {
         if (!approvals.consume(a.id())) {
             throw ProxyError.APPROVAL_CONSUMED.exception("Approval '" + a.id() + "' has already been used.");
         }
-        return reserve(request, a.budgetId(), List.of()).onComplete(d -> {
+        return reserve(request, path.contains(a.budgetId()) ? path.get(0) : a.budgetId(), List.of()).onComplete(d -> {
             if (d.failed() || !d.result().outcome().admits()) {
                 approvals.unconsume(a.id());
             }
@@ -308,16 +356,23 @@ public final class Engine {
             Decision d;
             if (hold.granted()) {
                 d = new Decision(Outcome.CONTINUE, request.decisionId(), budgetId, reservationId, request.claimMicros(),
-                        request.claimMicros(), hold.budget().remainingMicros(), List.of(), request.approvalId(), null, null);
+                        request.claimMicros(), hold.remainingOnPath(), List.of(), request.approvalId(), null, null);
             } else if (hold.runRefusal() != null) {
-                d = refusal(Outcome.STOP, request, budgetId, hold.budget().remainingMicros(), List.of(hold.runRefusal()), null, null);
+                d = refusal(Outcome.STOP, request, budgetId, hold.remainingOnPath(), List.of(hold.runRefusal()), null, null);
             } else {
-                d = stop(request, hold.budget());
+                d = stop(request, refusingLevel(hold));
             }
             return d.withRules(matchedRuleIds, null, null).withRun(snapshot(runId(request), hold.run(), limits));
         };
         return ledger.reserve(new Ledger.Reservation(reservationId, budgetId, request.claimMicros(), expires, forwardedOnGrant,
-                hold -> AuditEvents.decision(request, decision.apply(hold)), run)).map(decision);
+                hold -> AuditEvents.decision(request, decision.apply(hold), ids(hold.path())), run)).map(decision);
+    }
+
+    /** The level that refused a hold (the first, from the leaf, that could not cover it). */
+    private static BudgetState refusingLevel(Ledger.Hold hold) {
+        BudgetState level = hold.refusedBy() == null ? null
+                : firstLevel(hold.path(), b -> b.spec().id().equals(hold.refusedBy()));
+        return level != null ? level : hold.budget();
     }
 
     private Decision stop(DecisionRequest request, BudgetState state) {

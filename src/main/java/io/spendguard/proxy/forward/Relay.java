@@ -250,8 +250,9 @@ public final class Relay {
             }
             head(in);
             out.headers().set("X-SpendGuard-Cost-Usd-Micros", Long.toString(settlement.costMicros()));
-            if (s.succeeded() && s.result() != null && s.result().budget() != null) {
-                out.headers().set("X-SpendGuard-Budget-Remaining-Usd-Micros", Long.toString(s.result().budget().remainingMicros()));
+            // in a budget tree, what the call can still count on is the smallest remaining on its path
+            if (s.succeeded() && s.result() != null && !s.result().path().isEmpty()) {
+                out.headers().set("X-SpendGuard-Budget-Remaining-Usd-Micros", Long.toString(s.result().remainingOnPath()));
             }
             Reply reply = new Reply(in.statusCode(), "ok", MultiMap.caseInsensitiveMultiMap().addAll(out.headers()), body);
             Future<Void> kept = beforeEnd == null ? Future.succeededFuture() : beforeEnd.apply(reply);

@@ -8,6 +8,7 @@ import io.spendguard.proxy.forward.Settler;
 import io.spendguard.proxy.gate.Gate;
 import io.spendguard.proxy.ledger.Ledger.Settled;
 import io.spendguard.proxy.metrics.ProxyMetrics;
+import io.spendguard.proxy.engine.BudgetState;
 import io.vertx.core.Future;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -122,8 +123,8 @@ public final class Settlement implements Settler {
             metrics.settled(kind);
             metrics.released(s.releasedMicros());
             metrics.overrun(s.overrunMicros());
-            if (s.budget() != null) {
-                metrics.budget(s.budget().spec().id(), s.budget().spec().limitMicros(), s.budget().remainingMicros());
+            for (BudgetState level : s.path()) {
+                metrics.budget(level.spec().id(), level.spec().limitMicros(), level.remainingMicros());
             }
         }).onFailure(e -> {
             metrics.settlementFailure(kind);
