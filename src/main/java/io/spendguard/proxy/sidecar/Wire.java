@@ -5,6 +5,15 @@ package io.spendguard.proxy.sidecar;
  * write: the proxy's client ({@code sidecar/client}) sends and parses them, the {@code sidecar}
  * command's server ({@code sidecar/server}) parses and sends them. Kept in one place so that the two
  * sides cannot drift apart; the messages themselves are the {@code .proto} files in {@code src/main/proto}.
+ * <p>
+ * Budget trees (a budget with a {@code parent}): the client sends one {@code BudgetClaim}, on the
+ * budget the call names (empty: the sidecar's default) — in sidecar mode the proxy does not know the
+ * tree, the sidecar does — and the sidecar holds it on that budget and every ancestor. The sidecar
+ * also accepts every level as a claim of its own, as a SpendGuard SDK may send them: the call's budget
+ * first, then each of its ancestors once (in any order), every claim a DEBIT of the same amount in the
+ * same unit; anything else that names several budgets is INVALID_ARGUMENT. Either way one reservation
+ * holds every level once, and a STOP's {@link #DETAIL_BUDGET_ID} is the level that could not cover the
+ * call, which the proxy's 402 names.
  */
 public final class Wire {
     /** The {@code protocol_version} a handshake asks for and is answered with. */
@@ -31,11 +40,14 @@ public final class Wire {
      */
     public static final String META_REPEATED_TOOL_CALLS = "repeated_tool_calls";
 
-    /** {@code error.details} of a STOP: the budget that refused the call. */
+    /**
+     * {@code error.details} of a STOP: the budget that refused the call — in a tree, the first level from
+     * the call's budget up that could not cover it (the call's budget itself or an ancestor).
+     */
     public static final String DETAIL_BUDGET_ID = "budget_id";
     /** {@code error.details} of a STOP: what the call claimed, in µUSD. */
     public static final String DETAIL_CLAIM_USD_MICROS = "claim_usd_micros";
-    /** {@code error.details} of a STOP: what the budget has left, in µUSD. */
+    /** {@code error.details} of a STOP: what the budget that refused has left, in µUSD. */
     public static final String DETAIL_REMAINING_USD_MICROS = "remaining_usd_micros";
     /** {@code error.details} of a STOP on a windowed budget: seconds until the window rolls over. */
     public static final String DETAIL_RETRY_AFTER_SECONDS = "retry_after_seconds";

@@ -28,7 +28,10 @@ import java.util.Map;
  * Pure translation between the gate's records and the sidecar protocol (WIRE.md). Every field of a
  * {@code RequestDecision} is a function of the {@link DecisionRequest} alone — ids are name-based
  * UUIDs of the decision id, nothing reads a clock or a random source — so a retried call encodes to
- * the same bytes and the sidecar's idempotency fingerprint matches.
+ * the same bytes and the sidecar's idempotency fingerprint matches. A request carries one claim, on
+ * the budget the call names (none: the sidecar's default): the sidecar knows the budget tree and holds
+ * the claim on every ancestor too; a STOP names the level that refused ({@link Wire#DETAIL_BUDGET_ID}),
+ * which may be an ancestor of the budget asked for.
  */
 final class ProtoMapper {
     static final String ROUTE = "llm.call";

@@ -5,7 +5,6 @@ import io.spendguard.proto.adapter.v1.DecisionRequest;
 import io.spendguard.proto.adapter.v1.DecisionResponse;
 import io.spendguard.proto.adapter.v1.HandshakeRequest;
 import io.spendguard.proto.adapter.v1.HandshakeResponse;
-import io.spendguard.proto.common.v1.BudgetClaim;
 import io.spendguard.proto.common.v1.Error;
 import io.spendguard.proxy.engine.Approval;
 import io.spendguard.proxy.engine.Decision;
@@ -26,7 +25,11 @@ import java.util.UUID;
 
 /**
  * {@code Handshake} and {@code RequestDecision}: checks the protocol version and tenant, validates
- * the one DEBIT claim, replays a repeated idempotency key, and asks the engine. Contract rules see
+ * the claims ({@link Claims}: the call's budget alone, or it and every ancestor as one DEBIT claim
+ * each), replays a repeated idempotency key, and asks the engine about the call on its budget, which
+ * holds the claim on that budget and every ancestor of it in one step (the answer names one
+ * reservation, which settles every level; a STOP's {@code budget_id} detail is the level that could
+ * not cover it). Contract rules see
  * the stream flag, output limit and tenant the client put in {@code inputs.runtime_metadata}
  * ({@code stream}, {@code max_output_tokens}, {@code tenant}); without a tenant there, this sidecar's
  * own ({@code gate.sidecar.tenant_id}). The run is {@code ids.run_id} (none when it is the id the
@@ -34,10 +37,12 @@ import java.util.UUID;
  * there. An approval asked here belongs to the {@code caller} named
  * there (its id carries the caller's tag, which the proxy checks on resume). Refusals:
  * <ul>
- *   <li>INVALID_ARGUMENT — not exactly one claim, not DEBIT, or {@code amount_atomic} not an unsigned decimal;</li>
+ *   <li>INVALID_ARGUMENT — no claim or more than a tree has levels, a claim not DEBIT, an {@code amount_atomic}
+ *       not an unsigned decimal, or several claims that differ in unit or amount, name a level twice, or
+ *       are not the path from {@code projected_claims[0]}'s budget to its root;</li>
  *   <li>a response with {@code error.code = UNIT_NORMALIZATION_REQUIRED} and DECISION_UNSPECIFIED — a claim
  *       in another unit than the configured one (the caller must convert, then ask again);</li>
- *   <li>NOT_FOUND {@code "unknown budget <id>"} — the claim names a budget that does not exist (a status,
+ *   <li>NOT_FOUND {@code "unknown budget <id>"} — the (first) claim names a budget that does not exist (a status,
  *       not a decision: nothing was decided, and the caller's configuration is at fault);</li>
  *   <li>PERMISSION_DENIED {@code "BUDGET_FORBIDDEN …"} — the virtual key named in {@code runtime_metadata}
  *       ({@code key_id}, {@code tenant}) may not charge that budget: it belongs to another tenant;</li>
@@ -81,36 +86,22 @@ final class Decisions {
     }
 
     Future<DecisionResponse> decide(DecisionRequest request) {
-        if (request.getInputs().getProjectedClaimsCount() != 1) {
-            throw Messages.status(GrpcStatus.INVALID_ARGUMENT, "inputs.projected_claims: " + request.getInputs().getProjectedClaimsCount()
-                    + " claims (expected: exactly 1)");
-        }
-        BudgetClaim claim = request.getInputs().getProjectedClaims(0);
-        if (claim.getDirection() != BudgetClaim.Direction.DEBIT) {
-            throw Messages.status(GrpcStatus.INVALID_ARGUMENT, "inputs.projected_claims[0].direction: " + claim.getDirection()
-                    + " (expected: DEBIT)");
-        }
-        if (!options.unitId().equals(claim.getUnit().getUnitId())) {
+        Claims claims = Claims.of(request.getInputs());
+        if (!options.unitId().equals(claims.unitId())) {
             return Future.succeededFuture(DecisionResponse.newBuilder()
                     .setDecisionId(request.getIds().getDecisionId())
                     .setDecision(DecisionResponse.Decision.DECISION_UNSPECIFIED)
                     .setError(Messages.error(Error.Code.UNIT_NORMALIZATION_REQUIRED, "inputs.projected_claims[0].unit.unit_id: '"
-                            + claim.getUnit().getUnitId() + "' (expected: '" + options.unitId() + "')"))
+                            + claims.unitId() + "' (expected: '" + options.unitId() + "')"))
                     .build());
-        }
-        long amount;
-        try {
-            amount = Messages.amount("inputs.projected_claims[0].amount_atomic", claim.getAmountAtomic());
-        } catch (IllegalArgumentException e) {
-            throw Messages.status(GrpcStatus.INVALID_ARGUMENT, e.getMessage());
         }
         // a retry after a reconnect carries a new session: the session is not part of the request
         byte[] fingerprint = Messages.fingerprint(request.toBuilder().clearSessionId().build());
         String key = request.getIdempotency().getKey();
         if (key.isEmpty()) {
-            return decideNew(request, claim, amount, fingerprint);
+            return decideNew(request, claims, fingerprint);
         }
-        return replays.once(key, fingerprint, () -> decideNew(request, claim, amount, fingerprint));
+        return replays.once(key, fingerprint, () -> decideNew(request, claims, fingerprint));
     }
 
     /** The agent run the call names: none when the client sent none, or the one it derives from the decision id. */
@@ -119,10 +110,22 @@ final class Decisions {
         return run.isEmpty() || run.equals(Wire.derived("run", decisionId)) ? null : run;
     }
 
-    private Future<DecisionResponse> decideNew(DecisionRequest request, BudgetClaim claim, long amount, byte[] fingerprint) {
+    private Future<DecisionResponse> decideNew(DecisionRequest request, Claims claims, byte[] fingerprint) {
         if (drains.draining()) {
             return Future.failedFuture(Messages.status(GrpcStatus.UNAVAILABLE, "draining"));
         }
+        var call = call(request, claims, fingerprint);
+        String budgetId = claims.leaf() == null ? "" : claims.leaf();
+        // the engine holds the claim on the leaf and every ancestor: the claims are checked, then the leaf decided once
+        return claims.checkPath(engine.ledger(), call.keyId(), call.tenant())
+                .compose(v -> engine.decide(call))
+                .compose(d -> d.isProposal() ? reserveDegraded(call, d) : Future.succeededFuture(d))
+                .recover(e -> unknownBudget(e, budgetId))
+                .map(this::respond);
+    }
+
+    /** The engine's question for the call on the claims' budget (the leaf). */
+    private io.spendguard.proxy.engine.DecisionRequest call(DecisionRequest request, Claims claims, byte[] fingerprint) {
         String decisionId = request.getIds().getDecisionId().isEmpty() ? "dec_" + UUID.randomUUID() : request.getIds().getDecisionId();
         String key = request.getIdempotency().getKey();
         String model = request.getInputs().getClaimEstimate().getModel();
@@ -132,8 +135,8 @@ final class Decisions {
         Value keyId = meta.get(Wire.META_KEY_ID);
         Value caller = meta.get(Wire.META_CALLER);
         Value repeated = meta.get(Wire.META_REPEATED_TOOL_CALLS);
-        var call = new io.spendguard.proxy.engine.DecisionRequest(decisionId,
-                claim.getBudgetId().isEmpty() ? null : claim.getBudgetId(), amount, model.isEmpty() ? null : model,
+        return new io.spendguard.proxy.engine.DecisionRequest(decisionId,
+                claims.leaf(), claims.amountMicros(), model.isEmpty() ? null : model,
                 HexFormat.of().formatHex(fingerprint), runId(request, decisionId), null, key.isEmpty() ? null : key,
                 request.getInputs().getClaimEstimate().getInputTokens(),
                 request.getInputs().getClaimEstimate().getPredictedATokens(), "", false,
@@ -145,10 +148,6 @@ final class Decisions {
                 caller != null && !caller.getStringValue().isEmpty() ? caller.getStringValue() : null,
                 repeated != null && repeated.hasNumberValue() && repeated.getNumberValue() >= 1
                         ? (int) Math.min(Integer.MAX_VALUE, repeated.getNumberValue()) : 0);
-        return engine.decide(call)
-                .compose(d -> d.isProposal() ? reserveDegraded(call, d) : Future.succeededFuture(d))
-                .recover(e -> unknownBudget(e, claim.getBudgetId()))
-                .map(this::respond);
     }
 
     /**

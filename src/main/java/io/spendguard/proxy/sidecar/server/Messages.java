@@ -83,8 +83,8 @@ final class Messages {
      * the hold expires; REQUIRE_APPROVAL the approval, who may approve it and when it lapses ({@code approvalExpiresAt});
      * every decision the rules that matched ({@code matched_rule_ids});
      * STOP an {@code error} ({@code BUDGET_EXHAUSTED} when the budget is spent) whose details hold
-     * what the proxy's 402 body shows: {@code budget_id}, {@code claim_usd_micros},
-     * {@code remaining_usd_micros}, for a windowed budget {@code retry_after_seconds}, and for a call
+     * what the proxy's 402 body shows: {@code budget_id} (the decision's budget: in a tree, the level that
+     * refused), {@code claim_usd_micros}, {@code remaining_usd_micros} (that level's), for a windowed budget {@code retry_after_seconds}, and for a call
      * under a run (or a loop limit) the run: {@code run_id}, {@code run_steps}, {@code run_usd_micros}
      * and its limits {@code run_max_steps}, {@code run_max_usd_micros}, {@code run_max_repeated_tool_calls}.
      */

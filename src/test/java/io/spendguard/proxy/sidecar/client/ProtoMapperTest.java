@@ -153,6 +153,19 @@ class ProtoMapperTest {
     }
 
     @Test
+    void aStopByAnAncestorNamesThatLevelAndItsRemaining() {
+        Decision d = ProtoMapper.decision(CALL, DecisionResponse.newBuilder().setDecision(DecisionResponse.Decision.STOP)
+                .setError(Error.newBuilder().setCode(Error.Code.BUDGET_EXHAUSTED)
+                        .putDetails(Wire.DETAIL_BUDGET_ID, "org").putDetails(Wire.DETAIL_REMAINING_USD_MICROS, "700")).build());
+
+        assertThat(d.budgetId()).as("the level that refused, not the budget asked for").isEqualTo("org");
+        assertThat(d.remainingMicros()).isEqualTo(700);
+        assertThat(ProtoMapper.decisionRequest(CALL, UNIT).getInputs().getProjectedClaimsList())
+                .as("the proxy claims on the budget it names; the sidecar expands it to every level").singleElement()
+                .satisfies(c -> assertThat(c.getBudgetId()).isEqualTo("team"));
+    }
+
+    @Test
     void degradeAdmitsAndAnAdmissionWithoutAReservationIsAProtocolError() {
         Decision d = ProtoMapper.decision(CALL, DecisionResponse.newBuilder().setDecision(DecisionResponse.Decision.DEGRADE)
                 .addReservationIds("res-1").build());

@@ -184,7 +184,7 @@ class SidecarServerDecisionTest {
                 .setInputs(DecisionRequest.Inputs.newBuilder()).build();
         Reply<DecisionResponse> r = f.call(SidecarAdapterGrpcClient.RequestDecision, none);
         assertThat(r.status()).isEqualTo(GrpcStatus.INVALID_ARGUMENT);
-        assertThat(r.message()).isEqualTo("inputs.projected_claims: 0 claims (expected: exactly 1)");
+        assertThat(r.message()).isEqualTo("inputs.projected_claims: 0 claims (expected: 1 to 8: the call's budget, then each of its ancestors)");
     }
 
     @Test
