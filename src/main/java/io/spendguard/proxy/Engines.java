@@ -29,7 +29,8 @@ import java.util.stream.Collectors;
  * picks up what it already holds, applies the file's budgets (the file wins for the budgets it
  * names), loads the contracts and creates the budgets they declare that do not exist yet
  * ({@link ContractBudgets}), and starts the sweeper that settles holds whose TTL has passed and
- * forgets idle agent runs. Calls are held under the run limits of their budget ({@link ProxyConfig#runsFor}).
+ * forgets idle agent runs. Every budget the ledger then holds is exported as {@code spendguard_budget_info}
+ * (its place in the budget tree). Calls are held under the run limits of their budget ({@link ProxyConfig#runsFor}).
  */
 public final class Engines {
     private Engines() {
@@ -57,6 +58,7 @@ public final class Engines {
             // the contracts load after the config's budgets, so theirs can be told apart and provisioned around them
             Set<String> configIds = config.budgets().stream().map(BudgetConfig::id).collect(Collectors.toSet());
             return budgets.compose(v -> contracts.start(new ContractBudgets(engine, configIds, metrics)))
+                    .compose(v -> ledger.budgets().onSuccess(all -> all.forEach(s -> metrics.budgetInfo(s.spec().id(), s.spec().parent()))))
                     .map(v -> new Running(engine, contracts, new Sweeper(vertx, ledger, clock, expired -> expired.forEach(e -> {
                 metrics.settled(e.committed() ? "expired_commit" : "expired_release");
                 if (!e.committed()) {

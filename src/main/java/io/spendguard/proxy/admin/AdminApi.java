@@ -139,9 +139,12 @@ public final class AdminApi {
             } else if (ar.cause() instanceof LedgerException le && (le.kind() == LedgerException.Kind.UNKNOWN_BUDGET
                     || le.kind() == LedgerException.Kind.UNKNOWN_RUN)) {
                 error(ctx, 404, le.getMessage());
-            } else if (ar.cause() instanceof LedgerException le && le.kind() == LedgerException.Kind.BUDGET_EXISTS) {
+            } else if (ar.cause() instanceof LedgerException le && (le.kind() == LedgerException.Kind.BUDGET_EXISTS
+                    || le.kind() == LedgerException.Kind.HAS_CHILDREN)) {
                 error(ctx, 409, le.getMessage());
-            } else if (ar.cause() instanceof IllegalArgumentException || ar.cause() instanceof ClassCastException) {
+            } else if (ar.cause() instanceof IllegalArgumentException || ar.cause() instanceof ClassCastException
+                    || (ar.cause() instanceof LedgerException le && (le.kind() == LedgerException.Kind.UNKNOWN_PARENT
+                    || le.kind() == LedgerException.Kind.BUDGET_CYCLE || le.kind() == LedgerException.Kind.TREE_TOO_DEEP))) {
                 error(ctx, 400, ar.cause().getMessage());
             } else {
                 error(ctx, 500, "internal error");

@@ -23,7 +23,9 @@ import java.util.regex.Pattern;
  * ({@code when: {budget_id, claim_amount_atomic_gt | _gte}}, amounts as numbers or quoted strings,
  * {@code then: {decision, reason_code, approver_role}}) plus a CEL {@code condition} and, for DEGRADE,
  * {@code then.mutate: {model, max_output_tokens}}. A {@code spec.budgets[]} entry is
- * {@code {id, limit_amount_atomic, currency: USD, reservation_ttl_seconds, require_hard_cap}} in µUSD.
+ * {@code {id, limit_amount_atomic, currency: USD, reservation_ttl_seconds, require_hard_cap, parent}} in µUSD;
+ * {@code parent} names the budget above it (SPEC §11), and budgets of the file that name each other
+ * round in a circle are refused here (a parent outside the file is checked when the budgets are provisioned).
  * Every CEL expression is compiled here, once; an unknown key is refused; any error names the file
  * and the key, e.g. {@code config/contract.yaml: spec.rules[2].condition: ERROR: <input>:1:9:
  * undeclared reference to 'foo'}.
@@ -67,6 +69,7 @@ public final class ContractsLoader {
             }
             budgets.add(budget);
         }
+        noCycles(budgets);
         List<Rule> rules = new ArrayList<>();
         for (ConfigNode r : body.list("rules")) {
             Rule rule = rule(r);
@@ -80,7 +83,7 @@ public final class ContractsLoader {
 
     /** One {@code spec.budgets[]} entry; SpendGuard's atomic units of USD are µUSD. */
     private static Contracts.Budget budget(ConfigNode b) {
-        b.only("id", "limit_amount_atomic", "currency", "reservation_ttl_seconds", "require_hard_cap");
+        b.only("id", "limit_amount_atomic", "currency", "reservation_ttl_seconds", "require_hard_cap", "parent");
         String id = b.requiredString("id");
         if (!ID.matcher(id).matches()) {
             throw new ConfigException(b.path("id") + ": " + id + " (expected: letters, digits, '.', '_', ':' or '-', at most 128)");
@@ -92,9 +95,36 @@ public final class ContractsLoader {
         if (!currency.equals("USD")) {
             throw new ConfigException(b.path("currency") + ": " + currency + " (expected: USD)");
         }
+        String parent = b.has("parent") ? b.requiredString("parent") : null;
+        if (parent != null && !ID.matcher(parent).matches()) {
+            throw new ConfigException(b.path("parent") + ": " + parent
+                    + " (expected: a budget id, letters, digits, '.', '_', ':' or '-', at most 128)");
+        }
+        if (id.equals(parent)) {
+            throw new ConfigException(b.path("parent") + ": " + parent + " is the budget itself (expected: another budget)");
+        }
         String path = b.path("id");
         return new Contracts.Budget(id, b.longAtLeast("limit_amount_atomic", 0, 0), b.longAtLeast("reservation_ttl_seconds", 600, 1),
-                b.bool("require_hard_cap", false), path.substring(0, path.length() - ".id".length()));
+                b.bool("require_hard_cap", false), path.substring(0, path.length() - ".id".length()), parent);
+    }
+
+    /** Refuses budgets of the file whose parents, followed up, come back to them (named, with the circle). */
+    private static void noCycles(List<Contracts.Budget> budgets) {
+        java.util.Map<String, String> parents = new java.util.HashMap<>();
+        budgets.forEach(b -> parents.put(b.id(), b.parent()));
+        for (Contracts.Budget b : budgets) {
+            List<String> seen = new ArrayList<>(List.of(b.id()));
+            for (String up = b.parent(); up != null && parents.containsKey(up); up = parents.get(up)) {
+                if (up.equals(b.id())) {
+                    throw new ConfigException(b.path() + ".parent: " + b.parent() + " (a cycle: " + String.join(" -> ", seen)
+                            + " -> " + b.id() + "; expected: parents that end at a root)");
+                }
+                if (seen.contains(up)) {
+                    break;
+                }
+                seen.add(up);
+            }
+        }
     }
 
     private static Rule rule(ConfigNode r) {

@@ -32,9 +32,15 @@ public final class Contracts {
      * (atomic units of USD are µUSD); the budget has no window. {@code reservationTtlSeconds} and
      * {@code requireHardCap} are kept as written: holds here live for the proxy's own reservation TTL
      * and every limit is enforced as a hard cap. {@code path} is where it was written
-     * ({@code spec.budgets[0]}), for messages.
+     * ({@code spec.budgets[0]}), for messages. {@code parent} (null: a root) puts it in a budget tree
+     * (SPEC §11): a budget of the same file, of the config, or one the ledger holds.
      */
-    public record Budget(String id, long limitMicros, long reservationTtlSeconds, boolean requireHardCap, String path) {
+    public record Budget(String id, long limitMicros, long reservationTtlSeconds, boolean requireHardCap, String path, String parent) {
+        /** A budget of no parent. */
+        public Budget(String id, long limitMicros, long reservationTtlSeconds, boolean requireHardCap, String path) {
+            this(id, limitMicros, reservationTtlSeconds, requireHardCap, path, null);
+        }
+
         public Budget {
             if (limitMicros < 0) {
                 throw new IllegalArgumentException("limit_amount_atomic: " + limitMicros + " (expected: >= 0)");
@@ -44,9 +50,9 @@ public final class Contracts {
             }
         }
 
-        /** The engine's definition of the budget this entry creates: its limit, no window, not the default. */
+        /** The engine's definition of the budget this entry creates: its limit and parent, no window, not the default. */
         public BudgetSpec toSpec() {
-            return new BudgetSpec(id, limitMicros, "none", "UTC", null, false);
+            return new BudgetSpec(id, limitMicros, "none", "UTC", null, false, null, null, parent);
         }
     }
 

@@ -30,6 +30,16 @@ public interface Gate {
     /** Frees an admitted call's reservation without spending. */
     Future<Settled> release(Decision admitted, String reason);
 
+    /**
+     * Succeeds when a virtual key bound to {@code keyBudgetId} may charge {@code budgetId}, named by
+     * {@code X-SpendGuard-Budget-Id}: within a budget tree, its own budget or one below it (SPEC §11);
+     * otherwise fails with a 403 {@code budget_forbidden}. A gate that cannot read the tree lets the
+     * call through to its decision, where the tenant rule still applies.
+     */
+    default Future<Void> withinSubtree(String keyBudgetId, String budgetId) {
+        return Future.succeededFuture();
+    }
+
     /** True while the gate can take decisions (for {@code /readyz}). */
     boolean ready();
 }

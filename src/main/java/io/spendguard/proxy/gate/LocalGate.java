@@ -1,6 +1,7 @@
 package io.spendguard.proxy.gate;
 
 import io.spendguard.proxy.config.GateMode;
+import io.spendguard.proxy.engine.BudgetTrees;
 import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.engine.DecisionRequest;
 import io.spendguard.proxy.engine.Engine;
@@ -38,6 +39,11 @@ public final class LocalGate implements Gate {
     @Override
     public Future<Settled> release(Decision admitted, String reason) {
         return engine.release(admitted.reservationId());
+    }
+
+    @Override
+    public Future<Void> withinSubtree(String keyBudgetId, String budgetId) {
+        return BudgetTrees.withinSubtree(engine.ledger(), keyBudgetId, budgetId);
     }
 
     @Override

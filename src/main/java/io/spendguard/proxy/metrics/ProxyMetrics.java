@@ -61,6 +61,7 @@ public final class ProxyMetrics {
     private final AtomicInteger runsActive = new AtomicInteger();
     private final Map<String, AtomicLong> budgetRemaining = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> budgetLimit = new ConcurrentHashMap<>();
+    private final Map<String, Gauge> budgetInfo = new ConcurrentHashMap<>();
     private final Counter reserved;
     private final Counter released;
     private final Counter overrun;
@@ -255,6 +256,34 @@ public final class ProxyMetrics {
         budgetGauge("spendguard.budget.remaining.usd.micros",
                 "µUSD left in the budget's current window (limit minus reserved and committed), by budget", budgetRemaining, id)
                 .set(remainingMicros);
+    }
+
+    /**
+     * {@code spendguard_budget_info{budget_id, parent} 1} for budget {@code id} under {@code parent}
+     * (null: a root, shown as ""), replacing what was exported for it before: the budget tree, for
+     * PromQL to join the per-budget series to (SPEC §11).
+     */
+    public void budgetInfo(String id, String parent) {
+        String shown = parent == null ? "" : parent;
+        budgetInfo.compute(id, (k, old) -> {
+            if (old != null) {
+                if (shown.equals(old.getId().getTag("parent"))) {
+                    return old;
+                }
+                registry.remove(old);
+            }
+            return Gauge.builder("spendguard.budget.info", () -> 1)
+                    .description("the budget tree: 1 for each budget, labelled with its parent (\"\" for a root)")
+                    .tag("budget_id", k).tag("parent", shown).register(registry);
+        });
+    }
+
+    /** Stops exporting budget {@code id}'s {@link #budgetInfo} (it was deleted). */
+    public void budgetRemoved(String id) {
+        Gauge old = budgetInfo.remove(id);
+        if (old != null) {
+            registry.remove(old);
+        }
     }
 
     private AtomicLong budgetGauge(String name, String help, Map<String, AtomicLong> gauges, String id) {

@@ -124,7 +124,7 @@ class ContractsLoaderTest {
 
     @ParameterizedTest(name = "{1}")
     @CsvSource(delimiter = '|', value = {
-            "- {id: b1, limit_amount_atomic: \"1\", currency: USD, window: daily}      | t.yaml: spec.budgets[0].window: unknown key (expected one of: currency, id, limit_amount_atomic, require_hard_cap, reservation_ttl_seconds)",
+            "- {id: b1, limit_amount_atomic: \"1\", currency: USD, window: daily}      | t.yaml: spec.budgets[0].window: unknown key (expected one of: currency, id, limit_amount_atomic, parent, require_hard_cap, reservation_ttl_seconds)",
             "- {id: b1, currency: USD}                                                 | t.yaml: spec.budgets[0].limit_amount_atomic: missing (expected: the limit in µUSD",
             "- {id: b1, limit_amount_atomic: \"1.5\", currency: USD}                   | t.yaml: spec.budgets[0].limit_amount_atomic: 1.5 (expected: a whole number)",
             "- {id: b1, limit_amount_atomic: \"-1\", currency: USD}                    | t.yaml: spec.budgets[0].limit_amount_atomic: -1 (expected: >= 0)",
@@ -135,9 +135,29 @@ class ContractsLoaderTest {
             "- {id: b1, limit_amount_atomic: \"1\", currency: USD, require_hard_cap: yes-please} | t.yaml: spec.budgets[0].require_hard_cap: yes-please (expected: true or false)",
             "- {limit_amount_atomic: \"1\", currency: USD}                             | t.yaml: spec.budgets[0].id: missing",
             "- {id: 'a b', limit_amount_atomic: \"1\", currency: USD}                  | t.yaml: spec.budgets[0].id: a b (expected: letters, digits",
+            "- {id: b1, limit_amount_atomic: \"1\", currency: USD, parent: 'a b'}      | t.yaml: spec.budgets[0].parent: a b (expected: a budget id",
+            "- {id: b1, limit_amount_atomic: \"1\", currency: USD, parent: b1}         | t.yaml: spec.budgets[0].parent: b1 is the budget itself (expected: another budget)",
     })
     void aBadBudgetIsRefusedNamingItsKey(String budgets, String message) {
         assertThatThrownBy(() -> spec(budgets, "[]")).isInstanceOf(ConfigException.class).hasMessageStartingWith(message);
+    }
+
+    @Test
+    void aBudgetNamesItsParentAndTheSpecItCreatesCarriesIt() {
+        Contracts c = spec("- {id: team, limit_amount_atomic: \"5\", currency: USD, parent: org}\n" + BUDGET, "[]");
+
+        assertThat(c.budgets().get(0).parent()).isEqualTo("org");
+        assertThat(c.budgets().get(0).toSpec().parent()).isEqualTo("org");
+        assertThat(c.budgets().get(1).toSpec().parent()).as("no parent: a root").isNull();
+    }
+
+    @Test
+    void budgetsOfTheFileThatAreEachOthersParentsAreACycleNamingTheBudget() {
+        String cycle = "- {id: a, limit_amount_atomic: \"1\", currency: USD, parent: c}\n"
+                + "- {id: b, limit_amount_atomic: \"1\", currency: USD, parent: a}\n"
+                + "- {id: c, limit_amount_atomic: \"1\", currency: USD, parent: b}";
+        assertThatThrownBy(() -> spec(cycle, "[]")).isInstanceOf(ConfigException.class)
+                .hasMessage("t.yaml: spec.budgets[0].parent: c (a cycle: a -> c -> b -> a; expected: parents that end at a root)");
     }
 
     @Test

@@ -57,6 +57,21 @@ class ProxyMetricsTest {
     }
 
     @Test
+    void theBudgetInfoGaugeIsOneSeriesPerBudgetThatFollowsItsParent() {
+        metrics.budgetInfo("org", null);
+        metrics.budgetInfo("team", "org");
+        assertThat(registry.scrape()).contains("spendguard_budget_info{budget_id=\"org\",parent=\"\"} 1")
+                .contains("spendguard_budget_info{budget_id=\"team\",parent=\"org\"} 1");
+
+        metrics.budgetInfo("team", "other");
+        metrics.budgetInfo("team", "other");
+        metrics.budgetRemoved("org");
+        assertThat(registry.find("spendguard.budget.info").gauges()).hasSize(1);
+        assertThat(registry.scrape()).contains("spendguard_budget_info{budget_id=\"team\",parent=\"other\"} 1")
+                .doesNotContain("parent=\"org\"").doesNotContain("budget_id=\"org\"");
+    }
+
+    @Test
     void everyMeterItCanRegisterHasHelpText() {
         // every public recording method once, so each name ProxyMetrics owns is in the registry
         metrics.connectionsOpen("data", new java.util.concurrent.atomic.AtomicInteger());
@@ -74,6 +89,7 @@ class ProxyMetricsTest {
         metrics.overrun(1);
         metrics.estimateRatio(0.5);
         metrics.budget("default", 10, 5);
+        metrics.budgetInfo("default", null);
         metrics.streamOpened();
         metrics.gateFailure("timeout");
         metrics.failOpen();
@@ -94,7 +110,7 @@ class ProxyMetricsTest {
         java.util.List<io.micrometer.core.instrument.Meter> ours = registry.getMeters().stream()
                 .filter(m -> m.getId().getName().startsWith("spendguard.")).toList();
         // a new name in ProxyMetrics gets its call above, or this count fails
-        assertThat(ours.stream().map(m -> m.getId().getName()).distinct()).hasSize(33);
+        assertThat(ours.stream().map(m -> m.getId().getName()).distinct()).hasSize(34);
         assertThat(ours).allSatisfy(m -> assertThat(m.getId().getDescription()).as(m.getId().getName() + " HELP").isNotBlank());
         // what Prometheus reads: one HELP line per family, histograms' _max gauges included
         String scrape = registry.scrape();

@@ -24,7 +24,8 @@ import java.util.logging.Logger;
  * and admits the call (ADMITTED, its claim held) or refuses it — STOP → 402, REQUIRE_APPROVAL → 409
  * ({@link Refusals}). A gate that fails or is late follows {@code gate.fail_mode}: closed refuses with
  * 503, open admits without a reservation; both are counted, and a hold that lands after we gave up is
- * released.
+ * released. A virtual key naming a budget by header is first held to its budget tree
+ * ({@link Gate#withinSubtree}).
  */
 public final class Decide implements Stage {
     private static final Logger LOG = Logger.getLogger(Decide.class.getName());
@@ -45,13 +46,26 @@ public final class Decide implements Stage {
 
     @Override
     public Future<Void> apply(Exchange x) {
-        return ask(request(x, false))
+        return withinSubtree(x).compose(v -> ask(request(x, false)))
                 .compose(d -> d != null && d.outcome() == Decision.Outcome.DEGRADE && d.mutation() != null
                         ? degrade.apply(x, d).compose(v -> d.isProposal()
                                 ? ask(request(x, true)).map(again -> again != null && again.outcome().admits() ? again.degradedBy(d) : again)
                                 : Future.succeededFuture(d))
                         : Future.succeededFuture(d))
                 .compose(d -> admit(x, d));
+    }
+
+    /**
+     * A virtual key that names another budget than its own by {@code X-SpendGuard-Budget-Id} charges
+     * only within its budget tree, when its budget is in one ({@link Gate#withinSubtree}); checked
+     * before anything is decided or held.
+     */
+    private Future<Void> withinSubtree(Exchange x) {
+        if (x.key() == null || x.budgetId() == null || x.budgetId().equals(x.key().budgetId())) {
+            return Future.succeededFuture();
+        }
+        return gate.withinSubtree(x.key().budgetId(), x.budgetId())
+                .recover(e -> Future.failedFuture(e instanceof ProxyException ? e : unavailable()));
     }
 
     private Future<Decision> ask(DecisionRequest request) {
