@@ -86,7 +86,9 @@ class AdminValidationTest extends HarnessTest {
                 {"{\"limit_usd_micros\":5}", "id: missing"},
                 {"{\"id\":\"wrap\",\"limit_usd_micros\":5,\"limit_usd_micros\":18446744073709551716}",
                         "limit_usd_micros: given twice (expected: each field once)"},
-                {"{\"id\":\"wrap\",\"limit_usd_micros\":5,\"owner\":\"default\"}", "\"owner\": unknown field (expected one of:"},
+                {"{\"id\":\"wrap\",\"limit_usd_micros\":5,\"parent_id\":\"default\"}", "\"parent_id\": unknown field (expected one of:"},
+                {"{\"id\":\"wrap\",\"limit_usd_micros\":5,\"parent\":\"a b\"}", "parent: \"a b\" "},
+                {"{\"id\":\"wrap\",\"limit_usd_micros\":5,\"parent\":\"wrap\"}", "parent: wrap is the budget itself"},
                 {"{\"id\":\"wrap\",\"limit_usd_micros\":5} {}", "the body is not valid JSON"},
         };
         for (String[] c : cases) {
