@@ -9,6 +9,7 @@ import io.spendguard.proxy.engine.BudgetSpec;
 import io.spendguard.proxy.engine.BudgetState;
 import io.spendguard.proxy.engine.BudgetWindow;
 import io.spendguard.proxy.engine.Money;
+import io.spendguard.proxy.ledger.BudgetTreeRules;
 import io.spendguard.proxy.ledger.IdempotencyStore;
 import io.spendguard.proxy.ledger.Ledger;
 import io.spendguard.proxy.ledger.LedgerBackend;
@@ -29,26 +30,64 @@ import io.vertx.sqlclient.Tuple;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 
 /**
  * The shared ledger for many replicas ({@code ledger.kind: postgres}) over the reactive
  * {@code vertx-pg-client}. The schema is created or migrated at start ({@link PostgresSchema}).
- * Reservation is one conditional update of the budget row
- * ({@code committed + reserved + amount <= limit_micros}) in the database, so any number of proxy
- * processes on one database never overspend; every write to a budget goes through that budget's
- * lane ({@link PostgresLanes}: group commit, one transaction per batch, the budget row locked
- * first), and is acknowledged only after its transaction committed with {@code synchronous_commit}
- * on. Window rolls and sweeps are conditional updates, so several replicas may run them at once.
+ * Reservation is one conditional update of the budget rows on its path
+ * ({@code committed + reserved + amount <= limit_micros} on every level, or on none), so any number
+ * of proxy processes on one database never overspend; every write goes through a lane
+ * ({@link PostgresLanes}: group commit, one transaction per batch, every budget row the batch needs
+ * locked first, in order of id), and is acknowledged only after its transaction committed with
+ * {@code synchronous_commit} on. Calls on a budget go through the lane of its tree's root (learnt from
+ * the first call, and kept up to date by every later one), so one transaction and one flush covers
+ * a batch of calls anywhere in the tree; budget definitions go through lanes of their own.
+ *
+ * <p>Budget trees (SPEC §11): a budget's {@code parent} is a column beside its definition. A lane's
+ * lock step reads the path of every budget its calls name (a recursive query) and locks those rows
+ * in the same statement, then checks that the locked rows still form those paths — should a parent
+ * have moved in between, the batch is locked again ({@link PostgresLanes.Relock}). A reservation
+ * stores the levels above its budget ({@code ancestors}), and its settlement or expiry moves every one
+ * of them. A change of parent locks the budget and the new parent's path, so it is checked against
+ * the tree as it is, and two changes that could make a cycle together queue on a row they share.
+ * Window rolls and sweeps are conditional updates, so several replicas may run them at once.
  * Each change's audit records are written in its transaction ({@link PostgresAudit}). Agent runs are
- * rows of their own ({@code runs}): a reservation under a run locks the run's row after the budget's,
- * checks {@link RunLimit#refusal} and counts the step in the same statement as the budget's hold, and
- * a settlement or expiry moves the run's money with the budget's, so replicas sharing the database
+ * rows of their own ({@code runs}): a reservation under a run locks the run's row after the budget
+ * rows, checks {@link RunLimit#refusal} and counts the step in the same statement as the hold, and a
+ * settlement or expiry moves the run's money with the budgets', so replicas sharing the database
  * never let a run past its limits.
  */
 public final class PostgresLedger extends LedgerBackend {
     private static final String BUDGET = "SELECT spec, reserved, committed, window_start, window_end FROM budgets WHERE id = $1";
+    /**
+     * A lane's lock step: the budgets $2 and the paths of the budgets $1 (each budget, its parent, and
+     * so on up to the root), locked in one statement in order of id — the one order every transaction
+     * locks budget rows in. The paths are read in the statement's snapshot; the rows come back as they
+     * are once locked, so the caller checks they still link up.
+     */
+    private static final String LOCK = """
+            WITH RECURSIVE up (id, parent) AS (
+                SELECT id, parent FROM budgets WHERE id = ANY ($1::text[])
+              UNION
+                SELECT b.id, b.parent FROM budgets b JOIN up ON b.id = up.parent)
+            SELECT id, spec, reserved, committed, window_start, window_end, parent FROM budgets
+            WHERE id IN (SELECT id FROM up UNION SELECT unnest($2::text[]))
+            ORDER BY id FOR UPDATE""";
+    /** How many levels lie below a budget (0: none), bounded just past the deepest tree allowed. */
+    private static final String LEVELS_BELOW = """
+            WITH RECURSIVE below (id, depth) AS (
+                SELECT id, 1 FROM budgets WHERE parent = $1
+              UNION ALL
+                SELECT b.id, below.depth + 1 FROM budgets b JOIN below ON b.parent = below.id WHERE below.depth <= $2)
+            SELECT coalesce(max(depth), 0) FROM below""";
     private static final String RUN = "SELECT id, budget_id, steps, reserved, committed, first_seen, last_seen, stop_reason FROM runs";
     /**
      * Finds or creates the run a call comes under and locks its row (after the budget row the lane
@@ -60,11 +99,13 @@ public final class PostgresLedger extends LedgerBackend {
             ON CONFLICT (id) DO UPDATE SET last_seen = GREATEST(runs.last_seen, excluded.last_seen),
               budget_id = coalesce(runs.budget_id, excluded.budget_id)""";
     /**
-     * Takes a hold ($1 reservation, $2 budget, $3 amount) if the run ($7, null: none) lets it through
-     * and the budget has room, then counts it against the run: one statement, so the calls of a batch
-     * pipelined on one connection each see the ones before. The run's check is
-     * {@link RunLimit#refusal} with $8 = max steps and $9 = max µUSD (0: no limit), on the run as
-     * {@link #SEEN} left it; with no run it passes.
+     * Takes a hold ($1 reservation, $2 budget, $3 amount) on every level of the path $10 (the budget
+     * first, then its ancestors; $11 is them without the budget, stored with the hold) if the run ($7,
+     * null: none) lets it through and every level has room, then counts it against the run: one
+     * statement, so the calls of a batch pipelined on one connection each see the ones before. The
+     * run's check is {@link RunLimit#refusal} with $8 = max steps and $9 = max µUSD (0: no limit), on
+     * the run as {@link #SEEN} left it; with no run it passes. One row per level, in path order: whether
+     * the hold was taken, the level's totals after, and whether it had room.
      */
     private static final String RESERVE = """
             WITH ex AS (SELECT budget_id, amount, state FROM reservations WHERE id = $1::text),
@@ -73,43 +114,52 @@ public final class PostgresLedger extends LedgerBackend {
                        SELECT 1 FROM run WHERE stop_reason IS NULL
                          AND ($8::bigint = 0 OR steps < $8::bigint)
                          AND ($9::bigint = 0 OR reserved::numeric + committed + $3::bigint <= $9::bigint)))),
+            path AS (SELECT p.id, p.ord, cur.reserved, cur.committed,
+                            cur.committed::numeric + cur.reserved + $3::bigint <= cur.limit_micros AS room
+                     FROM unnest($10::text[]) WITH ORDINALITY AS p (id, ord) JOIN budgets cur ON cur.id = p.id),
             b AS (UPDATE budgets SET reserved = reserved + $3::bigint
-                  WHERE id = $2::text AND committed::numeric + reserved + $3::bigint <= limit_micros AND EXISTS (SELECT FROM fits)
-                  RETURNING reserved, committed),
-            ins AS (INSERT INTO reservations (id, budget_id, amount, state, forwarded, expires_at, created_at, run_id)
-                    SELECT $1::text, $2::text, $3::bigint, 'held', $4::boolean, $5::bigint, $6::bigint, $7::text FROM b),
+                  WHERE id = ANY ($10::text[]) AND EXISTS (SELECT FROM fits) AND NOT EXISTS (SELECT FROM path WHERE NOT room)
+                  RETURNING id, reserved, committed),
+            ins AS (INSERT INTO reservations (id, budget_id, ancestors, amount, state, forwarded, expires_at, created_at, run_id)
+                    SELECT $1::text, $2::text, $11::text[], $3::bigint, 'held', $4::boolean, $5::bigint, $6::bigint, $7::text
+                    WHERE EXISTS (SELECT FROM b)),
             step AS (UPDATE runs SET steps = runs.steps + 1,
                        reserved = LEAST(runs.reserved::numeric + $3::bigint, 9223372036854775807)::bigint
-                     FROM b WHERE runs.id = $7::text)
-            SELECT b.reserved IS NOT NULL, coalesce(b.reserved, cur.reserved), coalesce(b.committed, cur.committed),
+                     WHERE runs.id = $7::text AND EXISTS (SELECT FROM b))
+            SELECT b.id IS NOT NULL, coalesce(b.reserved, path.reserved), coalesce(b.committed, path.committed), path.room,
                    ex.budget_id, ex.amount, ex.state,
                    run.budget_id, run.steps, run.reserved, run.committed, run.first_seen, run.last_seen, run.stop_reason
-            FROM budgets cur LEFT JOIN b ON true LEFT JOIN ex ON true LEFT JOIN run ON true WHERE cur.id = $2::text""";
+            FROM path LEFT JOIN b ON b.id = path.id LEFT JOIN ex ON true LEFT JOIN run ON true
+            ORDER BY path.ord""";
     /** Moves a settled hold out of its reservation's run ({@code r}: run_id, amount, spent) as the budget's is moved. */
     private static final String RUN_MOVE = """
             ru AS (UPDATE runs SET reserved = GREATEST(runs.reserved - r.amount, 0),
                      committed = LEAST(runs.committed::numeric + r.spent, 9223372036854775807)::bigint
                    FROM r WHERE runs.id = r.run_id)""";
-    private static final String SETTLE = """
-            WITH r AS (UPDATE reservations SET state = $2::text, spent = $3::bigint, settled_at = $4::bigint
-                       WHERE id = $1::text AND state = 'held' RETURNING budget_id, amount, spent, run_id),
+    /** A settled reservation's levels ({@code r}: budget_id, ancestors), leaf first. */
+    private static final String LEVELS = """
+            lv AS (SELECT l.id, l.ord FROM r, unnest(ARRAY[r.budget_id] || coalesce(r.ancestors, '{}'::text[]))
+                     WITH ORDINALITY AS l (id, ord)),
             b AS (UPDATE budgets SET reserved = GREATEST(budgets.reserved - r.amount, 0),
                     committed = LEAST(budgets.committed::numeric + r.spent, 9223372036854775807)::bigint
-                  FROM r WHERE budgets.id = r.budget_id RETURNING budgets.reserved, budgets.committed),
-            """ + RUN_MOVE + """
+                  FROM r, lv WHERE budgets.id = lv.id RETURNING budgets.id, budgets.reserved, budgets.committed),
+            """;
+    /** Settles a held reservation on every level it was taken on and on its run; one row per level, leaf first. */
+    private static final String SETTLE = """
+            WITH r AS (UPDATE reservations SET state = $2::text, spent = $3::bigint, settled_at = $4::bigint
+                       WHERE id = $1::text AND state = 'held' RETURNING budget_id, ancestors, amount, spent, run_id),
+            """ + LEVELS + RUN_MOVE + """
 
-            SELECT r.amount, b.reserved, b.committed FROM r CROSS JOIN b""";
+            SELECT r.amount, b.id, b.reserved, b.committed FROM r CROSS JOIN lv JOIN b ON b.id = lv.id ORDER BY lv.ord""";
+    /** Expires a held reservation whose TTL has passed, as {@link #SETTLE} settles it. */
     private static final String EXPIRE = """
             WITH r AS (UPDATE reservations SET state = CASE WHEN forwarded THEN 'expired_committed' ELSE 'expired_released' END,
                          spent = CASE WHEN forwarded THEN amount ELSE 0 END, settled_at = $2::bigint
                        WHERE id = $1::text AND state = 'held' AND expires_at <= $3::bigint
-                       RETURNING budget_id, amount, spent, forwarded, run_id),
-            b AS (UPDATE budgets SET reserved = GREATEST(budgets.reserved - r.amount, 0),
-                    committed = LEAST(budgets.committed::numeric + r.spent, 9223372036854775807)::bigint
-                  FROM r WHERE budgets.id = r.budget_id RETURNING budgets.reserved, budgets.committed),
-            """ + RUN_MOVE + """
+                       RETURNING budget_id, ancestors, amount, spent, forwarded, run_id),
+            """ + LEVELS + RUN_MOVE + """
 
-            SELECT r.amount, r.forwarded, b.reserved, b.committed FROM r CROSS JOIN b""";
+            SELECT r.amount, b.id, b.reserved, b.committed, r.forwarded FROM r CROSS JOIN lv JOIN b ON b.id = lv.id ORDER BY lv.ord""";
     /** Stops a run, creating it if unseen; returns it only when this call stopped it (a stopped run keeps its first reason). */
     private static final String STOP = """
             INSERT INTO runs (id, budget_id, first_seen, last_seen, stop_reason) VALUES ($1, $2, $3, $3, $4)
@@ -131,11 +181,16 @@ public final class PostgresLedger extends LedgerBackend {
     private final Vertx vertx;
     private final Pool pool;
     private final Clock clock;
-    private final PostgresLanes<Stored> lanes;
+    /** Calls, settlements and expiries, in the lane of their tree's root. */
+    private final PostgresLanes<Need, Locked> lanes;
+    /** Budget definitions (put, create, delete), in a lane per budget. */
+    private final PostgresLanes<Need, Locked> definitions;
     private final PostgresIdempotency idempotency;
     private final PostgresAudit audit;
-    /** Which budget a reservation holds against (never changes), so settling finds its lane without a query. */
-    private final Cache<String, String> budgetOf = Caffeine.newBuilder().maximumSize(100_000).build();
+    /** The levels a reservation holds on, leaf first (never change), so settling finds its lane and rows without a query. */
+    private final Cache<String, List<String>> levelsOf = Caffeine.newBuilder().maximumSize(100_000).build();
+    /** The root of a budget's tree as last locked: which lane its calls queue in (a stale entry costs batching, never correctness). */
+    private final Cache<String, String> rootOf = Caffeine.newBuilder().maximumSize(100_000).build();
 
     private PostgresLedger(Vertx vertx, Pool pool, Clock clock, AuditChain chain) {
         this.vertx = vertx;
@@ -143,6 +198,7 @@ public final class PostgresLedger extends LedgerBackend {
         this.clock = clock;
         this.audit = new PostgresAudit(vertx, chain, pool);
         this.lanes = new PostgresLanes<>(vertx, pool, this::lock, audit);
+        this.definitions = new PostgresLanes<>(vertx, pool, this::lock, audit);
         this.idempotency = new PostgresIdempotency(pool, "ins_" + UUID.randomUUID());
     }
 
@@ -185,6 +241,39 @@ public final class PostgresLedger extends LedgerBackend {
         }
     }
 
+    /**
+     * What an operation needs locked before it runs: the path of budget {@code pathOf} (null: none),
+     * and the budgets {@code rows} themselves.
+     */
+    private record Need(String pathOf, List<String> rows) {
+        static final Need NOTHING = new Need(null, List.of());
+    }
+
+    /** The budget rows a lane's transaction locked, each moved to its current window, by id. */
+    private record Locked(Map<String, Stored> rows) {
+        Stored get(String id) {
+            return rows.get(id);
+        }
+
+        /** The path of {@code id} among the locked rows, leaf first; null when {@code id} is not a budget. */
+        List<Stored> path(String id) {
+            Stored level = rows.get(id);
+            if (level == null) {
+                return null;
+            }
+            List<Stored> path = new ArrayList<>(2);
+            path.add(level);
+            while (level.spec().parent() != null && path.size() < BudgetSpec.MAX_DEPTH) {
+                level = rows.get(level.spec().parent());
+                if (level == null) {
+                    break;
+                }
+                path.add(level);
+            }
+            return path;
+        }
+    }
+
     private static Stored stored(Row r) {
         return new Stored(BudgetSpec.fromJson(new JsonObject(r.getString(0))), r.getLong(1), r.getLong(2),
                 new BudgetWindow(instant(r.getLong(3)), instant(r.getLong(4))));
@@ -203,58 +292,133 @@ public final class PostgresLedger extends LedgerBackend {
         return it.hasNext() ? it.next() : null;
     }
 
-    /** A lane's first step: locks the budget row and moves it to the current window if the old one has ended. */
-    private Future<Stored> lock(SqlConnection conn, String id) {
-        return conn.preparedQuery(BUDGET + " FOR UPDATE").execute(Tuple.of(id)).compose(rows -> {
-            Row row = first(rows);
-            if (row == null) {
-                return Future.succeededFuture(null);
+    /**
+     * A lane's first step: locks the rows and paths its operations need ({@link #LOCK}), checks every
+     * path links up among the locked rows (else {@link PostgresLanes.Relock}: a parent moved between
+     * the read and the lock), and moves each row to the current window if its old one has ended.
+     */
+    private Future<Locked> lock(SqlConnection conn, List<Need> needs) {
+        Set<String> paths = new LinkedHashSet<>();
+        Set<String> rows = new LinkedHashSet<>();
+        for (Need need : needs) {
+            if (need.pathOf() != null) {
+                paths.add(need.pathOf());
             }
-            Stored s = stored(row);
-            BudgetState now = s.at(clock.instant());
-            if (now.window().equals(s.window())) {
-                return Future.succeededFuture(s);
+            rows.addAll(need.rows());
+        }
+        if (paths.isEmpty() && rows.isEmpty()) {
+            return Future.succeededFuture(new Locked(Map.of()));
+        }
+        return conn.preparedQuery(LOCK).execute(Tuple.tuple()
+                .addArrayOfString(paths.toArray(String[]::new)).addArrayOfString(rows.toArray(String[]::new))).compose(found -> {
+            Map<String, Stored> locked = new HashMap<>();
+            Map<String, String> parents = new HashMap<>();
+            for (Row row : found) {
+                locked.put(row.getString(0), stored(row.getString(1), row.getLong(2), row.getLong(3), row.getLong(4), row.getLong(5)));
+                parents.put(row.getString(0), row.getString(6));
             }
-            return conn.preparedQuery("UPDATE budgets SET committed = 0, window_start = $2, window_end = $3 WHERE id = $1 AND window_end = $4")
-                    .execute(Tuple.of(id, millis(now.window().start()), millis(now.window().end()), millis(s.window().end())))
-                    .map(v -> new Stored(s.spec(), s.reserved(), 0, now.window()));
+            for (String leaf : paths) {
+                String at = leaf;
+                for (int depth = 1; parents.get(at) != null && depth < BudgetSpec.MAX_DEPTH; depth++) {
+                    at = parents.get(at);
+                    if (!locked.containsKey(at)) {
+                        return Future.failedFuture(new PostgresLanes.Relock("the parents above " + leaf + " moved while it was locked"));
+                    }
+                }
+                if (locked.containsKey(leaf)) {
+                    rootOf.put(leaf, at);
+                }
+            }
+            Instant now = clock.instant();
+            Future<Void> rolled = Future.succeededFuture();
+            for (Map.Entry<String, Stored> e : locked.entrySet()) {
+                Stored s = e.getValue();
+                BudgetState current = s.at(now);
+                if (!current.window().equals(s.window())) {
+                    e.setValue(new Stored(s.spec(), s.reserved(), 0, current.window()));
+                    rolled = rolled.compose(v -> conn.preparedQuery(
+                                    "UPDATE budgets SET committed = 0, window_start = $2, window_end = $3 WHERE id = $1 AND window_end = $4")
+                            .execute(Tuple.of(e.getKey(), millis(current.window().start()), millis(current.window().end()),
+                                    millis(s.window().end())))
+                            .mapEmpty());
+                }
+            }
+            return rolled.map(v -> new Locked(locked));
+        });
+    }
+
+    private static Stored stored(String spec, long reserved, long committed, Long windowStart, Long windowEnd) {
+        return new Stored(BudgetSpec.fromJson(new JsonObject(spec)), reserved, committed,
+                new BudgetWindow(instant(windowStart), instant(windowEnd)));
+    }
+
+    /**
+     * Refuses {@code spec} when its parent is unknown, in its own subtree, or would make the tree too
+     * deep ({@link BudgetTreeRules#refusal}), from the rows locked for it (the budget and its new
+     * parent's path) and the height of its subtree; a budget whose parent does not change is not
+     * checked again.
+     */
+    private Future<Void> checkTree(SqlConnection conn, Locked locked, BudgetSpec spec) {
+        Stored old = locked.get(spec.id());
+        if (old != null && Objects.equals(old.spec().parent(), spec.parent())) {
+            return Future.succeededFuture();
+        }
+        List<Stored> above = spec.parent() == null ? List.of() : locked.path(spec.parent());
+        List<String> chain = above == null ? null : above.stream().map(s -> s.spec().id()).toList();
+        Future<Integer> levels = old == null ? Future.succeededFuture(1)
+                : conn.preparedQuery(LEVELS_BELOW).execute(Tuple.of(spec.id(), BudgetSpec.MAX_DEPTH)).map(rows -> 1 + first(rows).getInteger(0));
+        return levels.compose(height -> {
+            LedgerException refusal = BudgetTreeRules.refusal(spec, chain, height);
+            return refusal == null ? Future.succeededFuture() : Future.failedFuture(refusal);
         });
     }
 
     @Override
     public Future<BudgetState> deleteBudget(String id) {
-        return lanes.submit(id, (conn, old, recorded) -> {
+        return definitions.submit(id, new Need(null, List.of(id)), (conn, locked, recorded) -> {
+            Stored old = locked.get(id);
             if (old == null) {
                 return Future.failedFuture(unknownBudget(id));
             }
             BudgetState last = old.at(clock.instant());
-            if (last.reservedMicros() > 0) {
-                return Future.failedFuture(Ledger.stillHeld(id, last.reservedMicros()));
-            }
-            // Its settled reservations go with it (nothing is held, or the delete was refused above).
-            return conn.preparedQuery("DELETE FROM reservations WHERE budget_id = $1").execute(Tuple.of(id))
-                    .compose(v -> conn.preparedQuery("DELETE FROM budgets WHERE id = $1").execute(Tuple.of(id)))
-                    .map(v -> {
-                        recorded.accept(AuditEvents.budgetDeleted(last));
-                        return last;
-                    });
+            return conn.preparedQuery("SELECT 1 FROM budgets WHERE parent = $1 LIMIT 1").execute(Tuple.of(id)).compose(children -> {
+                if (children.size() > 0) {
+                    return Future.failedFuture(BudgetTreeRules.hasChildren(id));
+                }
+                if (last.reservedMicros() > 0) {
+                    return Future.failedFuture(Ledger.stillHeld(id, last.reservedMicros()));
+                }
+                // Its settled reservations go with it (nothing is held, or the delete was refused above).
+                return conn.preparedQuery("DELETE FROM reservations WHERE budget_id = $1").execute(Tuple.of(id))
+                        .compose(v -> conn.preparedQuery("DELETE FROM budgets WHERE id = $1").execute(Tuple.of(id)))
+                        .map(v -> {
+                            rootOf.invalidate(id);
+                            recorded.accept(AuditEvents.budgetDeleted(last));
+                            return last;
+                        });
+            });
         });
     }
 
     @Override
     public Future<BudgetState> putBudget(BudgetSpec spec) {
-        return lanes.submit(spec.id(), (conn, old, recorded) -> {
+        return definitions.submit(spec.id(), new Need(spec.parent(), List.of(spec.id())), (conn, locked, recorded) -> {
+            Stored old = locked.get(spec.id());
             boolean windowChanged = old == null || !old.spec().window().equals(spec.window())
                     || !old.spec().timezone().equals(spec.timezone());
             BudgetWindow window = windowChanged ? BudgetWindow.of(spec.window(), spec.timezone(), clock.instant()) : old.window();
-            return conn.preparedQuery("""
-                    INSERT INTO budgets (id, spec, limit_micros, window_start, window_end) VALUES ($1, $2, $3, $4, $5)
+            return checkTree(conn, locked, spec).compose(v -> conn.preparedQuery("""
+                    INSERT INTO budgets (id, spec, limit_micros, window_start, window_end, parent) VALUES ($1, $2, $3, $4, $5, $6)
                     ON CONFLICT (id) DO UPDATE SET spec = excluded.spec, limit_micros = excluded.limit_micros,
-                      window_start = excluded.window_start, window_end = excluded.window_end
+                      window_start = excluded.window_start, window_end = excluded.window_end, parent = excluded.parent
                     RETURNING reserved, committed""")
-                    .execute(Tuple.of(spec.id(), spec.toJson().encode(), spec.limitMicros(), millis(window.start()), millis(window.end())))
+                    .execute(Tuple.of(spec.id(), spec.toJson().encode(), spec.limitMicros(), millis(window.start()), millis(window.end()),
+                            spec.parent())))
                     .map(rows -> {
                         Row r = first(rows);
+                        if (old != null && !Objects.equals(old.spec().parent(), spec.parent())) {
+                            rootOf.invalidateAll();
+                        }
                         recorded.accept(AuditEvents.budgetPut(spec));
                         return new BudgetState(spec, r.getLong(0), r.getLong(1), window);
                     });
@@ -263,16 +427,17 @@ public final class PostgresLedger extends LedgerBackend {
 
     @Override
     public Future<BudgetState> createBudget(BudgetSpec spec) {
-        return lanes.submit(spec.id(), (conn, old, recorded) -> {
-            if (old != null) {
+        return definitions.submit(spec.id(), new Need(spec.parent(), List.of(spec.id())), (conn, locked, recorded) -> {
+            if (locked.get(spec.id()) != null) {
                 return Future.failedFuture(Ledger.exists(spec.id()));
             }
             BudgetWindow window = BudgetWindow.of(spec.window(), spec.timezone(), clock.instant());
             // No row to lock yet: the primary key decides between replicas creating the same id at once.
-            return conn.preparedQuery("""
-                    INSERT INTO budgets (id, spec, limit_micros, window_start, window_end) VALUES ($1, $2, $3, $4, $5)
+            return checkTree(conn, locked, spec).compose(v -> conn.preparedQuery("""
+                    INSERT INTO budgets (id, spec, limit_micros, window_start, window_end, parent) VALUES ($1, $2, $3, $4, $5, $6)
                     ON CONFLICT (id) DO NOTHING RETURNING reserved, committed""")
-                    .execute(Tuple.of(spec.id(), spec.toJson().encode(), spec.limitMicros(), millis(window.start()), millis(window.end())))
+                    .execute(Tuple.of(spec.id(), spec.toJson().encode(), spec.limitMicros(), millis(window.start()), millis(window.end()),
+                            spec.parent())))
                     .map(rows -> {
                         if (first(rows) == null) {
                             throw Ledger.exists(spec.id());
@@ -294,6 +459,26 @@ public final class PostgresLedger extends LedgerBackend {
         });
     }
 
+    /** The path in one query (one snapshot): the budget and its ancestors, leaf first. */
+    @Override
+    public Future<List<BudgetState>> path(String id) {
+        return pool.preparedQuery("""
+                WITH RECURSIVE up (id, parent, depth) AS (
+                    SELECT id, parent, 1 FROM budgets WHERE id = $1
+                  UNION ALL
+                    SELECT b.id, b.parent, up.depth + 1 FROM budgets b JOIN up ON b.id = up.parent WHERE up.depth < $2)
+                SELECT b.spec, b.reserved, b.committed, b.window_start, b.window_end FROM up JOIN budgets b USING (id) ORDER BY up.depth""")
+                .execute(Tuple.of(id, BudgetSpec.MAX_DEPTH)).map(rows -> {
+                    if (rows.size() == 0) {
+                        throw unknownBudget(id);
+                    }
+                    Instant now = clock.instant();
+                    List<BudgetState> path = new ArrayList<>(rows.size());
+                    rows.forEach(row -> path.add(stored(row).at(now)));
+                    return List.copyOf(path);
+                });
+    }
+
     @Override
     public Future<List<BudgetState>> budgets() {
         return pool.query("SELECT spec, reserved, committed, window_start, window_end FROM budgets ORDER BY id").execute().map(rows -> {
@@ -307,41 +492,59 @@ public final class PostgresLedger extends LedgerBackend {
     @Override
     public Future<Hold> reserve(Reservation r) {
         RunLimit limit = r.run();
-        return lanes.submit(r.budgetId(), (conn, budget, recorded) -> {
-            if (budget == null) {
+        return lanes.submit(laneOf(r.budgetId()), new Need(r.budgetId(), List.of()), (conn, locked, recorded) -> {
+            List<Stored> path = locked.path(r.budgetId());
+            if (path == null) {
                 return Future.failedFuture(unknownBudget(r.budgetId()));
             }
+            String[] ids = path.stream().map(s -> s.spec().id()).toArray(String[]::new);
+            String[] ancestors = ids.length == 1 ? null : Arrays.copyOfRange(ids, 1, ids.length);
             long now = clock.millis();
             // Both statements are sent at once: the connection runs them in order, after those of the calls before.
             Future<?> seen = limit == null ? Future.succeededFuture()
                     : conn.preparedQuery(SEEN).execute(Tuple.of(limit.runId(), r.budgetId(), now));
-            Future<RowSet<Row>> reserved = conn.preparedQuery(RESERVE).execute(Tuple.of(r.id(), r.budgetId(), r.amountMicros(),
-                    r.forwarded(), r.expiresAt().toEpochMilli(), now, limit == null ? null : limit.runId(),
-                    limit == null ? 0L : limit.maxSteps(), limit == null ? 0L : limit.maxMicros()));
+            Future<RowSet<Row>> reserved = conn.preparedQuery(RESERVE).execute(Tuple.wrap(new Object[] {r.id(), r.budgetId(),
+                    r.amountMicros(), r.forwarded(), r.expiresAt().toEpochMilli(), now, limit == null ? null : limit.runId(),
+                    limit == null ? 0L : limit.maxSteps(), limit == null ? 0L : limit.maxMicros(), ids, ancestors}));
             return seen.compose(v -> reserved).map(rows -> {
-                Row row = first(rows);
-                BudgetState after = budget.with(row.getLong(1), row.getLong(2));
-                RunState run = limit == null ? null : new RunState(limit.runId(), row.getString(6), row.getLong(7), row.getLong(8),
-                        row.getLong(9), instant(row.getLong(10)), instant(row.getLong(11)), row.getString(12));
-                String heldBy = row.getString(3);
+                List<BudgetState> after = new ArrayList<>(path.size());
+                String refusedBy = null;
+                Row leaf = null;
+                int level = 0;
+                for (Row row : rows) {
+                    leaf = leaf == null ? row : leaf;
+                    after.add(path.get(level++).with(row.getLong(1), row.getLong(2)));
+                    if (refusedBy == null && !row.getBoolean(3)) {
+                        refusedBy = ids[level - 1];
+                    }
+                }
+                RunState run = limit == null ? null : new RunState(limit.runId(), leaf.getString(7), leaf.getLong(8), leaf.getLong(9),
+                        leaf.getLong(10), instant(leaf.getLong(11)), instant(leaf.getLong(12)), leaf.getString(13));
+                String heldBy = leaf.getString(4);
                 if (heldBy != null) {
-                    if (heldBy.equals(r.budgetId()) && row.getLong(4) == r.amountMicros() && "held".equals(row.getString(5))) {
-                        return new Hold(true, after, run, null);
+                    if (heldBy.equals(r.budgetId()) && leaf.getLong(5) == r.amountMicros() && "held".equals(leaf.getString(6))) {
+                        return new Hold(true, after.get(0), run, null, after, null);
                     }
                     throw new LedgerException(LedgerException.Kind.DUPLICATE_RESERVATION, "reservation exists: " + r.id());
                 }
-                boolean granted = row.getBoolean(0);
                 Hold hold;
-                if (granted) {
-                    budgetOf.put(r.id(), r.budgetId());
-                    hold = new Hold(true, after, run == null ? null : stepped(run, r.amountMicros()), null);
+                if (leaf.getBoolean(0)) {
+                    levelsOf.put(r.id(), List.of(ids));
+                    hold = new Hold(true, after.get(0), run == null ? null : stepped(run, r.amountMicros()), null, after, null);
                 } else {
-                    hold = new Hold(false, after, run, run == null ? null : limit.refusal(run, r.amountMicros()));
+                    String runRefusal = run == null ? null : limit.refusal(run, r.amountMicros());
+                    hold = new Hold(false, after.get(0), run, runRefusal, after, runRefusal == null ? refusedBy : null);
                 }
                 recorded.accept(r.auditOf(hold));
                 return hold;
             });
         });
+    }
+
+    /** The lane of calls on {@code budgetId}: its tree's root as last locked, or the budget itself until then. */
+    private String laneOf(String budgetId) {
+        String root = rootOf.getIfPresent(budgetId);
+        return root != null ? root : budgetId;
     }
 
     /** The run after one more admitted call holding {@code amount}. */
@@ -408,28 +611,50 @@ public final class PostgresLedger extends LedgerBackend {
         return pool.preparedQuery(FORGET).execute(Tuple.of(idleBefore.toEpochMilli())).map(RowSet::rowCount);
     }
 
-    /** The budget a reservation holds against: from memory, else from its row; null when there is no such reservation. */
-    private Future<String> budgetOf(String reservationId) {
-        String known = budgetOf.getIfPresent(reservationId);
+    /** The levels a reservation holds on, leaf first: from memory, else from its row; null when there is no such reservation. */
+    private Future<List<String>> levelsOf(String reservationId) {
+        List<String> known = levelsOf.getIfPresent(reservationId);
         if (known != null) {
             return Future.succeededFuture(known);
         }
-        return pool.preparedQuery("SELECT budget_id FROM reservations WHERE id = $1").execute(Tuple.of(reservationId))
+        return pool.preparedQuery("SELECT budget_id, ancestors FROM reservations WHERE id = $1").execute(Tuple.of(reservationId))
                 .map(rows -> {
                     Row row = first(rows);
-                    return row == null ? null : row.getString(0);
+                    return row == null ? null : levels(row.getString(0), row.getArrayOfStrings(1));
                 });
     }
 
-    /** Runs {@code op} in the lane of the reservation's budget; an unknown reservation is not held. */
-    private <T> Future<T> inLaneOf(String reservationId, PostgresLanes.Op<Stored, T> op) {
-        return budgetOf(reservationId).compose(budgetId -> budgetId == null
-                ? Future.failedFuture(notHeld(reservationId)) : lanes.submit(budgetId, op));
+    private static List<String> levels(String budgetId, String[] ancestors) {
+        if (ancestors == null || ancestors.length == 0) {
+            return List.of(budgetId);
+        }
+        List<String> levels = new ArrayList<>(ancestors.length + 1);
+        levels.add(budgetId);
+        levels.addAll(Arrays.asList(ancestors));
+        return levels;
+    }
+
+    /**
+     * Runs {@code op} on a reservation in the lane of the root it was held under, with its levels
+     * locked when {@code lockLevels}; an unknown reservation is not held.
+     */
+    private <T> Future<T> onHold(String reservationId, boolean lockLevels, PostgresLanes.Op<Locked, T> op) {
+        return levelsOf(reservationId).compose(levels -> levels == null ? Future.failedFuture(notHeld(reservationId))
+                : lanes.submit(levels.get(levels.size() - 1), lockLevels ? new Need(null, levels) : Need.NOTHING, op));
+    }
+
+    /** The levels a settlement moved, after, leaf first ({@link #SETTLE}'s and {@link #EXPIRE}'s rows: id in 1, totals in 2 and 3). */
+    private static List<BudgetState> after(Locked locked, RowSet<Row> rows) {
+        List<BudgetState> after = new ArrayList<>(rows.size());
+        for (Row row : rows) {
+            after.add(locked.get(row.getString(1)).with(row.getLong(2), row.getLong(3)));
+        }
+        return after;
     }
 
     @Override
     public Future<Void> forwarded(String reservationId) {
-        return inLaneOf(reservationId, (conn, budget, recorded) -> conn
+        return onHold(reservationId, false, (conn, locked, recorded) -> conn
                 .preparedQuery("UPDATE reservations SET forwarded = true WHERE id = $1 AND state = 'held'")
                 .execute(Tuple.of(reservationId)).map(rows -> {
                     if (rows.rowCount() == 0) {
@@ -441,40 +666,43 @@ public final class PostgresLedger extends LedgerBackend {
 
     @Override
     protected Future<Settled> settle(String reservationId, long spend, End end) {
-        return inLaneOf(reservationId, (conn, budget, recorded) -> conn.preparedQuery(SETTLE)
+        return onHold(reservationId, true, (conn, locked, recorded) -> conn.preparedQuery(SETTLE)
                 .execute(Tuple.of(reservationId, end.state(), spend, clock.millis())).map(rows -> {
                     Row row = first(rows);
                     if (row == null) {
                         throw notHeld(reservationId);
                     }
-                    budgetOf.invalidate(reservationId);
+                    levelsOf.invalidate(reservationId);
                     long held = row.getLong(0);
-                    BudgetState after = budget.with(row.getLong(1), row.getLong(2));
-                    return settled(end, reservationId, after.spec().id(), held, spend, after, recorded);
+                    List<BudgetState> after = after(locked, rows);
+                    return BudgetTreeRules.onPath(settled(end, reservationId, after.get(0).spec().id(), held, spend, after.get(0), recorded),
+                            after);
                 }));
     }
 
     @Override
     public Future<List<Expired>> sweep(Instant now) {
-        return pool.preparedQuery("SELECT id, budget_id FROM reservations WHERE state = 'held' AND expires_at <= $1 ORDER BY expires_at LIMIT 1000")
+        return pool.preparedQuery("""
+                        SELECT id, budget_id, ancestors FROM reservations WHERE state = 'held' AND expires_at <= $1
+                        ORDER BY expires_at LIMIT 1000""")
                 .execute(Tuple.of(now.toEpochMilli())).compose(rows -> {
                     List<Future<Expired>> expiring = new ArrayList<>();
                     for (Row row : rows) {
                         String id = row.getString(0);
                         String budgetId = row.getString(1);
-                        expiring.add(lanes.submit(budgetId, (conn, budget, recorded) -> conn.preparedQuery(EXPIRE)
-                                .execute(Tuple.of(id, clock.millis(), now.toEpochMilli())).map(settled -> {
+                        List<String> levels = levels(budgetId, row.getArrayOfStrings(2));
+                        expiring.add(lanes.submit(levels.get(levels.size() - 1), new Need(null, levels), (conn, locked, recorded) -> conn
+                                .preparedQuery(EXPIRE).execute(Tuple.of(id, clock.millis(), now.toEpochMilli())).map(settled -> {
                                     Row r = first(settled);
-                                    budgetOf.invalidate(id);
+                                    levelsOf.invalidate(id);
                                     // another replica's sweeper or a late settlement got there first
                                     if (r == null) {
                                         return null;
                                     }
                                     long held = r.getLong(0);
-                                    End end = End.expired(r.getBoolean(1));
-                                    settled(end, id, budgetId, held, end.expirySpend(held), budget.with(r.getLong(2), r.getLong(3)),
-                                            recorded);
-                                    return new Expired(id, budgetId, held, r.getBoolean(1));
+                                    End end = End.expired(r.getBoolean(4));
+                                    settled(end, id, budgetId, held, end.expirySpend(held), after(locked, settled).get(0), recorded);
+                                    return new Expired(id, budgetId, held, r.getBoolean(4));
                                 })));
                     }
                     return Future.join(expiring).map(all -> expiring.stream().map(Future::result).filter(e -> e != null).toList());
@@ -495,6 +723,7 @@ public final class PostgresLedger extends LedgerBackend {
     @Override
     public Future<Void> close() {
         idempotency.stopHeartbeat();
-        return lanes.close().transform(v -> audit.seal()).transform(v -> idempotency.leave()).transform(v -> pool.close());
+        return lanes.close().transform(v -> definitions.close()).transform(v -> audit.seal()).transform(v -> idempotency.leave())
+                .transform(v -> pool.close());
     }
 }

@@ -44,7 +44,11 @@ final class PostgresSchema {
                     "CREATE INDEX IF NOT EXISTS runs_last_seen ON runs (last_seen DESC, id)",
                     "CREATE INDEX IF NOT EXISTS runs_budget ON runs (budget_id, last_seen DESC, id)",
                     "ALTER TABLE reservations ADD COLUMN IF NOT EXISTS run_id TEXT",
-                    "CREATE INDEX IF NOT EXISTS reservations_run_held ON reservations (run_id) WHERE state = 'held'"));
+                    "CREATE INDEX IF NOT EXISTS reservations_run_held ON reservations (run_id) WHERE state = 'held'"),
+            List.of(
+                    "ALTER TABLE budgets ADD COLUMN IF NOT EXISTS parent TEXT",
+                    "CREATE INDEX IF NOT EXISTS budgets_parent ON budgets (parent) WHERE parent IS NOT NULL",
+                    "ALTER TABLE reservations ADD COLUMN IF NOT EXISTS ancestors TEXT[]"));
 
     private PostgresSchema() {
     }

@@ -7,6 +7,7 @@ import io.spendguard.proxy.engine.BudgetSpec;
 import io.spendguard.proxy.engine.BudgetState;
 import io.spendguard.proxy.engine.BudgetWindow;
 import io.spendguard.proxy.engine.Money;
+import io.spendguard.proxy.ledger.BudgetTreeRules;
 import io.spendguard.proxy.ledger.IdempotencyStore;
 import io.spendguard.proxy.ledger.Ledger;
 import io.spendguard.proxy.ledger.LedgerBackend;
@@ -14,6 +15,7 @@ import io.spendguard.proxy.ledger.LedgerException;
 import io.spendguard.proxy.ledger.RunState;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +30,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.sqlite.SQLiteConfig;
@@ -43,7 +46,11 @@ import org.sqlite.SQLiteConfig;
  * ({@link SqliteAudit}). Agent runs are rows of their own ({@code runs}): a reservation under a run
  * reads the run, applies {@link io.spendguard.proxy.ledger.RunLimit#refusal} and counts the step in
  * the reservation's own transaction, and a settlement moves the run's money with the budget's, so
- * the run's totals can never disagree with its holds. The schema is versioned
+ * the run's totals can never disagree with its holds. Budget trees (SPEC §11): a budget's
+ * {@code parent} is a column beside its definition; a reservation walks from its budget up to the
+ * root inside its transaction, rolls and checks every level, and holds on all of them or none; the
+ * levels above its budget are stored with it ({@code ancestors}, a JSON array, null for a budget of
+ * no parent), and its settlement or expiry moves every one of them. The schema is versioned
  * ({@code PRAGMA user_version}, {@link #MIGRATIONS}): a file of an earlier version is migrated when
  * it is opened.
  */
@@ -83,7 +90,11 @@ public final class SqliteLedger extends LedgerBackend {
             "CREATE INDEX runs_last_seen ON runs (last_seen DESC, id)",
             "CREATE INDEX runs_budget ON runs (budget_id, last_seen DESC, id)",
             "ALTER TABLE reservations ADD COLUMN run_id TEXT",
-            "CREATE INDEX reservations_run_held ON reservations (run_id) WHERE state = 'held'"));
+            "CREATE INDEX reservations_run_held ON reservations (run_id) WHERE state = 'held'"),
+            List.of(
+                    "ALTER TABLE budgets ADD COLUMN parent TEXT",
+                    "CREATE INDEX budgets_parent ON budgets (parent) WHERE parent IS NOT NULL",
+                    "ALTER TABLE reservations ADD COLUMN ancestors TEXT"));
     private static final String RUN = """
             SELECT id, budget_id, steps, reserved, committed, first_seen, last_seen, stop_reason FROM runs""";
     /**
@@ -107,6 +118,13 @@ public final class SqliteLedger extends LedgerBackend {
               committed = CASE WHEN ?2 > 9223372036854775807 - committed THEN 9223372036854775807 ELSE committed + ?2 END
             WHERE id = ?3""";
     private static final String BUDGET = "SELECT spec, reserved, committed, window_start, window_end FROM budgets WHERE id = ?";
+    /** How many levels lie below a budget (0: none), bounded just past the deepest tree allowed. */
+    private static final String LEVELS_BELOW = """
+            WITH RECURSIVE below (id, depth) AS (
+                SELECT id, 1 FROM budgets WHERE parent = ?1
+              UNION ALL
+                SELECT b.id, below.depth + 1 FROM budgets b JOIN below ON b.parent = below.id WHERE below.depth <= ?2)
+            SELECT coalesce(max(depth), 0) FROM below""";
     /**
      * Takes a hold if {@code committed + reserved + amount <= limit}, written so that no term can
      * overflow (SQLite would turn an overflowing sum into an inexact REAL): committed and reserved
@@ -245,7 +263,19 @@ public final class SqliteLedger extends LedgerBackend {
 
     /** Moves the stored row to the current window (spend back to zero) when the old one has ended. */
     private BudgetState rolled(SqliteThread db, String id) throws SQLException {
-        Row r = existing(db, id);
+        BudgetState now = rolledIfAny(db, id);
+        if (now == null) {
+            throw unknownBudget(id);
+        }
+        return now;
+    }
+
+    /** {@link #rolled}, or null when there is no such budget. */
+    private BudgetState rolledIfAny(SqliteThread db, String id) throws SQLException {
+        Row r = row(db, id);
+        if (r == null) {
+            return null;
+        }
         BudgetState now = r.at(clock.instant());
         if (now.window().equals(r.window())) {
             return now;
@@ -260,6 +290,99 @@ public final class SqliteLedger extends LedgerBackend {
         return now;
     }
 
+    /** The budget {@code id} and its ancestors, leaf first, each rolled to its current window. */
+    private List<BudgetState> rolledPath(SqliteThread db, String id) throws SQLException {
+        List<BudgetState> path = new ArrayList<>(2);
+        path.add(rolled(db, id));
+        String up = path.get(0).spec().parent();
+        while (up != null && path.size() < BudgetSpec.MAX_DEPTH) {
+            BudgetState level = rolledIfAny(db, up);
+            if (level == null) {
+                break;
+            }
+            path.add(level);
+            up = level.spec().parent();
+        }
+        return path;
+    }
+
+    /** The levels a hold was taken on ({@code ids}, leaf first) that still exist, each rolled to its current window. */
+    private List<BudgetState> rolledLevels(SqliteThread db, List<String> ids) throws SQLException {
+        List<BudgetState> levels = new ArrayList<>(ids.size());
+        levels.add(rolled(db, ids.get(0)));
+        for (String id : ids.subList(1, ids.size())) {
+            BudgetState level = rolledIfAny(db, id);
+            if (level != null) {
+                levels.add(level);
+            }
+        }
+        return levels;
+    }
+
+    /** A reservation's levels, leaf first: its budget and the ancestors stored with it. */
+    private static List<String> levels(String budgetId, String ancestors) {
+        if (ancestors == null) {
+            return List.of(budgetId);
+        }
+        List<String> ids = new ArrayList<>();
+        ids.add(budgetId);
+        for (Object id : new JsonArray(ancestors)) {
+            ids.add((String) id);
+        }
+        return ids;
+    }
+
+    /** What {@link #levels} reads back: the levels above the leaf of {@code path}, or null when it has none. */
+    private static String ancestors(List<BudgetState> path) {
+        if (path.size() == 1) {
+            return null;
+        }
+        JsonArray ids = new JsonArray();
+        for (BudgetState level : path.subList(1, path.size())) {
+            ids.add(level.spec().id());
+        }
+        return ids.encode();
+    }
+
+    /**
+     * Refuses {@code spec} when its parent is unknown, in its own subtree, or would make the tree too
+     * deep ({@link BudgetTreeRules#refusal}); a budget whose parent does not change is not checked again.
+     */
+    private void checkTree(SqliteThread db, BudgetSpec spec, Row old) throws SQLException {
+        if (old != null && Objects.equals(old.spec().parent(), spec.parent())) {
+            return;
+        }
+        List<String> chain = spec.parent() == null ? List.of() : chainFrom(db, spec.parent());
+        int levels = 1;
+        if (old != null) {
+            PreparedStatement below = db.statement(LEVELS_BELOW);
+            below.setString(1, spec.id());
+            below.setInt(2, BudgetSpec.MAX_DEPTH);
+            try (ResultSet rs = below.executeQuery()) {
+                levels += rs.next() ? rs.getInt(1) : 0;
+            }
+        }
+        LedgerException refusal = BudgetTreeRules.refusal(spec, chain, levels);
+        if (refusal != null) {
+            throw refusal;
+        }
+    }
+
+    /** {@code parent} and its ancestors as stored, nearest first; null when {@code parent} is not a budget. */
+    private List<String> chainFrom(SqliteThread db, String parent) throws SQLException {
+        List<String> chain = new ArrayList<>();
+        String at = parent;
+        while (at != null && chain.size() <= BudgetSpec.MAX_DEPTH) {
+            Row r = row(db, at);
+            if (r == null) {
+                return chain.isEmpty() ? null : chain;
+            }
+            chain.add(at);
+            at = r.spec().parent();
+        }
+        return chain;
+    }
+
     private static void setInstant(PreparedStatement ps, int i, Instant v) throws SQLException {
         if (v == null) {
             ps.setNull(i, java.sql.Types.INTEGER);
@@ -272,18 +395,20 @@ public final class SqliteLedger extends LedgerBackend {
     public Future<BudgetState> putBudget(BudgetSpec spec) {
         return writer.submit(db -> {
             Row old = row(db, spec.id());
+            checkTree(db, spec, old);
             boolean windowChanged = old == null || !old.spec().window().equals(spec.window())
                     || !old.spec().timezone().equals(spec.timezone());
             BudgetWindow window = windowChanged ? BudgetWindow.of(spec.window(), spec.timezone(), clock.instant()) : old.window();
             PreparedStatement ps = db.statement("""
-                    INSERT INTO budgets (id, spec, limit_micros, window_start, window_end) VALUES (?, ?, ?, ?, ?)
+                    INSERT INTO budgets (id, spec, limit_micros, window_start, window_end, parent) VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET spec = excluded.spec, limit_micros = excluded.limit_micros,
-                      window_start = excluded.window_start, window_end = excluded.window_end""");
+                      window_start = excluded.window_start, window_end = excluded.window_end, parent = excluded.parent""");
             ps.setString(1, spec.id());
             ps.setString(2, spec.toJson().encode());
             ps.setLong(3, spec.limitMicros());
             setInstant(ps, 4, window.start());
             setInstant(ps, 5, window.end());
+            ps.setString(6, spec.parent());
             ps.executeUpdate();
             db.audit(AuditEvents.budgetPut(spec));
             return rolled(db, spec.id());
@@ -293,15 +418,20 @@ public final class SqliteLedger extends LedgerBackend {
     @Override
     public Future<BudgetState> createBudget(BudgetSpec spec) {
         return writer.submit(db -> {
+            if (row(db, spec.id()) != null) {
+                throw Ledger.exists(spec.id());
+            }
+            checkTree(db, spec, null);
             BudgetWindow window = BudgetWindow.of(spec.window(), spec.timezone(), clock.instant());
             PreparedStatement ps = db.statement("""
-                    INSERT INTO budgets (id, spec, limit_micros, window_start, window_end) VALUES (?, ?, ?, ?, ?)
+                    INSERT INTO budgets (id, spec, limit_micros, window_start, window_end, parent) VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT (id) DO NOTHING""");
             ps.setString(1, spec.id());
             ps.setString(2, spec.toJson().encode());
             ps.setLong(3, spec.limitMicros());
             setInstant(ps, 4, window.start());
             setInstant(ps, 5, window.end());
+            ps.setString(6, spec.parent());
             if (ps.executeUpdate() == 0) {
                 throw Ledger.exists(spec.id());
             }
@@ -314,6 +444,13 @@ public final class SqliteLedger extends LedgerBackend {
     public Future<BudgetState> deleteBudget(String id) {
         return writer.submit(db -> {
             BudgetState last = existing(db, id).at(clock.instant());
+            PreparedStatement children = db.statement("SELECT 1 FROM budgets WHERE parent = ? LIMIT 1");
+            children.setString(1, id);
+            try (ResultSet rs = children.executeQuery()) {
+                if (rs.next()) {
+                    throw BudgetTreeRules.hasChildren(id);
+                }
+            }
             if (last.reservedMicros() > 0) {
                 throw Ledger.stillHeld(id, last.reservedMicros());
             }
@@ -331,6 +468,24 @@ public final class SqliteLedger extends LedgerBackend {
     @Override
     public Future<BudgetState> budget(String id) {
         return reader.submit(db -> existing(db, id).at(clock.instant()));
+    }
+
+    @Override
+    public Future<List<BudgetState>> path(String id) {
+        return reader.submit(db -> {
+            Instant now = clock.instant();
+            List<BudgetState> path = new ArrayList<>(2);
+            Row level = existing(db, id);
+            path.add(level.at(now));
+            while (level.spec().parent() != null && path.size() < BudgetSpec.MAX_DEPTH) {
+                level = row(db, level.spec().parent());
+                if (level == null) {
+                    break;
+                }
+                path.add(level.at(now));
+            }
+            return List.copyOf(path);
+        });
     }
 
     @Override
@@ -353,33 +508,51 @@ public final class SqliteLedger extends LedgerBackend {
     @Override
     public Future<Hold> reserve(Reservation r) {
         return writer.submit(db -> {
-            PreparedStatement held = db.statement("SELECT budget_id, amount, state FROM reservations WHERE id = ?");
+            PreparedStatement held = db.statement("SELECT budget_id, amount, state, ancestors FROM reservations WHERE id = ?");
             held.setString(1, r.id());
+            boolean retried;
+            String ancestors;
             try (ResultSet rs = held.executeQuery()) {
-                if (rs.next()) {
-                    if (rs.getString(1).equals(r.budgetId()) && rs.getLong(2) == r.amountMicros() && rs.getString(3).equals("held")) {
-                        return new Hold(true, existing(db, r.budgetId()).at(clock.instant()),
-                                r.run() == null ? null : storedRun(db, r.run().runId()), null);
-                    }
+                if (!rs.next()) {
+                    retried = false;
+                    ancestors = null;
+                } else if (rs.getString(1).equals(r.budgetId()) && rs.getLong(2) == r.amountMicros() && rs.getString(3).equals("held")) {
+                    retried = true;
+                    ancestors = rs.getString(4);
+                } else {
                     throw new LedgerException(LedgerException.Kind.DUPLICATE_RESERVATION, "reservation exists: " + r.id());
                 }
             }
-            BudgetState before = rolled(db, r.budgetId());
+            if (retried) {
+                List<BudgetState> path = rolledLevels(db, levels(r.budgetId(), ancestors));
+                return new Hold(true, path.get(0), r.run() == null ? null : storedRun(db, r.run().runId()), null, path, null);
+            }
             // The write lock is ours for the whole batch: the rows are exactly what we read plus this hold.
+            List<BudgetState> before = rolledPath(db, r.budgetId());
             RunState run = r.run() == null ? null : seen(db, r.run().runId(), r.budgetId());
             String runRefusal = run == null ? null : r.run().refusal(run, r.amountMicros());
             if (runRefusal != null) {
-                return refused(db, r, new Hold(false, before, run, runRefusal));
+                return refused(db, r, new Hold(false, before.get(0), run, runRefusal, before, null));
+            }
+            for (BudgetState level : before) {
+                if (!takes(level, r.amountMicros())) {
+                    return refused(db, r, new Hold(false, before.get(0), run, null, before, level.spec().id()));
+                }
             }
             PreparedStatement take = db.statement(TAKE);
-            take.setLong(1, r.amountMicros());
-            take.setString(2, r.budgetId());
-            if (take.executeUpdate() == 0) {
-                return refused(db, r, new Hold(false, before, run, null));
+            List<BudgetState> after = new ArrayList<>(before.size());
+            for (BudgetState level : before) {
+                take.setLong(1, r.amountMicros());
+                take.setString(2, level.spec().id());
+                if (take.executeUpdate() == 0) {
+                    throw new SQLException("budget " + level.spec().id() + " changed under the write lock");
+                }
+                after.add(new BudgetState(level.spec(), Money.add(level.reservedMicros(), r.amountMicros()), level.committedMicros(),
+                        level.window()));
             }
             PreparedStatement insert = db.statement("""
-                    INSERT INTO reservations (id, budget_id, amount, state, forwarded, expires_at, created_at, run_id)
-                    VALUES (?, ?, ?, 'held', ?, ?, ?, ?)""");
+                    INSERT INTO reservations (id, budget_id, amount, state, forwarded, expires_at, created_at, run_id, ancestors)
+                    VALUES (?, ?, ?, 'held', ?, ?, ?, ?, ?)""");
             insert.setString(1, r.id());
             insert.setString(2, r.budgetId());
             insert.setLong(3, r.amountMicros());
@@ -387,6 +560,7 @@ public final class SqliteLedger extends LedgerBackend {
             insert.setLong(5, r.expiresAt().toEpochMilli());
             insert.setLong(6, clock.millis());
             insert.setString(7, run == null ? null : run.id());
+            insert.setString(8, ancestors(before));
             insert.executeUpdate();
             if (run != null) {
                 PreparedStatement step = db.statement(STEP);
@@ -396,11 +570,18 @@ public final class SqliteLedger extends LedgerBackend {
                 run = new RunState(run.id(), run.budgetId(), run.steps() + 1, Money.add(run.reservedMicros(), r.amountMicros()),
                         run.committedMicros(), run.firstSeen(), run.lastSeen(), run.stopReason());
             }
-            Hold granted = new Hold(true, new BudgetState(before.spec(), Money.add(before.reservedMicros(), r.amountMicros()),
-                    before.committedMicros(), before.window()), run, null);
+            Hold granted = new Hold(true, after.get(0), run, null, after, null);
             db.audit(r.auditOf(granted));
             return granted;
         });
+    }
+
+    /** Whether {@code level} can hold {@code amount} more: the condition {@link #TAKE} applies. */
+    private static boolean takes(BudgetState level, long amount) {
+        long limit = level.spec().limitMicros();
+        long committed = level.committedMicros();
+        long reserved = level.reservedMicros();
+        return committed <= limit && reserved <= limit - committed && amount <= limit - committed - reserved;
     }
 
     private static Hold refused(SqliteThread db, Reservation r, Hold refused) {
@@ -449,31 +630,33 @@ public final class SqliteLedger extends LedgerBackend {
     @Override
     protected Future<Settled> settle(String reservationId, long spend, End end) {
         return writer.submit(db -> {
-            PreparedStatement find = db.statement("SELECT budget_id, amount, run_id FROM reservations WHERE id = ? AND state = 'held'");
+            PreparedStatement find = db.statement(
+                    "SELECT budget_id, amount, run_id, ancestors FROM reservations WHERE id = ? AND state = 'held'");
             find.setString(1, reservationId);
-            String budgetId;
+            List<String> levels;
             long held;
             String runId;
             try (ResultSet rs = find.executeQuery()) {
                 if (!rs.next()) {
                     throw notHeld(reservationId);
                 }
-                budgetId = rs.getString(1);
+                levels = levels(rs.getString(1), rs.getString(4));
                 held = rs.getLong(2);
                 runId = rs.getString(3);
             }
-            BudgetState after = close(db, reservationId, budgetId, runId, held, spend, end.state());
-            return settled(end, reservationId, budgetId, held, spend, after, db::audit);
+            List<BudgetState> after = close(db, reservationId, levels, runId, held, spend, end.state());
+            return BudgetTreeRules.onPath(settled(end, reservationId, levels.get(0), held, spend, after.get(0), db::audit), after);
         });
     }
 
     /**
-     * Marks a held reservation settled and moves its hold into spend (or back to the budget), for its
-     * budget and for its run ({@code runId}, null: none); the budget after.
+     * Marks a held reservation settled and moves its hold into spend (or back to the budget) on every
+     * level it was taken on ({@code levels}, leaf first) and for its run ({@code runId}, null: none);
+     * the levels after, leaf first.
      */
-    private BudgetState close(SqliteThread db, String reservationId, String budgetId, String runId, long held, long spend,
-                              String state) throws SQLException {
-        BudgetState before = rolled(db, budgetId);
+    private List<BudgetState> close(SqliteThread db, String reservationId, List<String> levels, String runId, long held, long spend,
+                                    String state) throws SQLException {
+        List<BudgetState> before = rolledLevels(db, levels);
         PreparedStatement mark = db.statement(
                 "UPDATE reservations SET state = ?, spent = ?, settled_at = ? WHERE id = ? AND state = 'held'");
         mark.setString(1, state);
@@ -482,10 +665,15 @@ public final class SqliteLedger extends LedgerBackend {
         mark.setString(4, reservationId);
         mark.executeUpdate();
         PreparedStatement move = db.statement(MOVE);
-        move.setLong(1, held);
-        move.setLong(2, spend);
-        move.setString(3, budgetId);
-        move.executeUpdate();
+        List<BudgetState> after = new ArrayList<>(before.size());
+        for (BudgetState level : before) {
+            move.setLong(1, held);
+            move.setLong(2, spend);
+            move.setString(3, level.spec().id());
+            move.executeUpdate();
+            after.add(new BudgetState(level.spec(), Money.less(level.reservedMicros(), held), Money.add(level.committedMicros(), spend),
+                    level.window()));
+        }
         if (runId != null) {
             PreparedStatement runMove = db.statement(RUN_MOVE);
             runMove.setLong(1, held);
@@ -493,30 +681,32 @@ public final class SqliteLedger extends LedgerBackend {
             runMove.setString(3, runId);
             runMove.executeUpdate();
         }
-        return new BudgetState(before.spec(), Money.less(before.reservedMicros(), held), Money.add(before.committedMicros(), spend),
-                before.window());
+        return after;
     }
 
     @Override
     public Future<List<Expired>> sweep(Instant now) {
         return writer.submit(db -> {
-            PreparedStatement find = db.statement(
-                    "SELECT id, budget_id, amount, forwarded, run_id FROM reservations WHERE state = 'held' AND expires_at <= ? LIMIT 1000");
+            PreparedStatement find = db.statement("""
+                    SELECT id, budget_id, amount, forwarded, run_id, ancestors FROM reservations
+                    WHERE state = 'held' AND expires_at <= ? LIMIT 1000""");
             find.setLong(1, now.toEpochMilli());
             List<Expired> out = new ArrayList<>();
             List<String> runIds = new ArrayList<>();
+            List<List<String>> levels = new ArrayList<>();
             try (ResultSet rs = find.executeQuery()) {
                 while (rs.next()) {
                     out.add(new Expired(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getInt(4) == 1));
                     runIds.add(rs.getString(5));
+                    levels.add(levels(rs.getString(2), rs.getString(6)));
                 }
             }
             for (int i = 0; i < out.size(); i++) {
                 Expired e = out.get(i);
                 End end = End.expired(e.committed());
                 long spent = end.expirySpend(e.heldMicros());
-                BudgetState after = close(db, e.reservationId(), e.budgetId(), runIds.get(i), e.heldMicros(), spent, end.state());
-                settled(end, e.reservationId(), e.budgetId(), e.heldMicros(), spent, after, db::audit);
+                List<BudgetState> after = close(db, e.reservationId(), levels.get(i), runIds.get(i), e.heldMicros(), spent, end.state());
+                settled(end, e.reservationId(), e.budgetId(), e.heldMicros(), spent, after.get(0), db::audit);
             }
             idempotency.prune(db, now);
             return out;

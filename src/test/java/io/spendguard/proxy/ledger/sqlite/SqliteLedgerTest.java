@@ -112,6 +112,48 @@ class SqliteLedgerTest extends LedgerContract {
     }
 
     @Test
+    void aTreeAndTheLevelsOfItsHoldsSurviveAReopen() {
+        tree();
+        reserve("key", "open", 150);
+
+        reopen();
+
+        assertThat(await(ledger.path("key"))).extracting(b -> b.spec().id()).containsExactly("key", "team", "org");
+        assertThat(failureKind(ledger.deleteBudget("team"))).isEqualTo(io.spendguard.proxy.ledger.LedgerException.Kind.HAS_CHILDREN);
+        assertThat(await(ledger.commit("open", 100)).path()).extracting(BudgetState::committedMicros).containsExactly(100L, 100L, 100L);
+        assertThat(await(ledger.path("key"))).extracting(BudgetState::reservedMicros).containsExactly(0L, 0L, 0L);
+    }
+
+    @Test
+    void aFileFromBeforeTreesIsMigratedAndItsBudgetsTakeParents() throws Exception {
+        Path file = dir.resolve("before-trees.db");
+        Ledger old = await(SqliteLedger.open(vertx, file, clock, chain));
+        await(old.close());
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement st = c.createStatement()) {
+            // the file as the version before trees left it
+            st.execute("DROP INDEX budgets_parent");
+            st.execute("ALTER TABLE budgets DROP COLUMN parent");
+            st.execute("ALTER TABLE reservations DROP COLUMN ancestors");
+            st.execute("PRAGMA user_version = 1");
+            st.execute("INSERT INTO budgets (id, spec, limit_micros, reserved) VALUES ('b', '"
+                    + new BudgetSpec("b", 1000, "none", "UTC", null, false).toJson().encode() + "', 1000, 300)");
+            st.execute("INSERT INTO reservations (id, budget_id, amount, state, forwarded, expires_at, created_at) "
+                    + "VALUES ('old', 'b', 300, 'held', 0, " + Instant.parse("2024-03-15T12:10:00Z").toEpochMilli() + ", 0)");
+        }
+
+        Ledger migrated = await(SqliteLedger.open(vertx, file, clock, chain));
+        try {
+            await(migrated.putBudget(new BudgetSpec("org", 2000, "none", "UTC", null, false)));
+            await(migrated.putBudget(new BudgetSpec("b", 1000, "none", "UTC", null, false, null, null, "org")));
+            assertThat(await(migrated.commit("old", 250)).path()).as("a hold from before keeps its one level").hasSize(1);
+            assertThat(await(migrated.reserve(new Reservation("new", "b", 200, Instant.parse("2024-03-15T12:10:00Z"), false))).path())
+                    .extracting(BudgetState::reservedMicros).containsExactly(200L, 200L);
+        } finally {
+            await(migrated.close());
+        }
+    }
+
+    @Test
     void runsSurviveAReopen() {
         put("b", 1000, "none");
         RunLimit run = new RunLimit("run-1", 2, 0);
