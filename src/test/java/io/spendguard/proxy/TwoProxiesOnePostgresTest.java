@@ -144,4 +144,53 @@ class TwoProxiesOnePostgresTest {
         assertThat(mock.served()).isEqualTo(steps);
         assertThat(db.number("SELECT steps FROM runs WHERE id = 'shared-run'")).isEqualTo(steps);
     }
+
+    @Test
+    void callsOnFourSiblingBudgetsSplitAcrossTwoProxiesAdmitExactlyWhatTheirParentFits() throws Exception {
+        TestPostgres db = TestPostgres.freshSchema();
+        open.add(db);
+        MockProvider mock = new MockProvider(vertx, MockProvider.Options.DEFAULT).listen("127.0.0.1", 0).await(10, TimeUnit.SECONDS);
+        long claim = ChatCompletionsTest.claim(ChatCompletionsTest.BODY);
+        StringBuilder tree = new StringBuilder("budgets:\n");
+        for (int k = 0; k < 4; k++) {
+            tree.append("  - { id: key").append(k).append(", parent: team, limit_usd: ").append(BudgetTreesTest.usd(claim * 20 + claim / 2))
+                    .append(" }\n");
+        }
+        tree.append("  - { id: team, parent: org, limit_usd: ").append(BudgetTreesTest.usd(claim * 30 + claim / 2)).append(" }\n");
+        tree.append("  - { id: org, limit_usd: ").append(BudgetTreesTest.usd(claim * 1000)).append(" }\n");
+        String yaml = PostgresProxies.config(db, mock, claim * 1000, 0, 10_000).replace("budgets:\n", tree.toString())
+                + "\nauth: { trust_budget_header: true }\n";
+        ProxyProcess a = ProxyProcess.start(dir, "a", yaml);
+        open.add(a);
+        ProxyProcess b = ProxyProcess.start(dir, "b", yaml);
+        open.add(b);
+
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+        List<CompletableFuture<HttpResponse<String>>> replies = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            HttpRequest call = HttpRequest.newBuilder((i % 2 == 0 ? a : b).uri("/v1/chat/completions")).timeout(Duration.ofSeconds(60))
+                    .header("content-type", "application/json").header("authorization", "Bearer sk-client-secret-1234")
+                    .header("X-SpendGuard-Budget-Id", "key" + (i % 4)).header("x-mock-latency-ms", "300")
+                    // the mock bills each call its whole claim, so a finished call never frees room for a late one
+                    .header("x-mock-output-tokens", "50")
+                    .POST(HttpRequest.BodyPublishers.ofString(ChatCompletionsTest.BODY)).build();
+            replies.add(http.sendAsync(call, HttpResponse.BodyHandlers.ofString()));
+        }
+        int ok = 0;
+        int refused = 0;
+        for (CompletableFuture<HttpResponse<String>> reply : replies) {
+            int status = reply.join().statusCode();
+            ok += status == 200 ? 1 : 0;
+            refused += status == 402 ? 1 : 0;
+        }
+
+        assertThat(ok).as("admitted across both proxies, all levels locked in one order").isEqualTo(30);
+        assertThat(refused).isEqualTo(170);
+        assertThat(mock.served()).isEqualTo(30);
+        for (int k = 0; k < 4; k++) {
+            assertThat(db.number("SELECT reserved + committed FROM budgets WHERE id = 'key" + k + "'"))
+                    .as("key" + k).isLessThanOrEqualTo(claim * 20 + claim / 2);
+        }
+        assertThat(db.number("SELECT reserved + committed FROM budgets WHERE id = 'team'")).isLessThanOrEqualTo(claim * 30 + claim / 2);
+    }
 }
