@@ -178,4 +178,53 @@ class SqliteCrashTest {
     private static long cost(HttpResponse<String> r) {
         return Long.parseLong(r.headers().firstValue("X-SpendGuard-Cost-Usd-Micros").orElseThrow());
     }
+
+    private int reservationCount() {
+        try {
+            return reservations().size();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private long level(ProxyProcess proxy, String id, String field) {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(proxy.admin("/v1/budgets/" + id)).timeout(Duration.ofSeconds(10))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            return new JsonObject(r.body()).getLong(field);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void killedWithHoldsOnATreeEveryLevelIsSettledAfterTheRestart() throws Exception {
+        String yaml = config().replace("  - { id: default, limit_usd:", """
+                  - { id: key, parent: team, limit_usd: 100 }
+                  - { id: team, parent: org, limit_usd: 200 }
+                  - { id: org, limit_usd: 300, window: monthly }
+                  - { id: default, limit_usd:""") + "auth: { trust_budget_header: true }\n";
+        ProxyProcess first = ProxyProcess.start(dir, "tree", yaml);
+        List<CompletableFuture<HttpResponse<String>>> inFlight = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            inFlight.add(http.sendAsync(chat(first, "X-SpendGuard-Budget-Id", "key", "x-mock-latency-ms", "20000"),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+        ProxyHarness.await("five holds on every level", () -> level(first, "org", "reserved_usd_micros") > 0
+                && level(first, "key", "reserved_usd_micros") == level(first, "org", "reserved_usd_micros")
+                && level(first, "team", "reserved_usd_micros") == level(first, "org", "reserved_usd_micros")
+                && reservationCount() == 5);
+        long held = level(first, "org", "reserved_usd_micros");
+        first.kill();
+
+        try (ProxyProcess second = first.restart()) {
+            ProxyHarness.await("the holds cut by the kill are swept on every level", 60,
+                    () -> level(second, "key", "reserved_usd_micros") == 0 && level(second, "team", "reserved_usd_micros") == 0
+                            && level(second, "org", "reserved_usd_micros") == 0);
+            for (String id : List.of("key", "team", "org")) {
+                assertThat(level(second, id, "committed_usd_micros")).as(id + ": the forwarded holds committed in full").isEqualTo(held);
+            }
+        }
+        inFlight.forEach(f -> f.exceptionally(e -> null));
+    }
 }
