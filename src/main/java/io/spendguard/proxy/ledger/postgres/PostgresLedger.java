@@ -68,19 +68,24 @@ import java.util.UUID;
 public final class PostgresLedger extends LedgerBackend {
     private static final String BUDGET = "SELECT spec, reserved, committed, window_start, window_end FROM budgets WHERE id = $1";
     /**
-     * A lane's lock step: the budgets $2 and the paths of the budgets $1 (each budget, its parent, and
-     * so on up to the root), locked in one statement in order of id — the one order every transaction
-     * locks budget rows in. The paths are read in the statement's snapshot; the rows come back as they
-     * are once locked, so the caller checks they still link up.
+     * The ids on the paths of the budgets $1: each budget, its parent, and so on up to the root. Each
+     * step up is one primary-key lookup (a scalar subquery, so it is never planned as a scan of the
+     * table); the union stops at the roots.
      */
-    private static final String LOCK = """
+    private static final String PATHS = """
             WITH RECURSIVE up (id, parent) AS (
                 SELECT id, parent FROM budgets WHERE id = ANY ($1::text[])
               UNION
-                SELECT b.id, b.parent FROM budgets b JOIN up ON b.id = up.parent)
-            SELECT id, spec, reserved, committed, window_start, window_end, parent FROM budgets
-            WHERE id IN (SELECT id FROM up UNION SELECT unnest($2::text[]))
-            ORDER BY id FOR UPDATE""";
+                SELECT up.parent, (SELECT b.parent FROM budgets b WHERE b.id = up.parent) FROM up WHERE up.parent IS NOT NULL)
+            SELECT id FROM up""";
+    /**
+     * A lane's lock step: the budgets $2 and the paths of the budgets $1 ({@link #PATHS}), locked in one
+     * statement in order of id — the one order every transaction locks budget rows in. The paths are
+     * read in the statement's snapshot; the rows come back as they are once locked, so the caller
+     * checks they still link up.
+     */
+    private static final String LOCK = "SELECT id, spec, reserved, committed, window_start, window_end, parent FROM budgets "
+            + "WHERE id = ANY (ARRAY(" + PATHS + ") || $2::text[]) ORDER BY id FOR UPDATE";
     /** How many levels lie below a budget (0: none), bounded just past the deepest tree allowed. */
     private static final String LEVELS_BELOW = """
             WITH RECURSIVE below (id, depth) AS (
@@ -462,20 +467,20 @@ public final class PostgresLedger extends LedgerBackend {
     /** The path in one query (one snapshot): the budget and its ancestors, leaf first. */
     @Override
     public Future<List<BudgetState>> path(String id) {
-        return pool.preparedQuery("""
-                WITH RECURSIVE up (id, parent, depth) AS (
-                    SELECT id, parent, 1 FROM budgets WHERE id = $1
-                  UNION ALL
-                    SELECT b.id, b.parent, up.depth + 1 FROM budgets b JOIN up ON b.id = up.parent WHERE up.depth < $2)
-                SELECT b.spec, b.reserved, b.committed, b.window_start, b.window_end FROM up JOIN budgets b USING (id) ORDER BY up.depth""")
-                .execute(Tuple.of(id, BudgetSpec.MAX_DEPTH)).map(rows -> {
-                    if (rows.size() == 0) {
+        return pool.preparedQuery("SELECT spec, reserved, committed, window_start, window_end FROM budgets WHERE id = ANY (ARRAY("
+                        + PATHS + "))")
+                .execute(Tuple.tuple().addArrayOfString(new String[] {id})).map(rows -> {
+                    Map<String, Stored> levels = new HashMap<>();
+                    rows.forEach(row -> {
+                        Stored level = stored(row);
+                        levels.put(level.spec().id(), level);
+                    });
+                    List<Stored> path = new Locked(levels).path(id);
+                    if (path == null) {
                         throw unknownBudget(id);
                     }
                     Instant now = clock.instant();
-                    List<BudgetState> path = new ArrayList<>(rows.size());
-                    rows.forEach(row -> path.add(stored(row).at(now)));
-                    return List.copyOf(path);
+                    return path.stream().map(level -> level.at(now)).toList();
                 });
     }
 
