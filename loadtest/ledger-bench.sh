@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Reserve + commit pairs per second and latency for each ledger backend (loadtest/LedgerBench.java):
 # memory, a fresh SQLite file, and PostgreSQL when SPENDGUARD_BENCH_PG_URL is set (e.g. the cluster
-# from `.ci/postgres.sh start`). Bounded: a fixed number of pairs per case.
+# from `.ci/postgres.sh start`). Each flat case (one hot budget, 1,000 budgets, one pair at a time) runs
+# beside the same on a budget tree three levels deep (org -> team -> key). Bounded: a fixed number of
+# pairs per case.
 #   bash loadtest/ledger-bench.sh [pairs]        (default 50000)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -20,7 +20,7 @@ import java.util.List;
  * ({@code audit_head}). A transaction that changes the ledger appends its records last, after
  * locking the head row, so the replicas sharing the database extend one chain in commit order; the
  * head row is the only lock every transaction takes, and it is always taken last, after the budget
- * row, so it cannot deadlock. Records are stored unsigned; the {@link AuditSealer} signs them just
+ * rows and run rows, so it cannot deadlock. Records are stored unsigned; the {@link AuditSealer} signs them just
  * after the commit, in a short transaction of its own, so no signing happens under that lock.
  */
 final class PostgresAudit implements AuditLog, PostgresLanes.AuditWriter {

@@ -95,7 +95,7 @@ public final class PostgresLedger extends LedgerBackend {
             SELECT coalesce(max(depth), 0) FROM below""";
     private static final String RUN = "SELECT id, budget_id, steps, reserved, committed, first_seen, last_seen, stop_reason FROM runs";
     /**
-     * Finds or creates the run a call comes under and locks its row (after the budget row the lane
+     * Finds or creates the run a call comes under and locks its row (after the budget rows the lane
      * locked): a call counts as the run's latest whether or not it is admitted (so a run that is still
      * being called is never forgotten), and a run created by a stop takes the budget of its first call.
      */
@@ -587,7 +587,7 @@ public final class PostgresLedger extends LedgerBackend {
 
     /**
      * Stops the run in a transaction of its own: it locks only the run row and then the audit head
-     * (the order every reservation takes them in, after its budget row), and writes the
+     * (the order every reservation takes them in, after its budget rows), and writes the
      * {@code run.stop} record when this call is the one that stopped it.
      */
     @Override
