@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -119,19 +120,9 @@ class TwoProxiesOnePostgresTest {
         ProxyProcess b = ProxyProcess.start(dir, "b", yaml);
         open.add(b);
 
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
-        List<CompletableFuture<HttpResponse<String>>> replies = new ArrayList<>();
-        for (int i = 0; i < 40; i++) {
-            HttpRequest call = HttpRequest.newBuilder((i % 2 == 0 ? a : b).uri("/v1/chat/completions")).timeout(Duration.ofSeconds(60))
-                    .header("content-type", "application/json").header("authorization", "Bearer sk-client-secret-1234")
-                    .header("X-SpendGuard-Run-Id", "shared-run").header("x-mock-latency-ms", "200")
-                    .POST(HttpRequest.BodyPublishers.ofString(ChatCompletionsTest.BODY)).build();
-            replies.add(http.sendAsync(call, HttpResponse.BodyHandlers.ofString()));
-        }
         int ok = 0;
         int refused = 0;
-        for (CompletableFuture<HttpResponse<String>> reply : replies) {
-            HttpResponse<String> r = reply.join();
+        for (HttpResponse<String> r : alternating(a, b, 40, i -> new String[] {"X-SpendGuard-Run-Id", "shared-run", "x-mock-latency-ms", "200"})) {
             ok += r.statusCode() == 200 ? 1 : 0;
             if (r.statusCode() == 402) {
                 refused++;
@@ -165,23 +156,13 @@ class TwoProxiesOnePostgresTest {
         ProxyProcess b = ProxyProcess.start(dir, "b", yaml);
         open.add(b);
 
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
-        List<CompletableFuture<HttpResponse<String>>> replies = new ArrayList<>();
-        for (int i = 0; i < 200; i++) {
-            HttpRequest call = HttpRequest.newBuilder((i % 2 == 0 ? a : b).uri("/v1/chat/completions")).timeout(Duration.ofSeconds(60))
-                    .header("content-type", "application/json").header("authorization", "Bearer sk-client-secret-1234")
-                    .header("X-SpendGuard-Budget-Id", "key" + (i % 4)).header("x-mock-latency-ms", "300")
-                    // the mock bills each call its whole claim, so a finished call never frees room for a late one
-                    .header("x-mock-output-tokens", "50")
-                    .POST(HttpRequest.BodyPublishers.ofString(ChatCompletionsTest.BODY)).build();
-            replies.add(http.sendAsync(call, HttpResponse.BodyHandlers.ofString()));
-        }
         int ok = 0;
         int refused = 0;
-        for (CompletableFuture<HttpResponse<String>> reply : replies) {
-            int status = reply.join().statusCode();
-            ok += status == 200 ? 1 : 0;
-            refused += status == 402 ? 1 : 0;
+        // the mock bills each call its whole claim, so a finished call never frees room for a late one
+        for (HttpResponse<String> r : alternating(a, b, 200,
+                i -> new String[] {"X-SpendGuard-Budget-Id", "key" + (i % 4), "x-mock-latency-ms", "300", "x-mock-output-tokens", "50"})) {
+            ok += r.statusCode() == 200 ? 1 : 0;
+            refused += r.statusCode() == 402 ? 1 : 0;
         }
 
         assertThat(ok).as("admitted across both proxies, all levels locked in one order").isEqualTo(30);
@@ -192,5 +173,22 @@ class TwoProxiesOnePostgresTest {
                     .as("key" + k).isLessThanOrEqualTo(claim * 20 + claim / 2);
         }
         assertThat(db.number("SELECT reserved + committed FROM budgets WHERE id = 'team'")).isLessThanOrEqualTo(claim * 30 + claim / 2);
+    }
+
+    /** {@code calls} concurrent chat completions sent to {@code a} and {@code b} in turn, call i with {@code headers.apply(i)}; their replies. */
+    private static List<HttpResponse<String>> alternating(ProxyProcess a, ProxyProcess b, int calls, IntFunction<String[]> headers) {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+        List<CompletableFuture<HttpResponse<String>>> replies = new ArrayList<>();
+        for (int i = 0; i < calls; i++) {
+            HttpRequest.Builder call = HttpRequest.newBuilder((i % 2 == 0 ? a : b).uri("/v1/chat/completions")).timeout(Duration.ofSeconds(60))
+                    .header("content-type", "application/json").header("authorization", "Bearer sk-client-secret-1234")
+                    .POST(HttpRequest.BodyPublishers.ofString(ChatCompletionsTest.BODY));
+            String[] extra = headers.apply(i);
+            for (int h = 0; h < extra.length; h += 2) {
+                call.header(extra[h], extra[h + 1]);
+            }
+            replies.add(http.sendAsync(call.build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        return replies.stream().map(CompletableFuture::join).toList();
     }
 }

@@ -126,43 +126,19 @@ public abstract class LedgerBackend implements Ledger {
      * Null when it may.
      */
     protected static LedgerException treeRefusal(BudgetSpec spec, Map<String, String> parents) {
-        String parent = spec.parent();
-        if (parent == null) {
-            int below = height(spec.id(), children(parents));
-            return below > BudgetSpec.MAX_DEPTH ? tooDeep(spec.id(), below) : null;
-        }
-        if (!parents.containsKey(parent)) {
-            return new LedgerException(LedgerException.Kind.UNKNOWN_PARENT,
-                    "parent: " + parent + " (expected: the id of an existing budget)");
-        }
-        int above = 0;
-        for (String at = parent; at != null; at = parents.get(at)) {
-            if (at.equals(spec.id())) {
-                return new LedgerException(LedgerException.Kind.BUDGET_CYCLE,
-                        "parent: " + parent + " is " + spec.id() + " or one of its descendants (expected: a budget outside its subtree)");
-            }
-            if (++above > parents.size()) {
-                break;
+        List<String> chain = null;
+        if (spec.parent() != null && parents.containsKey(spec.parent())) {
+            chain = new ArrayList<>();
+            for (String at = spec.parent(); at != null && chain.size() <= parents.size(); at = parents.get(at)) {
+                chain.add(at);
             }
         }
-        int depth = above + height(spec.id(), children(parents));
-        return depth > BudgetSpec.MAX_DEPTH ? tooDeep(spec.id(), depth) : null;
+        return BudgetTreeRules.refusal(spec, chain, height(spec.id(), children(parents)));
     }
 
     /** True when some budget in {@code parents} (id → parent) names {@code id} as its parent. */
     protected static boolean hasChildren(String id, Map<String, String> parents) {
         return parents.containsValue(id);
-    }
-
-    /** The refusal to delete a budget that other budgets name as their parent. */
-    protected static LedgerException hasChildren(String id) {
-        return new LedgerException(LedgerException.Kind.HAS_CHILDREN,
-                "budget " + id + " has child budgets (expected: none; delete or move them first)");
-    }
-
-    private static LedgerException tooDeep(String id, int depth) {
-        return new LedgerException(LedgerException.Kind.TREE_TOO_DEEP, "parent: " + id + " would make a tree of " + depth
-                + " levels (expected: at most " + BudgetSpec.MAX_DEPTH + ")");
     }
 
     private static Map<String, List<String>> children(Map<String, String> parents) {

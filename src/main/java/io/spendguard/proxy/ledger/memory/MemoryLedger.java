@@ -5,6 +5,7 @@ import io.spendguard.proxy.engine.BudgetSpec;
 import io.spendguard.proxy.engine.BudgetState;
 import io.spendguard.proxy.engine.BudgetWindow;
 import io.spendguard.proxy.ledger.IdempotencyStore;
+import io.spendguard.proxy.ledger.BudgetTreeRules;
 import io.spendguard.proxy.ledger.Ledger;
 import io.spendguard.proxy.ledger.LedgerBackend;
 import io.spendguard.proxy.ledger.LedgerException;
@@ -187,7 +188,7 @@ public final class MemoryLedger extends LedgerBackend {
             return Future.failedFuture(unknownBudget(id));
         }
         if (hasChildren(id, parents())) {
-            return Future.failedFuture(hasChildren(id));
+            return Future.failedFuture(BudgetTreeRules.hasChildren(id));
         }
         if (a.reserved > 0) {
             return Future.failedFuture(Ledger.stillHeld(id, a.reserved));
