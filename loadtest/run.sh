@@ -2,6 +2,7 @@
 # Side-by-side load test on loopback, written to loadtest/RESULTS.md:
 #   direct   wrk → upstream stub (nginx returning a fixed chat completion / a fixed 50-chunk SSE body)
 #   nginx    wrk → nginx proxy_pass → the same stub (the floor for one proxy hop)
+#   floor    wrk → a bare Vert.x hop (loadtest/VertxFloor.java: read, forward, reply; no gate) → the stub
 #   memory   wrk → spendguard (embedded engine, memory ledger) → the same stub
 #   sidecar  wrk → spendguard (gate.mode: sidecar) ⇄ `spendguard-proxy sidecar` over a Unix socket; → the stub
 #   sqlite   wrk → spendguard (embedded engine, ledger.kind: sqlite) → the stub   (skipped if the build refuses it)
@@ -9,7 +10,8 @@
 # memory proxy's saturation); stream TTFB / per-chunk latency against a paced stub; heap with HOLD_STREAMS
 # open streams. Bounded: about 16 minutes with the defaults. Needs root only to apt-get nginx and wrk.
 #   bash loadtest/run.sh                     (env: SAT_SECONDS WARM_SECONDS WARM_SSE_SECONDS FIXED_SECONDS LOW_RATE HOLD_STREAMS
-#                                             CONNS THREADS PROXY_JVM ONLY="direct nginx memory sidecar sqlite"
+#                                             CONNS THREADS PROXY_JVM ONLY="direct nginx floor memory sidecar sqlite"
+#                                             PROXY_JAVA=/path/to/java: the runtime for the proxies, sidecar and floor
 #                                             KEEP_DIR=dir: keep logs and configs, e.g. with a JFR recording in PROXY_JVM)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +27,8 @@ HOLD_STREAMS=${HOLD_STREAMS:-5000}
 CONNS=${CONNS:-32}
 THREADS=${THREADS:-2}
 PROXY_JVM=${PROXY_JVM:-"-Xms1g -Xmx1g"}
-ONLY=${ONLY:-"direct nginx memory sidecar sqlite"}
+PROXY_JAVA=${PROXY_JAVA:-java}
+ONLY=${ONLY:-"direct nginx floor memory sidecar sqlite"}
 OUT=${OUT:-loadtest/RESULTS.md}
 JAR=target/spendguard-proxy.jar
 
@@ -149,7 +152,7 @@ declare -A PORT ADMIN PID SKIP
 start_proxy() { # name → PORT[name], ADMIN[name], PID[name]; returns 1 if it does not start
   local name=$1 line=""
   # shellcheck disable=SC2086
-  java $PROXY_JVM -jar "$JAR" serve --config "$DIR/$name.yaml" > "$DIR/$name.log" 2>&1 &
+  "$PROXY_JAVA" $PROXY_JVM -jar "$JAR" serve --config "$DIR/$name.yaml" > "$DIR/$name.log" 2>&1 &
   PID[$name]=$!
   PIDS+=($!)
   for _ in $(seq 1 300); do
@@ -167,12 +170,24 @@ start_proxy() { # name → PORT[name], ADMIN[name], PID[name]; returns 1 if it d
   ADMIN[$name]=$(sed -E 's/.*admin on [^:]+:([0-9]+).*/\1/' <<<"$line")
 }
 
+start_floor() { # the bare Vert.x hop in front of the stub → PORT[floor], PID[floor]
+  local port
+  port=$(free_port)
+  # shellcheck disable=SC2086
+  "$PROXY_JAVA" $PROXY_JVM -cp "$JAR" loadtest/VertxFloor.java "$port" "$STUB_PORT" > "$DIR/floor.log" 2>&1 &
+  PID[floor]=$!
+  PIDS+=($!)
+  for _ in $(seq 1 300); do grep -q 'vertx floor on port' "$DIR/floor.log" && break; sleep 0.1; done
+  if grep -q 'vertx floor on port' "$DIR/floor.log"; then PORT[floor]=$port; else SKIP[floor]="did not start"; fi
+}
+
 for name in $ONLY; do
   case $name in
+    floor) start_floor ;;
     memory) start_proxy memory || true ;;
     sqlite) start_proxy sqlite || true ;;
     sidecar)
-      java $PROXY_JVM -jar "$JAR" sidecar --config "$DIR/sidecar.yaml" --socket "$SOCK" > "$DIR/sidecar-server.log" 2>&1 &
+      "$PROXY_JAVA" $PROXY_JVM -jar "$JAR" sidecar --config "$DIR/sidecar.yaml" --socket "$SOCK" > "$DIR/sidecar-server.log" 2>&1 &
       PIDS+=($!)
       SIDECAR_PID=$!
       for _ in $(seq 1 150); do [ -S "$SOCK" ] && break; sleep 0.1; done
@@ -264,6 +279,7 @@ done
 # ---- stream latency (paced stub: 50 chunks, 5 ms apart) ----
 declare -A S
 for cfg in $CONFIGS; do
+  [ "$cfg" = floor ] && continue # the floor returns a reply whole: no stream timing to compare
   S[$cfg]=$(java -cp "$JAR" loadtest/StreamBench.java latency --url "$(url "$cfg")/v1/chat/completions" \
     --body loadtest/payloads/chat-2k-stream.json --streams 200 --concurrency 4 --chunks 50 --interval-ms 5 2>>"$DIR/stream.err" \
     | grep '^STREAM' || echo "STREAM failed=1")
@@ -284,7 +300,7 @@ hfield() { sed -nE "s/.* $1=([0-9.]+).*/\1/p" <<<"$HOLD"; }
 # ---- settlement check: every 2xx through a proxy was settled once ----
 declare -A SETTLED ADMITTED
 for cfg in $CONFIGS; do
-  case $cfg in direct|nginx) continue ;; esac
+  case $cfg in direct|nginx|floor) continue ;; esac
   # Streams cut at the end (the 5,000 held ones) settle as their disconnects are processed: wait up to 60 s.
   for _ in $(seq 1 120); do
     curl -s "http://127.0.0.1:${ADMIN[$cfg]}/metrics" > "$DIR/$cfg.metrics"
@@ -318,7 +334,7 @@ requests_2xx() { # all wrk runs of a config: requests minus non-2xx
   echo "## Machine"
   echo
   echo "- $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr)"
-  echo "- $(java -version 2>&1 | head -1), proxy JVM flags \`$PROXY_JVM\`; $(nginx -v 2>&1); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
+  echo "- proxy runtime: $("$PROXY_JAVA" -version 2>&1 | head -1) (\`$PROXY_JAVA\`), JVM flags \`$PROXY_JVM\`; $(nginx -v 2>&1); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
   echo "- **load average at start: $LOAD_START; at end: $LOAD_END** (1/5/15 min). The machine is shared with other"
   echo "  builds; everything (load generator, stub, nginx, proxy, sidecar) runs on the same $(nproc) cores, so"
   echo "  absolute figures are low and noisy. Compare configurations through the ratios, measured minutes apart."
@@ -382,7 +398,7 @@ requests_2xx() { # all wrk runs of a config: requests minus non-2xx
   echo "| proxy | 2xx responses seen by wrk | admitted calls (\`spendguard_decisions_total\` CONTINUE) | settlements (\`spendguard_settlements_total\`) | exactly once |"
   echo "|---|---|---|---|---|"
   for cfg in $CONFIGS; do
-    case $cfg in direct|nginx) continue ;; esac
+    case $cfg in direct|nginx|floor) continue ;; esac
     ok=no; [ "${SETTLED[$cfg]}" = "${ADMITTED[$cfg]}" ] && ok=yes
     echo "| $cfg | $(requests_2xx "$cfg") | ${ADMITTED[$cfg]} | ${SETTLED[$cfg]} | $ok |"
   done
@@ -394,6 +410,9 @@ requests_2xx() { # all wrk runs of a config: requests minus non-2xx
   echo
   MEMR=$(ratio "$(rps memory:sat)" "$NG")
   echo "- memory proxy throughput ÷ nginx proxy_pass: **$MEMR** (target ≥ 0.50)"
+  if [ -n "${PORT[floor]:-}" ]; then
+    echo "- memory proxy throughput ÷ the bare Vert.x hop (floor): **$(ratio "$(rps memory:sat)" "$(rps floor:sat)")** (target ≥ 0.70); floor ÷ nginx: $(ratio "$(rps floor:sat)" "$NG")"
+  fi
   echo "- added p99 over direct at $HALF_RATE req/s (half of our saturation): **$(added memory:half direct:half p99) ms** (target ≤ 2 ms)"
   echo "- added TTFB on streams, p50: **$(awk -v a="$(sfield memory ttfb_p50_us)" -v b="$(sfield direct ttfb_p50_us)" 'BEGIN { if (a == "" || b == "") print "–"; else printf "%+.2f", (a - b) / 1000 }') ms** (target ≤ 1 ms)"
   echo "- heap with $HOLD_STREAMS open streams: **$(hfield heap_used_mb) MiB in use, $(hfield heap_live_mb) MiB live** (target ≤ 1024 MiB)"
