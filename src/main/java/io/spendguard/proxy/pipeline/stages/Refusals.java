@@ -5,6 +5,7 @@ import io.spendguard.proxy.engine.Engine;
 import io.spendguard.proxy.engine.RunSnapshot;
 import io.spendguard.proxy.error.ProxyError;
 import io.spendguard.proxy.error.ProxyException;
+import io.spendguard.proxy.ledger.RunLimit;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.math.BigDecimal;
@@ -51,12 +52,12 @@ final class Refusals {
         RunSnapshot run = d.run();
         String name = run == null || run.id() == null ? "This run" : "Run '" + run.id() + "'";
         return switch (code) {
-            case "RUN_STEP_LIMIT" -> name + " has used all " + (run == null ? "" : run.maxSteps() + " ")
+            case RunLimit.RUN_STEP_LIMIT -> name + " has used all " + (run == null ? "" : run.maxSteps() + " ")
                     + "of its steps (runs.max_steps); this call was not sent. Start a new run to continue.";
-            case "RUN_BUDGET_EXCEEDED" -> name + " cannot cover this call: it needs up to " + usd(d.claimMicros()) + " and the run has "
+            case RunLimit.RUN_BUDGET_EXCEEDED -> name + " cannot cover this call: it needs up to " + usd(d.claimMicros()) + " and the run has "
                     + (run == null ? "" : "used " + usd(run.usdMicros()) + " of its " + usd(run.maxUsdMicros()) + " ")
                     + "(runs.max_usd); this call was not sent.";
-            case "RUN_STOPPED" -> name + " was stopped by an operator; no call of it is sent any more.";
+            case RunLimit.RUN_STOPPED -> name + " was stopped by an operator; no call of it is sent any more.";
             default -> "This request's history repeats one tool call (same name and arguments) "
                     + (run == null ? "too often" : run.maxRepeatedToolCalls() + " times or more")
                     + " (runs.max_repeated_tool_calls): the agent looks stuck in a loop, so this call was not sent.";
