@@ -1,6 +1,7 @@
 package io.spendguard.proxy.forward;
 
 import io.spendguard.proxy.config.Origin;
+import io.spendguard.proxy.config.PlainPath;
 import io.spendguard.proxy.config.ProxyConfig.ProviderConfig;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
@@ -13,7 +14,6 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
-import java.util.regex.Pattern;
 
 /**
  * The pooled HTTP client to the providers. One {@link Call} per forwarded request: it knows whether
@@ -26,10 +26,6 @@ public final class Upstream {
      * this bounds the streams in flight to one provider (thousands of agents streaming at once).
      */
     static final int MAX_CONNECTIONS = 16_384;
-
-    /** What an upstream path may look like: plain segments only (defence in depth behind the request-target check). */
-    private static final Pattern SAFE_PATH = Pattern.compile("(/[A-Za-z0-9._~:-]+)+");
-    private static final Pattern DOT_SEGMENT = Pattern.compile(".*/\\.{1,2}(/.*)?");
 
     private final HttpClientAgent client;
 
@@ -49,7 +45,7 @@ public final class Upstream {
      * re-encoded {@code query} (null: none). Nothing here is parsed from text a client sent.
      */
     public Call call(ProviderConfig provider, HttpMethod method, String path, String query, MultiMap headers, Buffer body) {
-        if (!SAFE_PATH.matcher(path).matches() || DOT_SEGMENT.matcher(path).matches()) {
+        if (!PlainPath.segments(path)) { // defence in depth behind the request-target check
             throw new IllegalArgumentException("not a plain upstream path");
         }
         Origin origin = provider.origin();

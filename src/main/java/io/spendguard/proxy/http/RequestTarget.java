@@ -2,12 +2,12 @@ package io.spendguard.proxy.http;
 
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.QueryStringEncoder;
+import io.spendguard.proxy.config.PlainPath;
 import io.spendguard.proxy.error.ProxyError;
 import io.spendguard.proxy.error.ProxyException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * A request target checked to be plain origin-form (RFC 9112 §3.2.1): a path of ordinary segments and
@@ -20,23 +20,17 @@ import java.util.regex.Pattern;
  * @param query the re-encoded query without its {@code ?}; null when there is none
  */
 public record RequestTarget(String path, String query) {
-    /** {@code /}, or segments of unreserved characters (and {@code :}) with an optional trailing slash. */
-    private static final Pattern PATH = Pattern.compile("/|(/[A-Za-z0-9._~:-]+)+/?");
-    private static final Pattern DOT_SEGMENT = Pattern.compile(".*/\\.{1,2}(/.*)?");
-    /** Characters no target of ours has in any part, query included. */
-    private static final Pattern FORBIDDEN = Pattern.compile("[@\\\\#\\x00-\\x20\\x7f]");
-
     /** Checks {@code uri} (the request target as received); fails with a 400 {@link ProxyException}. */
     public static RequestTarget parse(String uri) {
         if (uri == null || uri.isEmpty() || uri.charAt(0) != '/' || uri.startsWith("//")) {
             throw refused("The request target must be a path (origin-form), not an absolute URL or authority.");
         }
-        if (FORBIDDEN.matcher(uri).find()) {
+        if (!PlainPath.noForbiddenCharacter(uri)) {
             throw refused("The request target has a character this proxy does not accept (@, \\, #, space or control).");
         }
         int q = uri.indexOf('?');
         String path = q < 0 ? uri : uri.substring(0, q);
-        if (!PATH.matcher(path).matches() || DOT_SEGMENT.matcher(path).matches()) {
+        if (!PlainPath.target(path)) {
             throw refused("The request path must be plain segments: no empty or dot segments, ';' or percent-encoding.");
         }
         if (path.endsWith("/")) {

@@ -7,12 +7,13 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 
 /**
  * Writes the message of each record alone on a line (JSON lines stay JSON lines) from a thread of its
- * own, many lines per write. A model call never waits for standard output: when the log shipper
+ * own, many lines per write, polled every few milliseconds. A model call never waits for standard output: when the log shipper
  * reads slowly and the pipe fills, the writer blocks, not an event loop. Lines beyond
  * {@code capacity} waiting to be written are dropped and counted ({@link #dropped}); {@link #close}
  * writes what waits.
@@ -20,6 +21,11 @@ import java.util.logging.LogRecord;
 public final class StdoutLines extends Handler {
     private static final String STOP = new String("stop");
     private static final int BATCH = 1024;
+    /**
+     * How long the writer sleeps when nothing waits. It is never woken per line: a wake-up is a system
+     * call on the publishing event loop, per model call; a line waits at most this long instead.
+     */
+    private static final long IDLE_NANOS = 5_000_000;
 
     private final PrintStream out;
     private final BlockingQueue<String> lines;
@@ -50,12 +56,13 @@ public final class StdoutLines extends Handler {
         List<String> batch = new ArrayList<>(BATCH);
         StringBuilder text = new StringBuilder(64 * 1024);
         while (true) {
-            try {
-                batch.add(lines.take());
-            } catch (InterruptedException e) {
-                return;
+            if (lines.drainTo(batch, BATCH) == 0) {
+                LockSupport.parkNanos(IDLE_NANOS);
+                if (Thread.interrupted()) {
+                    return;
+                }
+                continue;
             }
-            lines.drainTo(batch, BATCH - 1);
             for (String line : batch) {
                 if (line == STOP) {
                     out.print(text);
