@@ -8,7 +8,6 @@ import io.spendguard.proxy.error.ProxyError;
 import io.vertx.core.MultiMap;
 import java.util.List;
 import java.util.logging.Logger;
-import java.util.regex.Pattern;
 
 /**
  * Who a call is made for, and what credential goes to the provider.
@@ -31,8 +30,6 @@ public final class Credentials {
     /** The caller of a passthrough call that sent no credential of its own. */
     public static final String OPERATOR = "operator";
     static final int MAX_KEY_CHARS = 4096;
-    private static final Pattern WELL_FORMED = Pattern.compile(
-            "[A-Za-z0-9._~+/-]{1," + MAX_KEY_CHARS + "}={0,2}");
 
     private final AuthConfig auth;
     private final ProviderConfig openai;
@@ -147,11 +144,28 @@ public final class Credentials {
 
     /**
      * A credential the proxy can pass on: the token68 characters of RFC 9110 §11.2 (provider keys and
-     * JWTs), at most {@link #MAX_KEY_CHARS}. Checked in passthrough mode, where the provider alone can
+     * JWTs), at most {@link #MAX_KEY_CHARS}, then up to two {@code =}. Checked in passthrough mode, where the provider alone can
      * say whether it is good: a request without even this is refused before its body is read.
      */
     static boolean wellFormed(String token) {
-        return token != null && WELL_FORMED.matcher(token).matches();
+        if (token == null) {
+            return false;
+        }
+        int end = token.length();
+        for (int pad = 0; pad < 2 && end > 0 && token.charAt(end - 1) == '='; pad++) {
+            end--;
+        }
+        if (end == 0 || end > MAX_KEY_CHARS) {
+            return false;
+        }
+        for (int i = 0; i < end; i++) {
+            char c = token.charAt(i);
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '-')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The token of {@code Bearer <token>}, or null. */

@@ -264,12 +264,17 @@ public record ProxyConfig(
 
         /** The lowercase hex SHA-256 of a key's UTF-8 bytes: how keys are stored and looked up. */
         public static String sha256(String key) {
+            return HexFormat.of().formatHex(SHA256.get().digest(key.getBytes(StandardCharsets.UTF_8)));
+        }
+
+        /** One digest per thread: a passthrough call hashes its credential on every call. */
+        private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
             try {
-                return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
+                return MessageDigest.getInstance("SHA-256");
             } catch (NoSuchAlgorithmException e) {
                 throw new IllegalStateException(e);
             }
-        }
+        });
 
         /** Enough of a key to recognise it in a listing ({@code sg-ab12…}), never enough to use it. */
         public static String prefix(String key) {

@@ -11,6 +11,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -103,7 +104,7 @@ public final class ConnectionGuard {
             watches.remove(conn);
             open.decrementAndGet();
         });
-        watch.arm(limits.headerTimeoutMs(), "header");
+        watch.arm(limits.headerTimeoutMs(), "header", null);
     }
 
     /** Starts a request's body timer and stops the connection's; false for a connection refused at the cap. */
@@ -124,15 +125,17 @@ public final class ConnectionGuard {
                     "A request must not carry both Transfer-Encoding and Content-Length."));
             return false;
         }
-        watch.cancel();
         watch.inFlight++;
-        long body = request.isEnded() ? -1 : watch.vertx.setTimer(limits.bodyTimeoutMs(), id -> bodyTimedOut(request));
+        if (request.isEnded()) {
+            watch.disarm();
+        } else {
+            watch.arm(limits.bodyTimeoutMs(), "body", request);
+        }
         request.response().endHandler(v -> {
-            if (body >= 0) {
-                watch.vertx.cancelTimer(body);
-            }
             if (--watch.inFlight == 0 && !watch.closed) {
-                watch.arm(limits.idleTimeoutMs(), "idle");
+                watch.arm(limits.idleTimeoutMs(), "idle", null);
+            } else if (watch.request == request) {
+                watch.disarm();
             }
         });
         return true;
@@ -148,36 +151,81 @@ public final class ConnectionGuard {
                 "The request body did not arrive within " + limits.bodyTimeoutMs() + " ms of its headers."));
     }
 
-    /** One connection's state, touched only on its event loop. */
+    /**
+     * One connection's state, touched only on its event loop. It has one deadline at a time (the head,
+     * a body, or idleness) and one timer behind it that is not moved with the deadline: when it fires
+     * before a deadline that was pushed back it is set again for the rest. So a busy kept-alive
+     * connection sets a timer about once per timeout, not two per request.
+     */
     private final class Watch {
         final HttpConnection conn;
         final Vertx vertx;
-        long timer = -1;
         int inFlight;
         boolean closed;
         boolean refused;
+        /** What the deadline is for ("header", "body", "idle"); the request whose body is awaited, for "body". */
+        String phase;
+        HttpServerRequest request;
+        /** {@link System#nanoTime} when the phase times out; 0: none. */
+        long deadline;
+        long timer = -1;
+        long timerDue;
 
         Watch(HttpConnection conn, Vertx vertx) {
             this.conn = conn;
             this.vertx = vertx;
         }
 
-        /** Closes the connection after {@code ms} unless a request arrives first; counted by {@code phase}. */
-        void arm(long ms, String phase) {
-            cancel();
-            timer = vertx.setTimer(ms, id -> {
-                timer = -1;
-                if (inFlight == 0 && !closed) {
-                    metrics.connectionTimeout(listener, phase);
-                    conn.close();
-                }
-            });
+        /** Times {@code phase} out after {@code ms} unless another phase replaces it first. */
+        void arm(long ms, String phase, HttpServerRequest request) {
+            this.phase = phase;
+            this.request = request;
+            deadline = Math.max(1, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms));
+            if (timer >= 0 && timerDue - deadline > 0) {
+                cancel();
+            }
+            if (timer < 0) {
+                schedule(ms);
+            }
+        }
+
+        /** No deadline (the timer left behind finds none when it fires). */
+        void disarm() {
+            deadline = 0;
+            request = null;
         }
 
         void cancel() {
+            disarm();
             if (timer >= 0) {
                 vertx.cancelTimer(timer);
                 timer = -1;
+            }
+        }
+
+        private void schedule(long ms) {
+            timerDue = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+            timer = vertx.setTimer(Math.max(1, ms), id -> fired());
+        }
+
+        private void fired() {
+            timer = -1;
+            if (deadline == 0 || closed) {
+                return;
+            }
+            long left = deadline - System.nanoTime();
+            if (left > 0) {
+                schedule(TimeUnit.NANOSECONDS.toMillis(left) + 1);
+                return;
+            }
+            HttpServerRequest waitingFor = request;
+            String timedOut = phase;
+            disarm();
+            if (waitingFor != null) {
+                bodyTimedOut(waitingFor);
+            } else if (inFlight == 0) {
+                metrics.connectionTimeout(listener, timedOut);
+                conn.close();
             }
         }
     }

@@ -172,4 +172,22 @@ class CredentialsTest {
                 .isNotEqualTo(Credentials.caller(headers("x-api-key", "sk-client-two"), null)).doesNotContain("client");
         assertThat(Credentials.caller(headers(), null)).isEqualTo(Credentials.OPERATOR);
     }
+
+    @Test
+    void aWellFormedCredentialIsToken68OfAtMostTheLimit() {
+        java.util.regex.Pattern token68 = java.util.regex.Pattern.compile(
+                "[A-Za-z0-9._~+/-]{1," + Credentials.MAX_KEY_CHARS + "}={0,2}");
+        char[] alphabet = "aZ9._~+/-= \"@é".toCharArray();
+        java.util.Random random = new java.util.Random(7);
+        for (int i = 0; i < 100_000; i++) {
+            StringBuilder t = new StringBuilder();
+            for (int n = random.nextInt(7); n > 0; n--) {
+                t.append(alphabet[random.nextInt(alphabet.length)]);
+            }
+            assertThat(Credentials.wellFormed(t.toString())).as(t.toString()).isEqualTo(token68.matcher(t).matches());
+        }
+        assertThat(Credentials.wellFormed("a".repeat(Credentials.MAX_KEY_CHARS) + "==")).isTrue();
+        assertThat(Credentials.wellFormed("a".repeat(Credentials.MAX_KEY_CHARS + 1))).isFalse();
+        assertThat(Credentials.wellFormed(null)).isFalse();
+    }
 }

@@ -96,6 +96,27 @@ class ConnectionTimeoutsTest {
     }
 
     @Test
+    void keepsABusyKeptAliveConnectionOpenLongPastTheIdleTimeoutThenClosesItWhenIdle() throws Exception {
+        double before = timeouts("data", "idle");
+        String call = "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer "
+                + KEY + "\r\nContent-Length: " + CHAT.length() + "\r\n\r\n" + CHAT;
+        try (RawConnection c = new RawConnection(h.server.port())) {
+            long busyUntil = System.nanoTime() + 4 * TIMEOUT_MS * 1_000_000;
+            int calls = 0;
+            while (System.nanoTime() < busyUntil) { // each call pushes the idle deadline back; the timer set once fires and is set again
+                c.send(call);
+                calls++;
+                c.readUntil("\"usage\"", calls, CLOSED_WITHIN_MS);
+                Thread.sleep(20);
+            }
+            // every reply came on this one socket: it was never closed while busy
+            assertThat(c.awaitClosed(CLOSED_WITHIN_MS)).isGreaterThan(4 * TIMEOUT_MS);
+            assertThat(h.mock.served()).isEqualTo(calls);
+        }
+        assertThat(timeouts("data", "idle")).isGreaterThanOrEqualTo(before + 1);
+    }
+
+    @Test
     void relaysAStreamWhoseEventsComeFurtherApartThanTheIdleTimeout() throws Exception {
         long started = System.nanoTime();
         HttpResponse<String> r = h.chat(CHAT.replace("{\"model\"", "{\"stream\":true,\"model\""),

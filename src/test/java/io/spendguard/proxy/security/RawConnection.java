@@ -47,10 +47,15 @@ final class RawConnection implements AutoCloseable {
 
     /** Reads until {@code marker} has arrived (or fails after {@code maxMs}); returns everything read so far. */
     String readUntil(String marker, long maxMs) throws IOException {
+        return readUntil(marker, 1, maxMs);
+    }
+
+    /** Reads until {@code marker} has arrived {@code times} times in all (or fails after {@code maxMs} without a byte). */
+    String readUntil(String marker, int times, long maxMs) throws IOException {
         socket.setSoTimeout((int) maxMs);
         InputStream in = socket.getInputStream();
         byte[] buf = new byte[8192];
-        while (read.indexOf(marker) < 0) {
+        while (read.toString().split(java.util.regex.Pattern.quote(marker), -1).length - 1 < times) {
             int n = in.read(buf);
             if (n < 0) {
                 throw new AssertionError("closed before " + marker + "; read: " + read);

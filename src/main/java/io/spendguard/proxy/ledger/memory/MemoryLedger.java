@@ -12,8 +12,6 @@ import io.spendguard.proxy.ledger.LedgerException;
 import io.spendguard.proxy.ledger.RunLimit;
 import io.spendguard.proxy.ledger.RunState;
 import io.spendguard.proxy.engine.Money;
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import io.spendguard.proxy.audit.AuditChain;
 import io.spendguard.proxy.audit.AuditEvent;
 import io.spendguard.proxy.audit.AuditLog;
@@ -25,6 +23,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -122,9 +121,16 @@ public final class MemoryLedger extends LedgerBackend {
     /**
      * The 10,000 most recently settled reservation ids, so that reusing one is refused as the durable
      * ledgers refuse it (bounded small: every entry lives until evicted, and a large set of such
-     * entries lengthens every young collection).
+     * entries lengthens every young collection). Oldest first out; touched under the ledger's lock only,
+     * so a plain map does (a concurrent cache's bookkeeping cost more than the rest of a settlement).
      */
-    private final Cache<String, Boolean> settled = Caffeine.newBuilder().maximumSize(10_000).executor(Runnable::run).build();
+    private final Map<String, Boolean> settled = new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+            return size() > SETTLED_KEPT;
+        }
+    };
+    private static final int SETTLED_KEPT = 10_000;
 
     @Override
     public synchronized Future<BudgetState> putBudget(BudgetSpec spec) {
@@ -212,7 +218,7 @@ public final class MemoryLedger extends LedgerBackend {
             return Future.succeededFuture(new Hold(true, path.get(0), existing.run == null ? null : existing.run.state(), null,
                     path, null));
         }
-        if (existing != null || settled.getIfPresent(r.id()) != null) {
+        if (existing != null || settled.containsKey(r.id())) {
             return Future.failedFuture(new LedgerException(LedgerException.Kind.DUPLICATE_RESERVATION, "reservation exists: " + r.id()));
         }
         List<Account> levels = pathOf(a);
