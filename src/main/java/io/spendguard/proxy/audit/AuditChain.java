@@ -81,9 +81,9 @@ public final class AuditChain {
             body.put("data", e.data());
             body.put("prev_hash", prev);
             body.put("key_id", signer.keyId());
-            String text = Canonical.json(body);
-            prev = Canonical.sha256Hex(text);
-            out.add(new AuditRecord(head.seq() + 1 + i, text, prev, 0, null));
+            Canonical.Hashed text = Canonical.hashed(body);
+            prev = text.sha256Hex();
+            out.add(new AuditRecord(head.seq() + 1 + i, text.json(), prev, 0, null));
         }
         return out;
     }

@@ -1,11 +1,12 @@
 package io.spendguard.proxy.audit;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -21,23 +22,48 @@ import java.util.SortedMap;
  * level, no whitespace, nulls left out, UTF-8. The same facts always give the same bytes.
  */
 public final class Canonical {
-    private static final JsonMapper MAPPER = JsonMapper.builder().build();
+    /** UTF-8 out, a character outside the BMP as its four bytes (as the text holds it), not as an escaped surrogate pair. */
+    private static final JsonMapper MAPPER = JsonMapper.builder().enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8).build();
+    private static final HexFormat HEX = HexFormat.of();
 
     private Canonical() {
     }
 
+    /** A record's body in canonical form and the hex SHA-256 of its UTF-8 bytes. */
+    record Hashed(String json, String sha256Hex) { }
+
+    /** A reusable byte buffer whose array the digest reads in place. */
+    private static final class Bytes extends ByteArrayOutputStream {
+        Bytes() {
+            super(1024);
+        }
+
+        byte[] array() {
+            return buf;
+        }
+    }
+
+    private static final ThreadLocal<Bytes> BYTES = ThreadLocal.withInitial(Bytes::new);
+
     /**
-     * {@code value} in canonical form, written straight to Jackson's generator: a map's keys are sorted
-     * as they are written, so no sorted copy of the tree is built first (this runs twice per model call).
+     * {@code value} in canonical form and its hash, written straight to Jackson's UTF-8 generator in a
+     * buffer kept per thread: a map's keys are sorted as they are written (no sorted copy of the tree),
+     * and the bytes are hashed where they were written (this runs twice per model call).
      */
-    static String json(Map<String, ?> value) {
-        StringWriter text = new StringWriter(512);
-        try (JsonGenerator g = MAPPER.createGenerator(text)) {
+    static Hashed hashed(Map<String, ?> value) {
+        Bytes bytes = BYTES.get();
+        bytes.reset();
+        try (JsonGenerator g = MAPPER.createGenerator(bytes)) {
             write(g, value);
         } catch (IOException e) {
             throw new IllegalArgumentException("audit record is not JSON-serialisable: " + e.getMessage(), e);
         }
-        return text.toString();
+        return new Hashed(bytes.toString(StandardCharsets.UTF_8), sha256Hex(bytes.array(), 0, bytes.size()));
+    }
+
+    /** {@code value} in canonical form. */
+    static String json(Map<String, ?> value) {
+        return hashed(value).json();
     }
 
     private static void write(JsonGenerator g, Object v) throws IOException {
@@ -100,13 +126,13 @@ public final class Canonical {
     }
 
     static String sha256Hex(String text) {
-        return HexFormat.of().formatHex(sha256(text));
+        return HEX.formatHex(sha256(text));
     }
 
     /** The hex SHA-256 of {@code length} bytes of {@code bytes} from {@code offset}: a record's hash, read from its canonical body in place. */
     public static String sha256Hex(byte[] bytes, int offset, int length) {
         MessageDigest digest = SHA256.get();
         digest.update(bytes, offset, length);
-        return HexFormat.of().formatHex(digest.digest());
+        return HEX.formatHex(digest.digest());
     }
 }

@@ -75,4 +75,21 @@ class CanonicalTest {
         AuditEvent event = new AuditEvent(AuditEvent.COMMIT, "b", facts);
         assertThat(Canonical.json(event.data())).isEqualTo(reference(facts));
     }
+
+    @Test
+    void theHashIsTheSha256OfTheUtf8BytesOfTheText() throws Exception {
+        Map<String, Object> value = Map.of("model", "gpt-ü-模型-\uD83D\uDE00", "n", 7L, "q", "a\"b\\c\n\u0001");
+        Canonical.Hashed hashed = Canonical.hashed(value);
+        assertThat(hashed.json()).isEqualTo(reference(value));
+        assertThat(hashed.sha256Hex()).isEqualTo(Canonical.sha256Hex(hashed.json()));
+        byte[] utf8 = hashed.json().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(hashed.sha256Hex()).isEqualTo(Canonical.sha256Hex(utf8, 0, utf8.length));
+    }
+
+    @Test
+    void aLoneSurrogateFromAClientStillGivesARecord() {
+        Map<String, Object> value = Map.of("run_id", "x\uD800y");
+        Canonical.Hashed hashed = Canonical.hashed(value);
+        assertThat(hashed.sha256Hex()).isEqualTo(Canonical.sha256Hex(hashed.json()));
+    }
 }
