@@ -66,36 +66,47 @@ public final class Canonical {
         return hashed(value).json();
     }
 
+    /**
+     * Final classes (most values: strings and numbers) are tested first: each is an exact-class check,
+     * while a test against an interface ({@code Map}, {@code List}) scans the class's interfaces.
+     */
     private static void write(JsonGenerator g, Object v) throws IOException {
-        if (v instanceof JsonObject o) {
-            v = o.getMap();
-        } else if (v instanceof JsonArray a) {
-            v = a.getList();
-        }
-        if (v instanceof Map<?, ?> m) {
-            g.writeStartObject();
-            for (Map.Entry<?, ?> e : sorted(m)) {
-                if (e.getValue() != null) {
-                    g.writeFieldName((String) e.getKey());
-                    write(g, e.getValue());
-                }
-            }
-            g.writeEndObject();
-        } else if (v instanceof List<?> l) {
-            g.writeStartArray();
-            for (Object x : l) {
-                write(g, x);
-            }
-            g.writeEndArray();
-        } else if (v instanceof String x) {
+        if (v instanceof String x) {
             g.writeString(x);
         } else if (v instanceof Long || v instanceof Integer) {
             g.writeNumber(((Number) v).longValue());
         } else if (v instanceof Boolean x) {
             g.writeBoolean(x);
+        } else if (v instanceof JsonObject o) {
+            writeMap(g, o.getMap());
+        } else if (v instanceof JsonArray a) {
+            writeList(g, a.getList());
+        } else if (v instanceof Map<?, ?> m) {
+            writeMap(g, m);
+        } else if (v instanceof List<?> l) {
+            writeList(g, l);
         } else {
             g.writeObject(v); // null in a list, doubles, anything else Jackson knows
         }
+    }
+
+    private static void writeMap(JsonGenerator g, Map<?, ?> m) throws IOException {
+        g.writeStartObject();
+        for (Map.Entry<?, ?> e : sorted(m)) {
+            if (e.getValue() != null) {
+                g.writeFieldName((String) e.getKey());
+                write(g, e.getValue());
+            }
+        }
+        g.writeEndObject();
+    }
+
+    private static void writeList(JsonGenerator g, List<?> l) throws IOException {
+        g.writeStartArray();
+        for (Object x : l) {
+            write(g, x);
+        }
+        g.writeEndArray();
     }
 
     private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
