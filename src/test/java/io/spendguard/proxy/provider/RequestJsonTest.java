@@ -86,4 +86,28 @@ class RequestJsonTest {
     void acceptsCommentsAsVertxsCodecDid() {
         assertThat(RequestJson.parse(Buffer.buffer("{/* note */\"a\":1 // end\n}")).getInteger("a")).isEqualTo(1);
     }
+
+    @Test
+    void theUtf8CheckAgreesWithAStrictDecoderWhereverTheFirstNonAsciiByteFalls() {
+        java.util.Random random = new java.util.Random(3);
+        byte[][] tails = {{(byte) 0xc3, (byte) 0xa9}, {(byte) 0xc3}, {(byte) 0xed, (byte) 0xa0, (byte) 0x80}, {(byte) 0xc0, (byte) 0xaf},
+            {(byte) 0xf0, (byte) 0x9f, (byte) 0x98, (byte) 0x80}, {(byte) 0xff}};
+        for (int length = 0; length < 40; length++) {
+            for (byte[] tail : tails) {
+                byte[] bytes = new byte[length + tail.length + random.nextInt(3)];
+                for (int i = 0; i < bytes.length; i++) {
+                    bytes[i] = (byte) ('a' + random.nextInt(26));
+                }
+                System.arraycopy(tail, 0, bytes, length, tail.length);
+                boolean strict;
+                try {
+                    java.nio.charset.StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes));
+                    strict = true;
+                } catch (java.nio.charset.CharacterCodingException e) {
+                    strict = false;
+                }
+                assertThat(RequestJson.wellFormedUtf8(bytes)).as("%d bytes, tail at %d", bytes.length, length).isEqualTo(strict);
+            }
+        }
+    }
 }

@@ -8,7 +8,6 @@ import io.spendguard.proxy.pipeline.Stage;
 import io.spendguard.proxy.provider.RequestJson;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -38,18 +37,19 @@ public final class Parse implements Stage {
     @Override
     public Future<Void> apply(Exchange x) {
         return OffLoop.run(vertx, x.body(), () -> {
-            JsonObject json = RequestJson.parse(x.body());
+            byte[] body = x.body().getBytes(); // one copy, parsed and hashed
+            JsonObject json = RequestJson.parse(body);
             CallSpec spec = x.shape().parse(json);
             String budgetId = credentials.budgetId(x.key(), x.headers().get("X-SpendGuard-Budget-Id"));
-            x.parsed(json, spec, estimator.estimate(spec), budgetId, sha256(x.shape().route(), x.body()));
+            x.parsed(json, spec, estimator.estimate(spec), budgetId, sha256(x.shape().route(), body));
         });
     }
 
-    static String sha256(String route, Buffer body) {
+    static String sha256(String route, byte[] body) {
         MessageDigest digest = SHA256.get();
         digest.update(route.getBytes(StandardCharsets.UTF_8));
         digest.update((byte) 0);
-        digest.update(body.getBytes());
+        digest.update(body);
         return HEX.formatHex(digest.digest());
     }
 
