@@ -2,6 +2,7 @@ package io.spendguard.proxy.audit;
 
 import java.util.Collections;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 
 /**
@@ -9,7 +10,8 @@ import java.util.TreeMap;
  * (one of the constants here), the budget it concerns (null: none, e.g. a virtual key change) and its
  * facts. Facts name ids (decision, reservation, budget, virtual key, approval) and amounts, never key
  * material or prompt text. Null facts are left out, and the facts are kept in key order (the order
- * {@link Canonical} writes them in).
+ * {@link Canonical} writes them in). A {@code TreeMap} of natural order is taken over as it is, its nulls
+ * removed: the caller hands it over.
  */
 public record AuditEvent(String type, String budgetId, Map<String, Object> data) {
     /** A budget decision: CONTINUE, STOP, REQUIRE_APPROVAL or DEGRADE, with its rules and reasons. */
@@ -32,12 +34,17 @@ public record AuditEvent(String type, String budgetId, Map<String, Object> data)
         if (type == null || type.isEmpty()) {
             throw new IllegalArgumentException("audit event type: " + type + " (expected: a type name)");
         }
-        TreeMap<String, Object> facts = new TreeMap<>();
-        data.forEach((k, v) -> {
-            if (v != null) {
-                facts.put(k, v);
-            }
-        });
-        data = Collections.unmodifiableSortedMap(facts);
+        if (data instanceof TreeMap<String, Object> sorted && sorted.comparator() == null) {
+            sorted.values().removeIf(Objects::isNull); // handed over in key order already: no copy
+            data = Collections.unmodifiableSortedMap(sorted);
+        } else {
+            TreeMap<String, Object> facts = new TreeMap<>();
+            data.forEach((k, v) -> {
+                if (v != null) {
+                    facts.put(k, v);
+                }
+            });
+            data = Collections.unmodifiableSortedMap(facts);
+        }
     }
 }

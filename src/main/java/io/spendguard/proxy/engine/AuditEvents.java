@@ -3,7 +3,7 @@ package io.spendguard.proxy.engine;
 import io.spendguard.proxy.audit.AuditEvent;
 import io.spendguard.proxy.ledger.Ledger;
 import io.spendguard.proxy.ledger.RunState;
-import java.util.LinkedHashMap;
+import java.util.TreeMap;
 import java.util.Map;
 
 /**
@@ -25,7 +25,7 @@ public final class AuditEvents {
      * decision's budget — for a refusal, the level that refused.
      */
     public static AuditEvent decision(DecisionRequest request, Decision decision, java.util.List<String> path) {
-        Map<String, Object> d = new LinkedHashMap<>();
+        Map<String, Object> d = new TreeMap<>();
         d.put("decision_id", decision.decisionId());
         d.put("outcome", decision.outcome().name());
         d.put("reservation_id", decision.reservationId());
@@ -58,7 +58,7 @@ public final class AuditEvents {
 
     /** A reservation asked of the ledger directly (no engine decision around it). */
     public static AuditEvent reservation(Ledger.Reservation r, Ledger.Hold hold) {
-        Map<String, Object> d = new LinkedHashMap<>();
+        Map<String, Object> d = new TreeMap<>();
         d.put("outcome", hold.granted() ? Decision.Outcome.CONTINUE.name() : Decision.Outcome.STOP.name());
         d.put("reservation_id", hold.granted() ? r.id() : null);
         d.put("claim_usd_micros", r.amountMicros());
@@ -72,7 +72,7 @@ public final class AuditEvents {
 
     /** A run stopped (the kill switch), with its state when it was stopped. */
     public static AuditEvent runStop(RunState run) {
-        Map<String, Object> d = new LinkedHashMap<>();
+        Map<String, Object> d = new TreeMap<>();
         d.put("run_id", run.id());
         d.put("reason", run.stopReason());
         d.put("steps", run.steps());
@@ -92,7 +92,7 @@ public final class AuditEvents {
      */
     public static AuditEvent settled(String type, String reservationId, String budgetId, long held, long spent, BudgetState after,
                                      java.util.List<String> path) {
-        Map<String, Object> d = new LinkedHashMap<>();
+        Map<String, Object> d = new TreeMap<>();
         d.put("reservation_id", reservationId);
         d.put("held_usd_micros", held);
         d.put("committed_usd_micros", spent);
