@@ -2,6 +2,7 @@ package io.spendguard.proxy.http;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.gate.Traceparent;
 import io.spendguard.proxy.pipeline.Exchange;
@@ -21,6 +22,7 @@ public final class AccessLog {
     public static final String LOGGER = "spendguard.access";
     private static final Logger LOG = Logger.getLogger(LOGGER);
     private static final JsonFactory JSON = new JsonFactory();
+    private static final JsonStringEncoder QUOTE = JsonStringEncoder.getInstance();
 
     private AccessLog() { }
 
@@ -62,35 +64,43 @@ public final class AccessLog {
     }
 
     /**
-     * The line, written field by field with Jackson's streaming generator: building a {@code JsonObject}
-     * and encoding it through the object mapper was most of this class's cost per call.
+     * The line, appended field by field to one builder, strings quoted by Jackson's encoder: a
+     * {@code JsonObject} through the object mapper, and later a generator on a {@code StringWriter},
+     * were most of this class's cost per call.
      */
     static String line(Exchange x) {
-        StringWriter text = new StringWriter(320);
         Decision d = x.decision();
-        try (JsonGenerator g = JSON.createGenerator(text)) {
-            g.writeStartObject();
-            g.writeStringField("event", "call");
-            g.writeStringField("route", x.shape().route());
-            g.writeStringField("provider", x.shape().provider().label());
-            g.writeStringField("model", x.model());
-            g.writeStringField("budget_id", d != null ? d.budgetId() : x.budgetId());
-            g.writeStringField("decision", d == null ? null : d.outcome().name());
-            g.writeStringField("decision_id", d == null ? null : d.decisionId());
-            g.writeStringField("outcome", x.outcome());
-            g.writeNumberField("status", x.client().status());
-            g.writeNumberField("reserved_usd_micros", d == null ? 0 : d.reservedMicros());
-            g.writeNumberField("committed_usd_micros", x.committedMicros());
-            g.writeStringField("settlement", x.settledAs());
-            g.writeNumberField("duration_ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - x.startedNanos()));
-            String traceId = Traceparent.traceId(x.headers().get("traceparent"));
-            if (traceId != null) {
-                g.writeStringField("trace_id", traceId);
-            }
-            g.writeEndObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        StringBuilder out = new StringBuilder(320).append("{\"event\":\"call\"");
+        string(out, "route", x.shape().route());
+        string(out, "provider", x.shape().provider().label());
+        string(out, "model", x.model());
+        string(out, "budget_id", d != null ? d.budgetId() : x.budgetId());
+        string(out, "decision", d == null ? null : d.outcome().name());
+        string(out, "decision_id", d == null ? null : d.decisionId());
+        string(out, "outcome", x.outcome());
+        number(out, "status", x.client().status());
+        number(out, "reserved_usd_micros", d == null ? 0 : d.reservedMicros());
+        number(out, "committed_usd_micros", x.committedMicros());
+        string(out, "settlement", x.settledAs());
+        number(out, "duration_ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - x.startedNanos()));
+        String traceId = Traceparent.traceId(x.headers().get("traceparent"));
+        if (traceId != null) {
+            string(out, "trace_id", traceId);
         }
-        return text.toString();
+        return out.append('}').toString();
+    }
+
+    private static void string(StringBuilder out, String name, String value) {
+        out.append(",\"").append(name).append("\":");
+        if (value == null) {
+            out.append("null");
+        } else {
+            QUOTE.quoteAsString(value, out.append('"'));
+            out.append('"');
+        }
+    }
+
+    private static void number(StringBuilder out, String name, long value) {
+        out.append(",\"").append(name).append("\":").append(value);
     }
 }
