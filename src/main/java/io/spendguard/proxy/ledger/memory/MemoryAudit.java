@@ -35,6 +35,8 @@ public final class MemoryAudit implements AuditLog {
 
     private record Task(Runnable work) { }
 
+    private record Deferred(Supplier<AuditEvent> event) { }
+
     private final AuditChain chain;
     private final KeptRecords records;
     private final List<AuditEvent> sealing = new ArrayList<>();
@@ -58,6 +60,16 @@ public final class MemoryAudit implements AuditLog {
     /** Queues an event to seal; callers hold their ledger's lock so the order is the ledger's. */
     public void enqueue(AuditEvent event) {
         queue.add(event);
+        schedule();
+    }
+
+    /**
+     * Queues an event built on the audit thread, in this place of the order: for an event built from
+     * immutable values only (a decision from its request and hold), so that building it neither holds
+     * the ledger's lock longer nor runs on an event loop.
+     */
+    public void enqueue(Supplier<AuditEvent> event) {
+        queue.add(new Deferred(event));
         schedule();
     }
 
@@ -110,6 +122,8 @@ public final class MemoryAudit implements AuditLog {
             for (Object item; (item = queue.poll()) != null; ) {
                 if (item instanceof AuditEvent e) {
                     sealing.add(e);
+                } else if (item instanceof Deferred d) {
+                    sealing.add(d.event().get());
                 } else {
                     sealQueued();
                     ((Task) item).work().run();

@@ -254,7 +254,8 @@ public final class MemoryLedger extends LedgerBackend {
             List<BudgetState> path = statesOf(levels);
             hold = new Hold(true, path.get(0), run == null ? null : run.state(), null, path, null);
         }
-        record(r.auditOf(hold));
+        Hold decided = hold;
+        audit.enqueue(() -> r.auditOf(decided)); // built on the audit thread: a hold and a reservation do not change
         return Future.succeededFuture(hold);
     }
 
