@@ -621,18 +621,6 @@ public final class SqliteLedger extends LedgerBackend {
     }
 
     @Override
-    public Future<Void> forwarded(String reservationId) {
-        return writer.submit(db -> {
-            PreparedStatement ps = db.statement("UPDATE reservations SET forwarded = 1 WHERE id = ? AND state = 'held'");
-            ps.setString(1, reservationId);
-            if (ps.executeUpdate() == 0) {
-                throw notHeld(reservationId);
-            }
-            return null;
-        });
-    }
-
-    @Override
     protected Future<Settled> settle(String reservationId, long spend, End end) {
         return writer.submit(db -> {
             PreparedStatement find = db.statement(
