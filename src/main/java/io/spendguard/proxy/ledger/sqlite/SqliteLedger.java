@@ -211,9 +211,11 @@ public final class SqliteLedger extends LedgerBackend {
         }
     }
 
-    private static Connection connect(Path file, boolean readOnly) throws SQLException {
+    static Connection connect(Path file, boolean readOnly) throws SQLException {
         SQLiteConfig config = new SQLiteConfig();
         config.setBusyTimeout(10_000);
+        // Else the driver prepares and runs a "SELECT last_insert_rowid()" after every INSERT, for keys we never ask for.
+        config.setGetGeneratedKeys(false);
         if (readOnly) {
             config.setReadOnly(true);
         } else {

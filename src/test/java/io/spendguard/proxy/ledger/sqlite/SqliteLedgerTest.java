@@ -63,6 +63,18 @@ class SqliteLedgerTest extends LedgerContract {
     }
 
     @Test
+    void theWritersConnectionCommitsDurablyAndRunsNothingBesideItsOwnStatements() throws Exception {
+        try (Connection c = SqliteLedger.connect(dir.resolve("connection.db"), false); Statement st = c.createStatement()) {
+            assertThat(st.executeQuery("PRAGMA journal_mode").getString(1)).isEqualTo("wal");
+            assertThat(st.executeQuery("PRAGMA synchronous").getInt(1)).as("FULL: the WAL is synced at every commit").isEqualTo(2);
+            st.execute("CREATE TABLE t (x)");
+            PreparedStatement insert = c.prepareStatement("INSERT INTO t VALUES (1)");
+            insert.executeUpdate();
+            assertThat(insert.getGeneratedKeys().next()).as("no query for generated keys after an insert").isFalse();
+        }
+    }
+
+    @Test
     void budgetsHoldsAndSpendSurviveAReopen() {
         put("b", 1000, "daily");
         reserve("b", "spent", 400);
