@@ -45,11 +45,11 @@ public final class Engines {
         }
     }
 
-    public static Future<Running> start(Vertx vertx, ProxyConfig config, Clock clock, boolean forwardedOnGrant, ProxyMetrics metrics) {
+    public static Future<Running> start(Vertx vertx, ProxyConfig config, Clock clock, ProxyMetrics metrics) {
         ContractsWatcher contracts = new ContractsWatcher(vertx, config.contracts(), metrics, ContractsWatcher.DEFAULT_POLL_MS);
         return open(vertx, config, clock).compose(ledger -> {
             Engine engine = new Engine(ledger, new Approvals(clock, config.approvalTtl()), clock, reservationTtl(config), contracts,
-                    forwardedOnGrant, config::runsFor);
+                    config::runsFor);
             Future<Void> budgets = engine.init();
             for (BudgetConfig b : ProxyConfig.parentsFirst(config.budgets())) {
                 budgets = budgets.compose(v -> engine.putBudget(b.toSpec())

@@ -129,7 +129,7 @@ public final class ProxyServer {
             return SidecarGate.connect(vertx, config, metrics).compose(g -> assemble(vertx, config, estimator, registry, instances,
                     metrics, null, g, new MemoryIdempotency(IDEMPOTENCY_TTL, 64L * 1024 * 1024), clock));
         }
-        return Engines.start(vertx, config, clock, false, metrics).compose(running -> assemble(vertx, config, estimator, registry,
+        return Engines.start(vertx, config, clock, metrics).compose(running -> assemble(vertx, config, estimator, registry,
                 instances, metrics, running, gates.apply(running.engine()), running.engine().ledger().idempotency(), clock)
                 .recover(e -> running.close().transform(x -> Future.failedFuture(e))));
     }
@@ -185,7 +185,7 @@ public final class ProxyServer {
                 new Deduplicate(idempotency, config.runs()),
                 new RunScope(),
                 new Decide(config.gate(), gate, estimator, metrics, new Degrade(vertx, gate, estimator)),
-                new Forward(config, gate, upstream, credentials, metrics),
+                new Forward(config, upstream, credentials, metrics),
                 new RelayReply(estimator.tokens(), idempotency, metrics),
                 new Settle()), metrics, AccessLog::log);
     }

@@ -67,6 +67,8 @@ class ChatCompletionsTest extends HarnessTest {
         assertThat(body.length()).isGreaterThan(300_000);
         HttpResponse<String> r = h.chat(body);
         assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("X-SpendGuard-Decision-Id")).as("a new, time-ordered id (DecisionIds)")
+                .hasValueSatisfying(id -> assertThat(java.util.UUID.fromString(id).version()).isEqualTo(7));
         assertThat(r.headers().firstValueAsLong("X-SpendGuard-Reserved-Usd-Micros").getAsLong()).isEqualTo(claim(body));
         assertThat(h.mock.received().get(0).body().length()).isEqualTo(body.length());
         h.assertSettled(1, "default");

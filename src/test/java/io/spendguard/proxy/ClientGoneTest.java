@@ -21,36 +21,20 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A client that leaves while the proxy waits on the gate ends released, never forwarded: not while the
- * decision is pending, and not while the gate records that the call is leaving (the forwarding write).
- * Exactly one settlement, nothing held, nothing committed, nothing sent to the provider.
+ * A client that leaves while the proxy waits on the gate's decision ends released, never forwarded
+ * (though its hold counted as forwarded from the grant): exactly one settlement, nothing held,
+ * nothing committed, nothing sent to the provider.
  */
 class ClientGoneTest extends HarnessTest {
 
-    /** Which of the gate's answers the test holds back until the client has gone. */
-    enum Step { DECIDE, FORWARDING }
-
-    /** The real engine behind a gate that holds one answer until the test lets it go, on the caller's event loop. */
+    /** The real engine behind a gate that holds its decision until the test lets it go, on the caller's event loop. */
     static final class HeldGate implements Gate {
         final Gate inner;
-        final Step held;
         final CountDownLatch reached = new CountDownLatch(1);
         volatile Runnable letGo;
 
-        HeldGate(Gate inner, Step held) {
+        HeldGate(Gate inner) {
             this.inner = inner;
-            this.held = held;
-        }
-
-        private <T> Future<T> hold(Step step, Future<T> answer) {
-            if (step != held) {
-                return answer;
-            }
-            Context context = Vertx.currentContext();
-            Promise<T> later = Promise.promise();
-            letGo = () -> context.runOnContext(v -> answer.onComplete(later));
-            reached.countDown();
-            return later.future();
         }
 
         @Override
@@ -60,12 +44,12 @@ class ClientGoneTest extends HarnessTest {
 
         @Override
         public Future<Decision> decide(DecisionRequest request) {
-            return hold(Step.DECIDE, inner.decide(request));
-        }
-
-        @Override
-        public Future<Void> forwarding(Decision admitted) {
-            return hold(Step.FORWARDING, inner.forwarding(admitted));
+            Future<Decision> answer = inner.decide(request);
+            Context context = Vertx.currentContext();
+            Promise<Decision> later = Promise.promise();
+            letGo = () -> context.runOnContext(v -> answer.onComplete(later));
+            reached.countDown();
+            return later.future();
         }
 
         @Override
@@ -90,20 +74,10 @@ class ClientGoneTest extends HarnessTest {
 
     @ParameterizedTest(name = "stream={0}")
     @ValueSource(booleans = {false, true})
-    void aClientThatLeavesDuringTheForwardingWriteIsReleasedNotForwarded(boolean stream) throws Exception {
-        leaveWhileTheGateHolds(Step.FORWARDING, stream);
-    }
-
-    @ParameterizedTest(name = "stream={0}")
-    @ValueSource(booleans = {false, true})
     void aClientThatLeavesWhileTheGateDecidesIsReleasedNotForwarded(boolean stream) throws Exception {
-        leaveWhileTheGateHolds(Step.DECIDE, stream);
-    }
-
-    private void leaveWhileTheGateHolds(Step step, boolean stream) throws Exception {
         HeldGate[] gate = new HeldGate[1];
         h = ProxyHarness.start(ProxyHarness.config(1_000_000, "", ""),
-                (vertx, engine) -> gate[0] = new HeldGate(new LocalGate(engine), step));
+                (vertx, engine) -> gate[0] = new HeldGate(new LocalGate(engine)));
         byte[] payload = body(stream).getBytes(StandardCharsets.UTF_8);
         try (Socket socket = new Socket("127.0.0.1", h.server.port())) {
             OutputStream out = socket.getOutputStream();

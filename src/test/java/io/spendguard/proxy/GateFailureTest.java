@@ -45,11 +45,6 @@ class GateFailureTest extends HarnessTest {
         }
 
         @Override
-        public Future<Void> forwarding(Decision admitted) {
-            return inner.forwarding(admitted);
-        }
-
-        @Override
         public Future<Settled> commit(Decision admitted, long actualMicros) {
             return inner.commit(admitted, actualMicros);
         }

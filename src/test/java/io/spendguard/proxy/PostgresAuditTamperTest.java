@@ -1,5 +1,6 @@
 package io.spendguard.proxy;
 
+import io.spendguard.proxy.audit.AuditRecord;
 import io.spendguard.proxy.ledger.postgres.TestPostgres;
 import org.junit.jupiter.api.AfterEach;
 
@@ -16,6 +17,17 @@ class PostgresAuditTamperTest extends AuditTamperContract {
     @Override
     void sql(String statement) throws Exception {
         db.execute(statement);
+    }
+
+    @Override
+    void stripSignatures(long fromSeq) throws Exception {
+        sql("UPDATE audit SET signature = NULL, signed_seq = NULL WHERE seq >= " + fromSeq);
+    }
+
+    @Override
+    void storeSigned(AuditRecord r) throws Exception {
+        sql("INSERT INTO audit (seq, time, type, budget_id, body, hash, signed_seq, signature) VALUES (" + columns(r) + ", "
+                + r.signedSeq() + ", '" + r.signature() + "')");
     }
 
     @AfterEach

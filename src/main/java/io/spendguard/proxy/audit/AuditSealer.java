@@ -9,8 +9,8 @@ import java.util.logging.Logger;
  * Signs what a durable ledger wrote. The ledger stores each change's records, linked into the
  * chain but unsigned, in the change's own transaction, and reports the head it wrote once that
  * transaction committed; within {@value #LINGER_MS} ms the sealer signs the newest such head — the
- * hash this process computed itself, never one read back — off the event loop and stamps that
- * signature on every unsigned record up to it (the chain makes it cover them all). Signing costs
+ * hash this process computed itself, never one read back — off the event loop and stores that
+ * signature for every unsigned record up to it (the chain makes it cover them all). Signing costs
  * about a millisecond, so under load one signature covers every change of those milliseconds
  * instead of each paying for its own. A stamp that fails is retried by the next one, which covers
  * everything still unsigned below its head.
@@ -19,7 +19,7 @@ public final class AuditSealer {
     private static final Logger LOG = Logger.getLogger(AuditSealer.class.getName());
     static final long LINGER_MS = 50;
 
-    /** Stores {@code signature} (over record {@code seq}) on every record up to {@code seq} that has none. */
+    /** Stores {@code signature} (over record {@code seq}) as the one of every record up to {@code seq} that has none. */
     public interface Stamp {
         Future<Void> stamp(long seq, String signature);
     }

@@ -102,12 +102,11 @@ public final class SidecarCommand implements Callable<Integer> {
 
     /**
      * Builds the engine as {@link ProxyServer} does (the configured ledger, the config's budgets, the
-     * sweeper), except that every hold counts as forwarded once granted (the protocol does not
-     * report forwarding); serves it on the socket and the admin API on {@code admin.port}.
+     * sweeper); serves it on the socket and the admin API on {@code admin.port}.
      */
     public static Future<Running> start(Vertx vertx, ProxyConfig config, SidecarServer.Options options, PrometheusMeterRegistry registry) {
         ProxyMetrics metrics = options.metrics();
-        return Engines.start(vertx, config, options.clock(), true, metrics).compose(engines -> {
+        return Engines.start(vertx, config, options.clock(), metrics).compose(engines -> {
             Engine engine = engines.engine();
             return SidecarServer.start(vertx, engine, options).compose(sidecar -> {
                 AdminApi admin = new AdminApi(engine, new LocalGate(engine), metrics, registry, config.admin().token(), sidecar::draining);

@@ -21,7 +21,10 @@ import java.util.function.Supplier;
  * The call's budget rules — a claim that does not fit the remaining budget STOPs, one above the
  * budget's approval threshold waits for a human, {@code degrade_to} proposes the cheaper model when
  * little is left — and the contract rules are merged most-restrictive-wins ({@link Contracts}).
- * CONTINUE is reserved, atomically, or STOPs if a concurrent call took the room first; a DEGRADE is a
+ * CONTINUE is reserved, atomically, or STOPs if a concurrent call took the room first. A hold counts
+ * as forwarded from its grant, in the same transaction: the proxy sends an admitted call at once (a
+ * call it does not send after all, it releases), and the sidecar protocol does not report sending; so
+ * a hold a crash leaves unsettled is committed at its TTL, never released. A DEGRADE is a
  * proposal without a hold: the caller applies it, re-estimates the changed call and asks again with
  * {@link DecisionRequest#mutated()} set, which is then decided as above (without degrading again).
  * A call of an agent run ({@link DecisionRequest#runId()}) is held under that run's limits
@@ -53,7 +56,6 @@ public final class Engine {
     private final Clock clock;
     private final Duration reservationTtl;
     private final Supplier<Contracts> contracts;
-    private final boolean forwardedOnGrant;
     private final Function<String, RunsConfig> runs;
     private volatile String defaultBudgetId;
 
@@ -62,34 +64,20 @@ public final class Engine {
         this(ledger, approvals, clock, reservationTtl, () -> Contracts.NONE);
     }
 
-    /**
-     * {@code contracts} gives the rules in force at each call (they may be reloaded between calls);
-     * the caller reports forwarding ({@link #forwarded}) before it sends each admitted call.
-     */
+    /** {@code contracts} gives the rules in force at each call (they may be reloaded between calls). */
     public Engine(Ledger ledger, Approvals approvals, Clock clock, Duration reservationTtl, Supplier<Contracts> contracts) {
-        this(ledger, approvals, clock, reservationTtl, contracts, false);
-    }
-
-    /**
-     * {@code forwardedOnGrant}: every hold counts as forwarded from the moment it is granted, for
-     * callers that cannot report forwarding (the sidecar protocol), so an unsettled hold is committed
-     * at its TTL rather than released.
-     */
-    public Engine(Ledger ledger, Approvals approvals, Clock clock, Duration reservationTtl, Supplier<Contracts> contracts,
-                  boolean forwardedOnGrant) {
-        this(ledger, approvals, clock, reservationTtl, contracts, forwardedOnGrant, budgetId -> RunsConfig.DEFAULTS);
+        this(ledger, approvals, clock, reservationTtl, contracts, budgetId -> RunsConfig.DEFAULTS);
     }
 
     /** {@code runs} gives the run limits for calls charged to a budget (its id): the global ones narrowed by the budget's. */
     public Engine(Ledger ledger, Approvals approvals, Clock clock, Duration reservationTtl, Supplier<Contracts> contracts,
-                  boolean forwardedOnGrant, Function<String, RunsConfig> runs) {
+                  Function<String, RunsConfig> runs) {
         this.runs = runs;
         this.ledger = ledger;
         this.approvals = approvals;
         this.clock = clock;
         this.reservationTtl = reservationTtl;
         this.contracts = contracts;
-        this.forwardedOnGrant = forwardedOnGrant;
     }
 
     /** Picks up the default budget a durable ledger already knows (before the file's budgets are applied). */
@@ -364,7 +352,8 @@ public final class Engine {
             }
             return d.withRules(matchedRuleIds, null, null).withRun(snapshot(runId(request), hold.run(), limits));
         };
-        return ledger.reserve(new Ledger.Reservation(reservationId, budgetId, request.claimMicros(), expires, forwardedOnGrant,
+        // Forwarded from its grant: an admitted call leaves at once (see the class comment).
+        return ledger.reserve(new Ledger.Reservation(reservationId, budgetId, request.claimMicros(), expires, true,
                 hold -> AuditEvents.decision(request, decision.apply(hold), ids(hold.path())), run)).map(decision);
     }
 
@@ -392,11 +381,6 @@ public final class Engine {
 
     public Future<Ledger.Settled> release(String reservationId) {
         return ledger.release(reservationId);
-    }
-
-    /** The admitted call is about to be sent: if it never settles, its hold is committed at its TTL. */
-    public Future<Void> forwarded(String reservationId) {
-        return forwardedOnGrant ? Future.succeededFuture() : ledger.forwarded(reservationId);
     }
 
     public Ledger ledger() {

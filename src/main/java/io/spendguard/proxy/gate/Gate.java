@@ -15,14 +15,12 @@ public interface Gate {
     /** Embedded or sidecar; its label is the {@code mode} metric label. */
     GateMode mode();
 
-    /** Decides one call; an admitting decision holds its claim until {@link #commit} or {@link #release}. */
-    Future<Decision> decide(DecisionRequest request);
-
     /**
-     * Records that an admitted call is about to be sent to the provider (a hold that is then never
-     * settled is committed at its TTL, not released); the call is sent only once this succeeds.
+     * Decides one call; an admitting decision holds its claim until {@link #commit} or {@link #release},
+     * and the hold counts as forwarded from its grant (the call is sent at once): if it is never settled,
+     * it is committed at its TTL.
      */
-    Future<Void> forwarding(Decision admitted);
+    Future<Decision> decide(DecisionRequest request);
 
     /** Spends {@code actualMicros} of an admitted call's reservation (more than the hold is an overrun). */
     Future<Settled> commit(Decision admitted, long actualMicros);

@@ -27,11 +27,6 @@ public final class LocalGate implements Gate {
     }
 
     @Override
-    public Future<Void> forwarding(Decision admitted) {
-        return engine.forwarded(admitted.reservationId());
-    }
-
-    @Override
     public Future<Settled> commit(Decision admitted, long actualMicros) {
         return engine.commit(admitted.reservationId(), actualMicros);
     }

@@ -98,12 +98,6 @@ public interface Ledger {
      */
     Future<Hold> reserve(Reservation reservation);
 
-    /**
-     * Records that the held call is about to be sent to the provider, so that if it is never
-     * settled the sweeper commits it (the provider may bill it) rather than releasing it.
-     */
-    Future<Void> forwarded(String reservationId);
-
     /** Commits {@code amount} (which may exceed the hold: the excess is an overrun) and frees the hold. */
     Future<Settled> commit(String reservationId, long amount);
 
@@ -151,10 +145,11 @@ public interface Ledger {
     Future<Void> close();
 
     /**
-     * One hold to take: its id, budget, amount in µUSD, when it expires if never settled, and whether
-     * the call counts as forwarded from the start (a caller that cannot see forwarding, such as the
-     * sidecar protocol, says true), the audit record to write of the outcome (for the engine, its
-     * decision; a retried reservation that finds its hold writes none), and the run it is taken under
+     * One hold to take: its id, budget, amount in µUSD, when it expires if never settled, whether the
+     * call counts as forwarded (an expired hold is committed if so, else released: the engine's holds are
+     * forwarded, as it sends a call at once after the grant; a durable ledger may still keep unforwarded
+     * ones from earlier versions, taken before their call left), the audit record to write of the outcome
+     * (for the engine, its decision; a retried reservation that finds its hold writes none), and the run it is taken under
      * (null: none). With a run, the reservation is refused — nothing held, no step counted — when
      * {@link RunLimit#refusal} says so; when granted the run counts one step and holds the amount too,
      * and a later commit, release or expiry moves the run's totals as it moves the budget's (a released

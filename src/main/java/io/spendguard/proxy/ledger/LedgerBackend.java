@@ -166,7 +166,7 @@ public abstract class LedgerBackend implements Ledger {
         return levels;
     }
 
-    /** The refusal to settle or forward a reservation that is not held. */
+    /** The refusal to settle a reservation that is not held. */
     protected static LedgerException notHeld(String reservationId) {
         return new LedgerException(LedgerException.Kind.RESERVATION_STATE_CONFLICT,
                 "reservation " + reservationId + " is not held (already settled or unknown)");

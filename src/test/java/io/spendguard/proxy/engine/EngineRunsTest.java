@@ -31,7 +31,7 @@ class EngineRunsTest {
     private final Map<String, RunsConfig> perBudget = new java.util.HashMap<>();
     private RunsConfig global = RunsConfig.DEFAULTS;
     private final Engine engine = new Engine(ledger, new Approvals(clock, Duration.ofMinutes(30)), clock, Duration.ofMinutes(5),
-            rules::get, false, id -> global.narrowedBy(perBudget.get(id)));
+            rules::get, id -> global.narrowedBy(perBudget.get(id)));
     private int calls;
 
     private static RunsConfig limits(long steps, long usd, int repeated) {

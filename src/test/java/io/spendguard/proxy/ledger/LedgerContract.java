@@ -386,10 +386,9 @@ public abstract class LedgerContract {
     @Test
     void sweeperCommitsExpiredForwardedHoldsAndReleasesOnesNeverForwarded() {
         put("b", 1000, "none");
-        reserve("b", "sent", 300);
+        await(ledger.reserve(new Reservation("sent", "b", 300, EXPIRES, true)));
         reserve("b", "never-sent", 200);
         await(ledger.reserve(new Reservation("later", "b", 100, EXPIRES.plusSeconds(60), false)));
-        await(ledger.forwarded("sent"));
 
         assertThat(await(ledger.sweep(EXPIRES.minusMillis(1)))).as("nothing has expired yet").isEmpty();
         List<Expired> expired = await(ledger.sweep(EXPIRES));
@@ -411,15 +410,6 @@ public abstract class LedgerContract {
 
         assertThat(await(ledger.sweep(EXPIRES.plusSeconds(1)))).singleElement().extracting(Expired::committed).isEqualTo(true);
         assertThat(await(ledger.budget("b")).committedMicros()).isEqualTo(250);
-    }
-
-    @Test
-    void forwardingASettledHoldConflicts() {
-        put("b", 1000, "none");
-        reserve("b", "r1", 100);
-        await(ledger.release("r1"));
-
-        assertThat(failureKind(ledger.forwarded("r1"))).isEqualTo(LedgerException.Kind.RESERVATION_STATE_CONFLICT);
     }
 
     @Test
@@ -514,8 +504,7 @@ public abstract class LedgerContract {
         reserve("b", "r3", 100);
         await(ledger.commit("r1", 700));
         await(ledger.release("r3"));
-        reserve("b", "r4", 50);
-        await(ledger.forwarded("r4"));
+        await(ledger.reserve(new Reservation("r4", "b", 50, EXPIRES, true)));
         clock.advance(java.time.Duration.ofMinutes(11));
         await(ledger.sweep(clock.instant()));
         await(ledger.deleteBudget("b"));

@@ -78,13 +78,11 @@ public final class MemoryLedger extends LedgerBackend {
         final Run run;
         /** The budgets the hold was taken on, leaf first. */
         final List<String> levels;
-        boolean forwarded;
 
         Held(Reservation reservation, Run run, List<String> levels) {
             this.reservation = reservation;
             this.run = run;
             this.levels = levels;
-            this.forwarded = reservation.forwarded();
         }
     }
 
@@ -260,16 +258,6 @@ public final class MemoryLedger extends LedgerBackend {
     }
 
     @Override
-    public synchronized Future<Void> forwarded(String reservationId) {
-        Held h = holds.get(reservationId);
-        if (h == null) {
-            return Future.failedFuture(notHeld(reservationId));
-        }
-        h.forwarded = true;
-        return Future.succeededFuture();
-    }
-
-    @Override
     protected synchronized Future<Settled> settle(String reservationId, long spend, End end) {
         Held h = holds.remove(reservationId);
         if (h == null) {
@@ -290,9 +278,9 @@ public final class MemoryLedger extends LedgerBackend {
             it.remove();
             settled.put(h.reservation.id(), true);
             long held = h.reservation.amountMicros();
-            End end = End.expired(h.forwarded);
+            End end = End.expired(h.reservation.forwarded());
             settleLevels(h, end.expirySpend(held), end);
-            out.add(new Expired(h.reservation.id(), h.reservation.budgetId(), held, h.forwarded));
+            out.add(new Expired(h.reservation.id(), h.reservation.budgetId(), held, h.reservation.forwarded()));
         }
         return Future.succeededFuture(out);
     }

@@ -250,9 +250,7 @@ public final class PostgresLedger extends LedgerBackend {
      * What an operation needs locked before it runs: the path of budget {@code pathOf} (null: none),
      * and the budgets {@code rows} themselves.
      */
-    private record Need(String pathOf, List<String> rows) {
-        static final Need NOTHING = new Need(null, List.of());
-    }
+    private record Need(String pathOf, List<String> rows) { }
 
     /** The budget rows a lane's transaction locked, each moved to its current window, by id. */
     private record Locked(Map<String, Stored> rows) {
@@ -641,11 +639,11 @@ public final class PostgresLedger extends LedgerBackend {
 
     /**
      * Runs {@code op} on a reservation in the lane of the root it was held under, with its levels
-     * locked when {@code lockLevels}; an unknown reservation is not held.
+     * locked; an unknown reservation is not held.
      */
-    private <T> Future<T> onHold(String reservationId, boolean lockLevels, PostgresLanes.Op<Locked, T> op) {
+    private <T> Future<T> onHold(String reservationId, PostgresLanes.Op<Locked, T> op) {
         return levelsOf(reservationId).compose(levels -> levels == null ? Future.failedFuture(notHeld(reservationId))
-                : lanes.submit(levels.get(levels.size() - 1), lockLevels ? new Need(null, levels) : Need.NOTHING, op));
+                : lanes.submit(levels.get(levels.size() - 1), new Need(null, levels), op));
     }
 
     /** The levels a settlement moved, after, leaf first ({@link #SETTLE}'s and {@link #EXPIRE}'s rows: id in 1, totals in 2 and 3). */
@@ -658,20 +656,8 @@ public final class PostgresLedger extends LedgerBackend {
     }
 
     @Override
-    public Future<Void> forwarded(String reservationId) {
-        return onHold(reservationId, false, (conn, locked, recorded) -> conn
-                .preparedQuery("UPDATE reservations SET forwarded = true WHERE id = $1 AND state = 'held'")
-                .execute(Tuple.of(reservationId)).map(rows -> {
-                    if (rows.rowCount() == 0) {
-                        throw notHeld(reservationId);
-                    }
-                    return null;
-                }));
-    }
-
-    @Override
     protected Future<Settled> settle(String reservationId, long spend, End end) {
-        return onHold(reservationId, true, (conn, locked, recorded) -> conn.preparedQuery(SETTLE)
+        return onHold(reservationId, (conn, locked, recorded) -> conn.preparedQuery(SETTLE)
                 .execute(Tuple.of(reservationId, end.state(), spend, clock.millis())).map(rows -> {
                     Row row = first(rows);
                     if (row == null) {

@@ -18,15 +18,36 @@ import java.util.List;
  * The SQLite ledger's audit chain, in the ledger file's {@code audit} table. The writer thread
  * appends each transaction's records just before it commits, after the chain's head as stored in
  * that same transaction (the write lock is held, so processes sharing the file extend one chain);
- * the {@link AuditSealer} signs them just after, through the same writer thread.
+ * the {@link AuditSealer} signs them just after, through the same writer thread. A signature is a
+ * row of its own in {@code audit_signatures}, over the hash of record {@code signed_seq}: through
+ * the chain it covers that record and every one before it, and a record is read with the first
+ * signature at or after it. So each record is written once, and signing adds one small row instead
+ * of rewriting every page of records it covers.
  */
 final class SqliteAudit implements AuditLog, SqliteThread.AuditWriter {
+    /** The table as version 0 of the file made it (signatures on the records; {@link #SIGNATURES_APART} moves them). */
     static final String SCHEMA = """
             CREATE TABLE IF NOT EXISTS audit (
               seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, type TEXT NOT NULL, budget_id TEXT,
               body TEXT NOT NULL, hash TEXT NOT NULL, signed_seq INTEGER, signature TEXT)""";
     static final String INDEX = "CREATE INDEX IF NOT EXISTS audit_budget ON audit (budget_id, seq)";
     static final String UNSIGNED = "CREATE INDEX IF NOT EXISTS audit_unsigned ON audit (seq) WHERE signature IS NULL";
+    /**
+     * The migration to signatures in a table of their own: each group's signature is taken from the
+     * record it signs (or, when that record is gone, from the group's others, so the verifier still
+     * reports it missing), then the columns that carried it on every record are dropped.
+     */
+    static final List<String> SIGNATURES_APART = List.of(
+            "CREATE TABLE audit_signatures (signed_seq INTEGER PRIMARY KEY, signature TEXT NOT NULL)",
+            """
+            INSERT INTO audit_signatures (signed_seq, signature)
+              SELECT seq, signature FROM audit WHERE signature IS NOT NULL AND signed_seq = seq""",
+            """
+            INSERT OR IGNORE INTO audit_signatures (signed_seq, signature)
+              SELECT signed_seq, signature FROM audit WHERE signature IS NOT NULL""",
+            "DROP INDEX audit_unsigned",
+            "ALTER TABLE audit DROP COLUMN signed_seq",
+            "ALTER TABLE audit DROP COLUMN signature");
 
     private final AuditChain chain;
     private final SqliteThread writer;
@@ -49,10 +70,9 @@ final class SqliteAudit implements AuditLog, SqliteThread.AuditWriter {
 
     private Future<Void> stamp(long seq, String signature) {
         return writer.submit(db -> {
-            PreparedStatement ps = db.statement("UPDATE audit SET signed_seq = ?, signature = ? WHERE signature IS NULL AND seq <= ?");
+            PreparedStatement ps = db.statement("INSERT INTO audit_signatures (signed_seq, signature) VALUES (?, ?) ON CONFLICT DO NOTHING");
             ps.setLong(1, seq);
             ps.setString(2, signature);
-            ps.setLong(3, seq);
             ps.executeUpdate();
             return null;
         });
@@ -71,8 +91,7 @@ final class SqliteAudit implements AuditLog, SqliteThread.AuditWriter {
                 head = new AuditChain.Head(rs.getLong(1), rs.getString(2));
             }
         }
-        PreparedStatement insert = db.statement(
-                "INSERT INTO audit (seq, time, type, budget_id, body, hash, signed_seq, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        PreparedStatement insert = db.statement("INSERT INTO audit (seq, time, type, budget_id, body, hash) VALUES (?, ?, ?, ?, ?, ?)");
         Instant at = chain.now();
         List<AuditRecord> records = chain.link(head, at, events);
         long time = at.toEpochMilli();
@@ -84,8 +103,6 @@ final class SqliteAudit implements AuditLog, SqliteThread.AuditWriter {
             insert.setString(4, events.get(i).budgetId());
             insert.setString(5, r.body());
             insert.setString(6, r.hash());
-            insert.setNull(7, java.sql.Types.INTEGER);
-            insert.setNull(8, java.sql.Types.VARCHAR);
             insert.addBatch();
         }
         insert.executeBatch();
@@ -105,8 +122,9 @@ final class SqliteAudit implements AuditLog, SqliteThread.AuditWriter {
     public Future<List<AuditRecord>> read(Query q) {
         return reader.submit(db -> {
             PreparedStatement ps = db.statement("""
-                    SELECT seq, body, hash, signed_seq, signature FROM audit
-                    WHERE seq > ? AND (? IS NULL OR budget_id = ?) AND time >= ? ORDER BY seq LIMIT ?""");
+                    SELECT a.seq, a.body, a.hash, s.signed_seq, s.signature FROM audit a
+                      LEFT JOIN audit_signatures s ON s.signed_seq = (SELECT min(signed_seq) FROM audit_signatures WHERE signed_seq >= a.seq)
+                    WHERE a.seq > ? AND (? IS NULL OR a.budget_id = ?) AND a.time >= ? ORDER BY a.seq LIMIT ?""");
             ps.setLong(1, q.afterSeq());
             ps.setString(2, q.budgetId());
             ps.setString(3, q.budgetId());

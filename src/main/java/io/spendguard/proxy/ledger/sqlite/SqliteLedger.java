@@ -55,6 +55,7 @@ import org.sqlite.SQLiteConfig;
  * it is opened.
  */
 public final class SqliteLedger extends LedgerBackend {
+    /** Version 0 of the file: what a new file (or one from before versions) starts from, before the {@link #MIGRATIONS}. */
     private static final String[] SCHEMA = {
         """
         CREATE TABLE IF NOT EXISTS budgets (
@@ -94,7 +95,8 @@ public final class SqliteLedger extends LedgerBackend {
             List.of(
                     "ALTER TABLE budgets ADD COLUMN parent TEXT",
                     "CREATE INDEX budgets_parent ON budgets (parent) WHERE parent IS NOT NULL",
-                    "ALTER TABLE reservations ADD COLUMN ancestors TEXT"));
+                    "ALTER TABLE reservations ADD COLUMN ancestors TEXT"),
+            SqliteAudit.SIGNATURES_APART);
     private static final String RUN = """
             SELECT id, budget_id, steps, reserved, committed, first_seen, last_seen, stop_reason FROM runs""";
     /**
@@ -170,9 +172,6 @@ public final class SqliteLedger extends LedgerBackend {
             }
             Connection w = connect(file, false);
             try (Statement st = w.createStatement()) {
-                for (String ddl : SCHEMA) {
-                    st.execute(ddl);
-                }
                 migrate(st);
             }
             return new SqliteLedger(vertx, clock, new SqliteThread(vertx, w, "spendguard-sqlite-writer", true),
@@ -181,8 +180,9 @@ public final class SqliteLedger extends LedgerBackend {
     }
 
     /**
-     * Applies the {@link #MIGRATIONS} the file has not seen, in one transaction that holds the write
-     * lock, so processes opening one file together apply each step once.
+     * Lays down the {@link #SCHEMA} on a file of version 0 and applies the {@link #MIGRATIONS} the file
+     * has not seen, in one transaction that holds the write lock, so processes opening one file
+     * together apply each step once.
      */
     private static void migrate(Statement st) throws SQLException {
         st.execute("BEGIN IMMEDIATE");
@@ -190,6 +190,11 @@ public final class SqliteLedger extends LedgerBackend {
             int version;
             try (ResultSet rs = st.executeQuery("PRAGMA user_version")) {
                 version = rs.next() ? rs.getInt(1) : 0;
+            }
+            if (version == 0) {
+                for (String ddl : SCHEMA) {
+                    st.execute(ddl);
+                }
             }
             for (int v = version + 1; v <= MIGRATIONS.size(); v++) {
                 for (String ddl : MIGRATIONS.get(v - 1)) {
@@ -206,9 +211,11 @@ public final class SqliteLedger extends LedgerBackend {
         }
     }
 
-    private static Connection connect(Path file, boolean readOnly) throws SQLException {
+    static Connection connect(Path file, boolean readOnly) throws SQLException {
         SQLiteConfig config = new SQLiteConfig();
         config.setBusyTimeout(10_000);
+        // Else the driver prepares and runs a "SELECT last_insert_rowid()" after every INSERT, for keys we never ask for.
+        config.setGetGeneratedKeys(false);
         if (readOnly) {
             config.setReadOnly(true);
         } else {
@@ -613,18 +620,6 @@ public final class SqliteLedger extends LedgerBackend {
         try (ResultSet rs = ps.executeQuery()) {
             return rs.next() ? runState(rs) : null;
         }
-    }
-
-    @Override
-    public Future<Void> forwarded(String reservationId) {
-        return writer.submit(db -> {
-            PreparedStatement ps = db.statement("UPDATE reservations SET forwarded = 1 WHERE id = ? AND state = 'held'");
-            ps.setString(1, reservationId);
-            if (ps.executeUpdate() == 0) {
-                throw notHeld(reservationId);
-            }
-            return null;
-        });
     }
 
     @Override

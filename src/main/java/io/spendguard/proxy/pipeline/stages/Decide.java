@@ -2,6 +2,7 @@ package io.spendguard.proxy.pipeline.stages;
 
 import io.spendguard.proxy.config.ProxyConfig.GateConfig;
 import io.spendguard.proxy.engine.Decision;
+import io.spendguard.proxy.engine.DecisionIds;
 import io.spendguard.proxy.engine.DecisionRequest;
 import io.spendguard.proxy.error.ProxyError;
 import io.spendguard.proxy.error.ProxyException;
@@ -140,10 +141,10 @@ public final class Decide implements Stage {
         return x.idempotencyKey() == null ? null : x.idempotencyKey() + "#" + x.attempt();
     }
 
-    /** Random, or derived from the idempotency key and attempt so that a taken-over attempt asks with the same ids. */
+    /** New ({@link DecisionIds}), or derived from the idempotency key and attempt so that a taken-over attempt asks with the same ids. */
     private static String decisionId(Exchange x) {
         return x.idempotencyKey() == null
-                ? UUID.randomUUID().toString()
+                ? DecisionIds.next()
                 : UUID.nameUUIDFromBytes(("spendguard:decision:" + x.idempotencyKey() + ":" + x.attempt())
                         .getBytes(StandardCharsets.UTF_8)).toString();
     }

@@ -14,28 +14,23 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
-import java.util.logging.Logger;
 
 /**
  * Sends an admitted call. The body goes as the client sent it, except for two named rewrites: an
  * output cap at the reservation when the client set none ({@code estimation.cap_output_to_reservation}),
  * and, on a stream, the request for a final usage event. The headers are the client's minus hop-by-hop
- * and the proxy's own, with the provider credential the auth mode calls for. First the gate records
- * that the call is leaving (a hold never settled is then committed at its TTL, not released); if that
- * cannot be recorded the call is not sent (503), and if the client left meanwhile it is not sent either.
+ * and the proxy's own, with the provider credential the auth mode calls for. A call whose client left
+ * meanwhile is not sent (its hold is released). The call leaves at once after its admission: its hold
+ * counted as forwarded from the grant ({@link Gate#decide}), so nothing is written before it goes.
  */
 public final class Forward implements Stage {
-    private static final Logger LOG = Logger.getLogger(Forward.class.getName());
-
     private final ProxyConfig config;
-    private final Gate gate;
     private final Upstream upstream;
     private final Credentials credentials;
     private final ProxyMetrics metrics;
 
-    public Forward(ProxyConfig config, Gate gate, Upstream upstream, Credentials credentials, ProxyMetrics metrics) {
+    public Forward(ProxyConfig config, Upstream upstream, Credentials credentials, ProxyMetrics metrics) {
         this.config = config;
-        this.gate = gate;
         this.upstream = upstream;
         this.credentials = credentials;
         this.metrics = metrics;
@@ -51,12 +46,10 @@ public final class Forward implements Stage {
         Buffer client = capped == null ? x.body() : capped.body();
         Buffer body = x.spec().stream() ? withStreamUsage(x, client, capped == null ? x.json() : capped.json()) : client;
         boolean usageInjected = body != client;
-        return recordForwarding(x).map(v -> {
-            x.forwarded();
-            x.call(upstream.call(config.provider(x.shape().provider()), HttpMethod.POST, x.shape().path(), x.query(), headers, body),
-                    usageInjected);
-            return null;
-        });
+        x.forwarded();
+        x.call(upstream.call(config.provider(x.shape().provider()), HttpMethod.POST, x.shape().path(), x.query(), headers, body),
+                usageInjected);
+        return Future.succeededFuture();
     }
 
     /** The client's body (or the DEGRADE's) capped at the reservation's output, when it set no cap and that applies; else null. */
@@ -75,16 +68,5 @@ public final class Forward implements Stage {
         }
         metrics.usageInjected();
         return rewritten;
-    }
-
-    private Future<Void> recordForwarding(Exchange x) {
-        if (x.decision() == null) {
-            return Future.succeededFuture();
-        }
-        return gate.forwarding(x.decision()).recover(e -> {
-            metrics.gateFailure("error");
-            LOG.warning("gate could not record forwarding (" + e.getMessage() + "): refusing with 503");
-            return Future.failedFuture(Decide.unavailable());
-        });
     }
 }

@@ -175,12 +175,6 @@ public final class SidecarGate implements Gate {
         session.lost(s, cause);
     }
 
-    /** The protocol has no message for it: the sidecar counts every hold it grants as forwarded. */
-    @Override
-    public Future<Void> forwarding(Decision admitted) {
-        return Future.succeededFuture();
-    }
-
     /**
      * Commits through the sidecar. Against the upstream SpendGuard sidecar, which refuses a commit
      * above the hold, commits the hold and reports the rest as overrun; our own sidecar takes it all.

@@ -1,7 +1,13 @@
 package io.spendguard.proxy.ledger.sqlite;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
+import io.spendguard.proxy.audit.AuditChain;
+import io.spendguard.proxy.audit.AuditEvent;
+import io.spendguard.proxy.audit.AuditLog;
+import io.spendguard.proxy.audit.AuditRecord;
+import io.spendguard.proxy.audit.AuditVerifier;
 import io.spendguard.proxy.engine.BudgetSpec;
 import io.spendguard.proxy.engine.BudgetState;
 import io.spendguard.proxy.engine.MutableClock;
@@ -15,9 +21,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -49,6 +60,18 @@ class SqliteLedgerTest extends LedgerContract {
         assertThat(dir.resolve("nested/ledger.db")).exists();
         put("b", 1000, "none");
         assertThat(Files.exists(dir.resolve("nested/ledger.db-wal"))).as("write-ahead log in use").isTrue();
+    }
+
+    @Test
+    void theWritersConnectionCommitsDurablyAndRunsNothingBesideItsOwnStatements() throws Exception {
+        try (Connection c = SqliteLedger.connect(dir.resolve("connection.db"), false); Statement st = c.createStatement()) {
+            assertThat(st.executeQuery("PRAGMA journal_mode").getString(1)).isEqualTo("wal");
+            assertThat(st.executeQuery("PRAGMA synchronous").getInt(1)).as("FULL: the WAL is synced at every commit").isEqualTo(2);
+            st.execute("CREATE TABLE t (x)");
+            PreparedStatement insert = c.prepareStatement("INSERT INTO t VALUES (1)");
+            insert.executeUpdate();
+            assertThat(insert.getGeneratedKeys().next()).as("no query for generated keys after an insert").isFalse();
+        }
     }
 
     @Test
@@ -131,6 +154,7 @@ class SqliteLedgerTest extends LedgerContract {
         await(old.close());
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement st = c.createStatement()) {
             // the file as the version before trees left it
+            auditAsBeforeVersion3(st);
             st.execute("DROP INDEX budgets_parent");
             st.execute("ALTER TABLE budgets DROP COLUMN parent");
             st.execute("ALTER TABLE reservations DROP COLUMN ancestors");
@@ -148,6 +172,94 @@ class SqliteLedgerTest extends LedgerContract {
             assertThat(await(migrated.commit("old", 250)).path()).as("a hold from before keeps its one level").hasSize(1);
             assertThat(await(migrated.reserve(new Reservation("new", "b", 200, Instant.parse("2024-03-15T12:10:00Z"), false))).path())
                     .extracting(BudgetState::reservedMicros).containsExactly(200L, 200L);
+        } finally {
+            await(migrated.close());
+        }
+    }
+
+    /**
+     * A file of version 2 holding {@code records} as that version stored them: a signature on every
+     * record of its group ({@code signed_seq}, {@code signature}), no table of signatures.
+     */
+    private Path version2File(List<AuditRecord> records) throws Exception {
+        Path file = dir.resolve("v2.db");
+        await(SqliteLedger.open(vertx, file, clock, chain).compose(Ledger::close));
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement st = c.createStatement()) {
+            auditAsBeforeVersion3(st);
+            st.execute("PRAGMA user_version = 2");
+            PreparedStatement insert = c.prepareStatement(
+                    "INSERT INTO audit (seq, time, type, budget_id, body, hash, signed_seq, signature) VALUES (?, 0, ?, NULL, ?, ?, ?, ?)");
+            for (AuditRecord r : records) {
+                insert.setLong(1, r.seq());
+                insert.setString(2, r.type());
+                insert.setString(3, r.body());
+                insert.setString(4, r.hash());
+                insert.setLong(5, r.signedSeq());
+                insert.setString(6, r.signature());
+                insert.executeUpdate();
+            }
+        }
+        return file;
+    }
+
+    /** Turns an empty audit chain of the current version back into its form before version 3 (signatures on the records). */
+    private static void auditAsBeforeVersion3(Statement st) throws Exception {
+        st.execute("DROP TABLE audit");
+        st.execute("DROP TABLE audit_signatures");
+        st.execute(SqliteAudit.SCHEMA);
+        st.execute(SqliteAudit.INDEX);
+        st.execute(SqliteAudit.UNSIGNED);
+    }
+
+    /** Records 1-3 signed over record 3, then 4-5 over record 5, as the sealer of version 2 left them. */
+    private List<AuditRecord> twoSignedGroups() {
+        List<AuditRecord> records = new ArrayList<>(chain.seal(AuditChain.GENESIS, keys(1, 3)));
+        records.addAll(chain.seal(new AuditChain.Head(3, records.get(2).hash()), keys(4, 5)));
+        return records;
+    }
+
+    private static List<AuditEvent> keys(int from, int to) {
+        return IntStream.rangeClosed(from, to).mapToObj(i -> new AuditEvent(AuditEvent.KEY_CREATED, null, Map.of("key_id", "k" + i))).toList();
+    }
+
+    @Test
+    void aFileWithSignaturesOnItsRecordsIsMigratedAndItsChainStillVerifies() throws Exception {
+        List<AuditRecord> before = twoSignedGroups();
+        Path file = version2File(before);
+
+        Ledger migrated = await(SqliteLedger.open(vertx, file, clock, chain));
+        try {
+            assertThat(await(migrated.audit().read(AuditLog.Query.all(0))))
+                    .as("every record read with the signature of its group")
+                    .extracting(AuditRecord::seq, AuditRecord::signedSeq, AuditRecord::signature)
+                    .containsExactlyElementsOf(before.stream().map(r -> tuple(r.seq(), r.signedSeq(), r.signature())).toList());
+            assertThat(await(migrated.audit().verify()).ok()).isTrue();
+
+            await(migrated.putBudget(new BudgetSpec("b", 1000, "none", "UTC", null, false)));
+            AuditVerifier.Result extended = await(migrated.audit().verify());
+            assertThat(extended.ok()).as(extended.describe()).isTrue();
+            assertThat(extended.records()).as("the chain goes on from the migrated head").isEqualTo(6);
+        } finally {
+            await(migrated.close());
+        }
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement st = c.createStatement()) {
+            ResultSet columns = st.executeQuery("SELECT group_concat(name) FROM pragma_table_info('audit')");
+            assertThat(columns.getString(1)).as("signatures no longer on the records").isEqualTo("seq,time,type,budget_id,body,hash");
+            ResultSet version = st.executeQuery("PRAGMA user_version");
+            assertThat(version.getInt(1)).isEqualTo(SqliteLedger.MIGRATIONS.size());
+        }
+    }
+
+    @Test
+    void aGroupWhoseSignedRecordWasRemovedBeforeTheMigrationIsStillFound() throws Exception {
+        List<AuditRecord> truncated = twoSignedGroups().subList(0, 4);
+
+        Ledger migrated = await(SqliteLedger.open(vertx, version2File(truncated), clock, chain));
+        try {
+            AuditVerifier.Result r = await(migrated.audit().verify());
+            assertThat(r.ok()).isFalse();
+            assertThat(r.badSeq()).isEqualTo(4);
+            assertThat(r.reason()).contains("signed over record 5, which is missing");
         } finally {
             await(migrated.close());
         }

@@ -83,11 +83,6 @@ class SidecarFailureProxyTest {
         }
 
         @Override
-        public Future<Void> forwarded(String reservationId) {
-            return inner.forwarded(reservationId);
-        }
-
-        @Override
         public Future<List<Expired>> sweep(Instant now) {
             return inner.sweep(now);
         }

@@ -82,7 +82,7 @@ final class SidecarFixture implements AutoCloseable {
         Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(nativeTransport));
         Clock clock = Clock.systemUTC();
         Engine engine = new Engine(new MemoryLedger(clock), new Approvals(clock, Duration.ofHours(24)), clock, Duration.ofMinutes(15),
-                () -> Contracts.NONE, false, budgetId -> runs);
+                () -> Contracts.NONE, budgetId -> runs);
         engine.putBudget(new BudgetSpec("team", 1_000_000, "daily", "UTC", 500_000L, false)).await(5, TimeUnit.SECONDS);
         engine.putBudget(new BudgetSpec("small", 1_000, "none", "UTC", null, true)).await(5, TimeUnit.SECONDS);
         SidecarServer.Options options = new SidecarServer.Options(socket, TENANT, "usd_micros", drainGrace, clock,
