@@ -10,12 +10,14 @@ import io.spendguard.proxy.provider.openai.OpenAiChat;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -27,12 +29,13 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * An agent's conversation as it grows: a system prompt, three tool definitions and a task, then per
  * step the assistant's note with a tool call and the tool's output (2–4 KB of code, as a file read
- * returns). Every request resends the whole history; step 20's body is ~75 KB. Each invocation is
- * step 20 with a fresh last step (its texts are new to the cache), the 19 steps before it the same
- * every time, as a loop's next request is:
- * {@code step20Cached} is the claim with the token cache warm from steps 1–19, {@code step20Uncached}
- * with no cache, {@code step20ParseOnly} the body's parse and read alone (no counting), and
- * {@code lastStepTexts} BPE over only the new step's texts — the floor the cached claim should approach.
+ * returns). Every request resends the whole history; step 20's body is ~80 KB. Each invocation is
+ * step 20 with a last step of its own (its number written into the step's texts, so they are new to
+ * the cache) after the same 19 steps, as a loop's next request is: {@code step20Cached} is the claim
+ * with the token cache warm from steps 1–19, {@code step20Uncached} with no cache,
+ * {@code step20ParseOnly} the body's parse and read alone (no counting), and {@code lastStepTexts}
+ * BPE over only the new step's texts: the cached claim's floor is the parse plus that.
+ * Run with {@code -prof io.spendguard.proxy.bench.ThreadCpuProfiler} on a shared machine.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -49,14 +52,17 @@ public class ConversationBench {
     private static final String[] TYPES = {"String", "int", "long", "Invoice", "Order", "List<Line>", "Map<String, Long>",
         "Future<Void>", "Optional<Reply>", "boolean"};
 
+    /** Marks where each request writes its own number into the last step, so that step's texts are new every time. */
+    private static final String MARK = "#########";
+
     private final OpenAiChat chat = new OpenAiChat();
-    private JsonObject history;
     private Estimator cached;
     private Estimator uncached;
     private TokenCounter bpe;
-    private long invocation;
-    private Buffer body;
-    private JsonArray lastStep;
+    private byte[] template;
+    private int[] marks;
+    private List<String> lastStepTexts;
+    private int request;
 
     @Setup
     public void setUp() {
@@ -64,43 +70,50 @@ public class ConversationBench {
         cached = new Estimator(Payloads.prices(), new TokenCounter(), config);
         uncached = new Estimator(Payloads.prices(), new TokenCounter(0), config);
         bpe = new TokenCounter(0);
-        history = start(new Random(1));
+        JsonObject body = start(new Random(1));
+        JsonArray messages = body.getJsonArray("messages");
         for (int step = 1; step < STEPS; step++) {
-            history.getJsonArray("messages").addAll(step(new Random(100 + step), step));
-            cached.estimate(chat.parse(RequestJson.parse(history.toBuffer())));
+            messages.addAll(step(new Random(100 + step), step, ""));
+            cached.estimate(chat.parse(RequestJson.parse(body.toBuffer())));
         }
+        JsonArray last = step(new Random(100 + STEPS), STEPS, MARK);
+        lastStepTexts = chat.parse(new JsonObject().put("model", "gpt-4o-mini").put("messages", last)).texts();
+        messages.addAll(last);
+        template = body.toBuffer().getBytes();
+        String text = new String(template, StandardCharsets.ISO_8859_1);
+        marks = IntStream.iterate(text.indexOf(MARK), i -> i >= 0, i -> text.indexOf(MARK, i + 1)).toArray();
     }
 
-    /** Step 20: the 19 steps before it as always, and a last step no request has had yet. */
-    @Setup(Level.Invocation)
-    public void nextRequest() {
-        lastStep = step(new Random(1_000_000 + invocation++), STEPS);
-        JsonObject request = history.copy();
-        request.getJsonArray("messages").addAll(lastStep);
-        body = request.toBuffer();
+    /** Step 20: the 19 steps before it as always, and a last step whose texts no request has had yet. */
+    private Buffer nextRequest() {
+        byte[] body = template.clone();
+        byte[] number = String.format("%09d", request++).getBytes(StandardCharsets.US_ASCII);
+        for (int at : marks) {
+            System.arraycopy(number, 0, body, at, number.length);
+        }
+        return Buffer.buffer(body);
     }
 
     @Benchmark
     public Estimate step20Cached() {
-        return cached.estimate(chat.parse(RequestJson.parse(body)));
+        return cached.estimate(chat.parse(RequestJson.parse(nextRequest())));
     }
 
     @Benchmark
     public Estimate step20Uncached() {
-        return uncached.estimate(chat.parse(RequestJson.parse(body)));
+        return uncached.estimate(chat.parse(RequestJson.parse(nextRequest())));
     }
 
     @Benchmark
     public CallSpec step20ParseOnly() {
-        return chat.parse(RequestJson.parse(body));
+        return chat.parse(RequestJson.parse(nextRequest()));
     }
 
     @Benchmark
     public long lastStepTexts() {
-        JsonObject only = new JsonObject().put("model", "gpt-4o-mini").put("messages", lastStep);
         long n = 0;
-        for (String text : chat.parse(only).texts()) {
-            n += bpe.count("o200k_base", text);
+        for (String text : lastStepTexts) {
+            n += bpe.count("o200k_base", new String(text.toCharArray()));
         }
         return n;
     }
@@ -121,16 +134,16 @@ public class ConversationBench {
         return new JsonObject().put("model", "gpt-4o-mini").put("max_tokens", 1024).put("tools", tools).put("messages", messages);
     }
 
-    /** One step: the assistant's note and tool call, and the tool's output (2–4 KB of code). */
-    private static JsonArray step(Random r, int step) {
-        String id = "call_" + Long.toString(Math.abs(r.nextLong()), 36) + Long.toString(Math.abs(r.nextLong()), 36);
+    /** One step: the assistant's note and tool call, and the tool's output (2–4 KB of code); {@code mark} starts each text. */
+    private static JsonArray step(Random r, int step, String mark) {
+        String id = "call_" + mark + Long.toString(Math.abs(r.nextLong()), 36) + Long.toString(Math.abs(r.nextLong()), 36);
         String path = "src/main/java/com/acme/billing/" + identifier(r, true) + step + ".java";
         JsonObject call = new JsonObject().put("id", id).put("type", "function").put("function",
                 new JsonObject().put("name", "read_file").put("arguments", new JsonObject().put("path", path).encode()));
         return new JsonArray()
-                .add(new JsonObject().put("role", "assistant").put("content", prose(r, 200 + r.nextInt(300)))
+                .add(new JsonObject().put("role", "assistant").put("content", mark + prose(r, 200 + r.nextInt(300)))
                         .put("tool_calls", new JsonArray().add(call)))
-                .add(new JsonObject().put("role", "tool").put("tool_call_id", id).put("content", code(r, 2048 + r.nextInt(2048))));
+                .add(new JsonObject().put("role", "tool").put("tool_call_id", id).put("content", mark + code(r, 2048 + r.nextInt(2048))));
     }
 
     private static String prose(Random r, int chars) {
