@@ -2,6 +2,7 @@ package io.spendguard.proxy.provider.anthropic;
 
 import io.spendguard.proxy.estimate.TokenCounter;
 import io.spendguard.proxy.estimate.Usage;
+import io.spendguard.proxy.provider.DeltaTexts;
 import io.spendguard.proxy.provider.Fields;
 import io.spendguard.proxy.provider.SseEvents;
 import io.spendguard.proxy.provider.StreamScanner;
@@ -17,18 +18,15 @@ import io.vertx.core.json.JsonObject;
  * failed, so it is billed as cut short. Text, tool-input JSON and thinking deltas count as output seen.
  */
 final class AnthropicStreamScanner implements StreamScanner {
-    private final TokenCounter tokens;
-    private final String encoding;
+    private final DeltaTexts seen;
     private Long uncached;
     private long cacheRead;
     private long cacheWrite;
     private Long output;
     private boolean error;
-    private long seen;
 
     AnthropicStreamScanner(TokenCounter tokens, String encoding) {
-        this.tokens = tokens;
-        this.encoding = encoding;
+        this.seen = new DeltaTexts(tokens, encoding);
     }
 
     @Override
@@ -51,15 +49,15 @@ final class AnthropicStreamScanner implements StreamScanner {
             }
             case "content_block_start" -> {
                 if (e.getValue("content_block") instanceof JsonObject block) {
-                    count(block.getValue("text"));
-                    count(block.getValue("name"));
+                    output(block.getValue("text"));
+                    output(block.getValue("name"));
                 }
             }
             case "content_block_delta" -> {
                 if (e.getValue("delta") instanceof JsonObject delta) {
-                    count(delta.getValue("text"));
-                    count(delta.getValue("partial_json"));
-                    count(delta.getValue("thinking"));
+                    output(delta.getValue("text"));
+                    output(delta.getValue("partial_json"));
+                    output(delta.getValue("thinking"));
                 }
             }
             case "error" -> error = true;
@@ -81,9 +79,9 @@ final class AnthropicStreamScanner implements StreamScanner {
         }
     }
 
-    private void count(Object text) {
+    private void output(Object text) {
         if (text instanceof String s) {
-            seen += tokens.count(encoding, s);
+            seen.add(s);
         }
     }
 
@@ -94,7 +92,7 @@ final class AnthropicStreamScanner implements StreamScanner {
 
     @Override
     public long outputTokensSeen() {
-        return seen;
+        return seen.tokens();
     }
 
     @Override
