@@ -123,7 +123,9 @@ public final class ProxyServer {
                                      PrometheusMeterRegistry registry, int instances, Function<Engine, Gate> gates) {
         ProxyMetrics metrics = new ProxyMetrics(registry);
         // Loading the tokenizers takes seconds: here, on the caller's thread, never on an event loop.
-        Estimator estimator = new Estimator(prices, new TokenCounter(), config.estimation());
+        TokenCounter tokens = new TokenCounter();
+        metrics.tokenisedChars(tokens, TokenCounter::charactersTokenised);
+        Estimator estimator = new Estimator(prices, tokens, config.estimation());
         // With gate.mode: sidecar the sidecar owns budgets and approvals: no local engine or ledger.
         if (config.gate().mode() == GateMode.SIDECAR) {
             return SidecarGate.connect(vertx, config, metrics).compose(g -> assemble(vertx, config, estimator, registry, instances,

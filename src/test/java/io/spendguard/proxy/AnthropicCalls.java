@@ -62,7 +62,8 @@ final class AnthropicCalls {
     /** The usage of the stream's {@code message_delta} event (which repeats the input counts). */
     static JsonObject streamUsage(String sse) {
         for (String event : sse.split("\n\n")) {
-            JsonObject data = SseEvents.json(Buffer.buffer(event));
+            byte[] bytes = SseEvents.data(Buffer.buffer(event));
+            JsonObject data = bytes == null ? null : new JsonObject(Buffer.buffer(bytes));
             if (data != null && "message_delta".equals(data.getString("type"))) {
                 return data.getJsonObject("usage");
             }

@@ -6,6 +6,7 @@ import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingRegistry;
 import com.knuddels.jtokkit.api.EncodingType;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Counts tokens with the real BPE encodings (jtokkit). {@code estimate} — for Anthropic and unknown
@@ -13,10 +14,12 @@ import com.knuddels.jtokkit.api.EncodingType;
  * for the same text, so this over-counts rather than under-counts. Uses {@code countTokensOrdinary}:
  * untrusted text may contain special-token strings such as {@code <|endoftext|>}.
  *
- * <p>Counts of longer texts are cached per encoding, bounded by the characters held: agents resend
- * the same system prompt, tool definitions and conversation history on every turn, and BPE over
- * them was the largest cost per request in the load-test profile. A hit costs a hash and an equals
- * over the text.
+ * <p>Counts are cached per encoding, keyed by the text itself, so a count is only ever that of the very
+ * same text: agents resend the same system prompt, tool definitions and conversation history on every
+ * turn, and BPE over them was the largest cost per request in the load-test profile; with the caches,
+ * a conversation's next turn costs BPE over its new messages only. Longer texts are held in a cache
+ * bounded by the characters held (a hit costs a hash and an equals over the text), shorter ones —
+ * roles, names, tool call ids — in a small fixed table ({@link ShortCounts}).
  *
  * <p>BPE's cost grows with the length of a single pre-tokenised piece: one spaceless word of 8 MiB
  * took 18 s and hundreds of megabytes. So a text is first scanned for runs that could form such a
@@ -29,7 +32,7 @@ import com.knuddels.jtokkit.api.EncodingType;
  * counts are exact; a pathological text costs a linear scan.
  */
 public final class TokenCounter {
-    /** Shorter texts (streamed deltas, names, roles) are counted directly: cheap, and rarely repeated. */
+    /** Shorter texts (names, roles, ids, streamed deltas) are kept in the small table of {@link ShortCounts}. */
     static final int CACHED_MIN_CHARS = 64;
     static final long DEFAULT_CACHE_CHARS = 16L * 1024 * 1024;
     /** Longest run given to BPE, in UTF-8 bytes: well under jtokkit's 500-byte switch to its slower large-piece encoder. */
@@ -39,17 +42,16 @@ public final class TokenCounter {
     /** Claude's tokens per o200k token in the {@code estimate} encoding. */
     private static final double ESTIMATE_FACTOR = 1.3;
 
-    private final Encoding o200k;
-    private final Encoding cl100k;
-    private final Cache<String, Integer> o200kCounts;
-    private final Cache<String, Integer> cl100kCounts;
+    private final Counted o200k;
+    private final Counted cl100k;
     private final int longRunBytes;
+    private final LongAdder tokenised = new LongAdder();
 
     public TokenCounter() {
         this(DEFAULT_CACHE_CHARS);
     }
 
-    /** With at most {@code cacheChars} characters of text held per encoding for cached counts (0: no cache). */
+    /** With at most {@code cacheChars} characters of longer texts held per encoding for cached counts (0: nothing cached). */
     public TokenCounter(long cacheChars) {
         this(cacheChars, LONG_RUN_BYTES);
     }
@@ -60,10 +62,8 @@ public final class TokenCounter {
             throw new IllegalArgumentException("longRunBytes: " + longRunBytes + " (expected: >= 1)");
         }
         this.longRunBytes = longRunBytes;
-        this.o200k = Shared.REGISTRY.getEncoding(EncodingType.O200K_BASE);
-        this.cl100k = Shared.REGISTRY.getEncoding(EncodingType.CL100K_BASE);
-        this.o200kCounts = cache(cacheChars);
-        this.cl100kCounts = cache(cacheChars);
+        this.o200k = new Counted(Shared.REGISTRY.getEncoding(EncodingType.O200K_BASE), cacheChars);
+        this.cl100k = new Counted(Shared.REGISTRY.getEncoding(EncodingType.CL100K_BASE), cacheChars);
     }
 
     /**
@@ -74,10 +74,41 @@ public final class TokenCounter {
         static final EncodingRegistry REGISTRY = Encodings.newLazyEncodingRegistry();
     }
 
-    private static Cache<String, Integer> cache(long chars) {
-        // Upkeep on the calling thread: Caffeine's default hands it to the common pool, a thread wake-up per batch of hits.
-        return Caffeine.newBuilder().executor(Runnable::run).maximumWeight(chars)
-                .weigher((String text, Integer count) -> text.length()).build();
+    /** One encoding with its cached counts: long texts in a cache bounded by their characters, short ones in a fixed table. */
+    private final class Counted {
+        private final Encoding encoding;
+        private final Cache<String, Integer> longTexts;
+        private final ShortCounts shortTexts;
+
+        Counted(Encoding encoding, long cacheChars) {
+            this.encoding = encoding;
+            // Upkeep on the calling thread: Caffeine's default hands it to the common pool, a thread wake-up per batch of hits.
+            this.longTexts = Caffeine.newBuilder().executor(Runnable::run).maximumWeight(cacheChars)
+                    .weigher((String text, Integer count) -> text.length()).build();
+            this.shortTexts = cacheChars > 0 ? new ShortCounts() : null;
+        }
+
+        int count(String text) {
+            if (text.length() < CACHED_MIN_CHARS) {
+                return shortTexts == null ? bounded(encoding, text) : countShort(text);
+            }
+            Integer cached = longTexts.getIfPresent(text);
+            if (cached != null) {
+                return cached;
+            }
+            int n = bounded(encoding, text);
+            longTexts.put(text, n);
+            return n;
+        }
+
+        private int countShort(String text) {
+            int n = shortTexts.get(text);
+            if (n < 0) {
+                n = bounded(encoding, text);
+                shortTexts.put(text, n);
+            }
+            return n;
+        }
     }
 
     /** Tokens in {@code text}: exact, except for pathological runs, which are over-counted (never under-counted). */
@@ -86,9 +117,9 @@ public final class TokenCounter {
             return 0;
         }
         return switch (encoding) {
-            case "o200k_base" -> count(o200k, o200kCounts, text);
-            case "cl100k_base" -> count(cl100k, cl100kCounts, text);
-            default -> estimate(count(o200k, o200kCounts, text));
+            case "o200k_base" -> o200k.count(text);
+            case "cl100k_base" -> cl100k.count(text);
+            default -> estimate(o200k.count(text));
         };
     }
 
@@ -108,21 +139,17 @@ public final class TokenCounter {
         return saturated((long) Math.ceil(o200kTokens * ESTIMATE_FACTOR));
     }
 
-    private int count(Encoding encoding, Cache<String, Integer> counts, String text) {
-        if (text.length() < CACHED_MIN_CHARS) {
-            return bounded(encoding, text);
-        }
-        Integer cached = counts.getIfPresent(text);
-        if (cached != null) {
-            return cached;
-        }
-        int n = bounded(encoding, text);
-        counts.put(text, n);
-        return n;
+    /**
+     * Characters counted without the caches' help so far, by every encoding (the
+     * {@code spendguard_tokenised_chars_total} meter).
+     */
+    public long charactersTokenised() {
+        return tokenised.sum();
     }
 
     /** BPE over the text between long runs; each long run by its bytes plus the margin at its cuts. */
     private int bounded(Encoding encoding, String text) {
+        tokenised.add(text.length());
         // No run can be long in a text this short: at most 3 UTF-8 bytes per UTF-16 char.
         if ((long) text.length() * 3 <= longRunBytes) {
             return encoding.countTokensOrdinary(text);

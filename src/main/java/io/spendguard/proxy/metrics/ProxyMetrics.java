@@ -162,6 +162,13 @@ public final class ProxyMetrics {
                 .description("access-log lines dropped because standard output was read too slowly").register(registry);
     }
 
+    /** Characters of request and stream texts run through BPE, read from {@code chars}: what the token-count caches did not answer. */
+    public <T> void tokenisedChars(T source, ToDoubleFunction<T> chars) {
+        FunctionCounter.builder("spendguard.tokenised.chars", source, chars)
+                .description("characters of request and stream texts run through BPE (not answered by the token-count caches)")
+                .register(registry);
+    }
+
     public MeterRegistry registry() {
         return registry;
     }

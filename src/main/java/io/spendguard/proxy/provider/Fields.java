@@ -7,7 +7,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
-import java.util.function.Consumer;
 
 /**
  * Typed reads of request fields; a wrong type is a 400 naming the field. Public because every API shape
@@ -131,13 +130,6 @@ public final class Fields {
             throw invalid(path + "[" + i + "]", "'" + path + "[" + i + "]' must be an object.");
         }
         return j;
-    }
-
-    /** Passes {@code value} on when it is a string (stream events are read leniently, never rejected). */
-    public static void ifString(Object value, Consumer<String> out) {
-        if (value instanceof String s) {
-            out.accept(s);
-        }
     }
 
     /** A string that must be present but may be empty (a text part may carry no text). */

@@ -7,11 +7,8 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.async.ByteArrayFeeder;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.util.ArrayDeque;
-import java.util.Deque;
 
 /**
  * Reads the top-level {@code usage} of a JSON reply as the reply goes by, chunk by chunk, without
@@ -75,7 +72,8 @@ public final class ReplyUsage {
         private boolean rooted;
         private boolean closed;
         private boolean usageNext;
-        private Value value;
+        private ValueBuilder value;
+        private long valueStart;
         private Object usage;
         private boolean found;
 
@@ -147,17 +145,18 @@ public final class ReplyUsage {
             rooted = true;
             if (value != null) {
                 value.take(t, parser);
-                if (parser.currentLocation().getByteOffset() - value.start > MAX_USAGE_BYTES) {
+                if (parser.currentLocation().getByteOffset() - valueStart > MAX_USAGE_BYTES) {
                     state = State.OVER_LIMIT;
                     return;
                 }
                 if (value.complete()) {
-                    usage = value.root;
+                    usage = value.root();
                     found = true;
                     value = null;
                 }
             } else if (usageNext) {
-                value = new Value(parser.currentTokenLocation().getByteOffset());
+                value = new ValueBuilder();
+                valueStart = parser.currentTokenLocation().getByteOffset();
                 usageNext = false;
                 token(t);
                 return;
@@ -175,54 +174,6 @@ public final class ReplyUsage {
                 parser.close();
             } catch (IOException e) {
                 // nothing held but the parser's own buffers
-            }
-        }
-    }
-
-    /** Builds one JSON value token by token, as the Vert.x JSON types ({@link JsonObject} would give the same). */
-    private static final class Value {
-        private final long start;
-        private final Deque<Object> open = new ArrayDeque<>();
-        private String field;
-        private Object root;
-        private boolean started;
-
-        Value(long start) {
-            this.start = start;
-        }
-
-        void take(JsonToken t, JsonParser p) throws IOException {
-            started = true;
-            switch (t) {
-                case FIELD_NAME -> field = p.currentName();
-                case START_OBJECT -> push(new JsonObject());
-                case START_ARRAY -> push(new JsonArray());
-                case END_OBJECT, END_ARRAY -> open.pop();
-                case VALUE_STRING -> add(p.getText());
-                case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> add(p.getNumberValue());
-                case VALUE_TRUE -> add(Boolean.TRUE);
-                case VALUE_FALSE -> add(Boolean.FALSE);
-                default -> add(null);
-            }
-        }
-
-        boolean complete() {
-            return started && open.isEmpty();
-        }
-
-        private void push(Object container) {
-            add(container);
-            open.push(container);
-        }
-
-        private void add(Object v) {
-            Object parent = open.peek();
-            if (parent == null) {
-                root = v;
-            } else if (parent instanceof JsonObject o) {
-                o.put(field, v);
-            } else {
-                ((JsonArray) parent).add(v);
             }
         }
     }

@@ -1,47 +1,44 @@
 package io.spendguard.proxy.provider;
 
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.JsonObject;
-import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /** Server-sent-event helpers shared by the API shapes. */
 public final class SseEvents {
+    private static final byte[] DATA = {'d', 'a', 't', 'a', ':'};
+
     private SseEvents() { }
 
-    /** The joined {@code data:} lines of one raw event, or null when it has none. */
-    public static String data(Buffer event) {
-        String text = event.toString(StandardCharsets.UTF_8);
-        StringBuilder data = null;
+    /**
+     * The {@code data:} lines of one raw event, joined by {@code \n}, as the bytes they are (UTF-8), or
+     * null when it has none. A line ends at {@code \n} or {@code \r\n}; one space after the colon is dropped.
+     */
+    public static byte[] data(Buffer event) {
+        byte[] bytes = event.getBytes();
+        byte[] data = null;
         int start = 0;
-        while (start < text.length()) {
-            int end = text.indexOf('\n', start);
-            if (end < 0) {
-                end = text.length();
+        while (start < bytes.length) {
+            int end = start;
+            while (end < bytes.length && bytes[end] != '\n') {
+                end++;
             }
-            String line = text.substring(start, end);
-            if (line.endsWith("\r")) {
-                line = line.substring(0, line.length() - 1);
-            }
-            if (line.startsWith("data:")) {
-                String value = line.substring(line.startsWith("data: ") ? 6 : 5);
-                data = data == null ? new StringBuilder(value) : data.append('\n').append(value);
+            int lineEnd = end > start && bytes[end - 1] == '\r' ? end - 1 : end;
+            if (lineEnd - start >= DATA.length && Arrays.equals(bytes, start, start + DATA.length, DATA, 0, DATA.length)) {
+                int from = start + DATA.length;
+                if (from < lineEnd && bytes[from] == ' ') {
+                    from++;
+                }
+                data = data == null ? Arrays.copyOfRange(bytes, from, lineEnd) : joined(data, bytes, from, lineEnd);
             }
             start = end + 1;
         }
-        return data == null ? null : data.toString();
+        return data;
     }
 
-    /** The event's data as a JSON object, or null when absent, {@code [DONE]} or not JSON. */
-    public static JsonObject json(Buffer event) {
-        String data = data(event);
-        if (data == null || data.isEmpty() || data.charAt(0) != '{') {
-            return null;
-        }
-        try {
-            return new JsonObject(data);
-        } catch (DecodeException e) {
-            return null;
-        }
+    private static byte[] joined(byte[] data, byte[] bytes, int from, int to) {
+        byte[] more = Arrays.copyOf(data, data.length + 1 + to - from);
+        more[data.length] = '\n';
+        System.arraycopy(bytes, from, more, data.length + 1, to - from);
+        return more;
     }
 }

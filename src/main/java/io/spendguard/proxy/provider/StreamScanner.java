@@ -12,7 +12,7 @@ public interface StreamScanner {
     /** The usage the provider reported, or null when none was seen (yet). */
     Usage usage();
 
-    /** Output tokens counted from the deltas seen so far (the bill of a stream cut short). */
+    /** Output tokens in the deltas seen so far (the bill of a stream cut short), counted when asked for. */
     long outputTokensSeen();
 
     /**

@@ -103,6 +103,43 @@ class TokenCounterTest {
         assertThat(tiny.count("o200k_base", text)).isEqualTo(expected);
     }
 
+    @Test
+    void shortTextsThatShareASlotKeepTheirOwnCounts() {
+        // one String hash, so one slot of the short-text table, and five different o200k counts (4, 2, 5, 6, 3)
+        String[] texts = {"AaAaAaAa", "BBBBBBBB", "AaBBAaBB", "BBAaBBAa", "AaAaBBBB"};
+        TokenCounter cached = new TokenCounter();
+        for (int round = 0; round < 3; round++) {
+            for (String text : texts) {
+                assertThat(text.hashCode()).isEqualTo(texts[0].hashCode());
+                assertThat(cached.count("o200k_base", new String(text.toCharArray()))).as(text).isEqualTo(O200K.countTokensOrdinary(text));
+                assertThat(cached.count("cl100k_base", text)).as(text).isEqualTo(CL100K.countTokensOrdinary(text));
+            }
+        }
+    }
+
+    @Test
+    void aRepeatedTextIsTokenisedOnceWhetherShortOrLong() {
+        String role = "assistant";
+        String history = "The duplicate check is not safe across nodes: synchronized guards one JVM only. ".repeat(4);
+        TokenCounter cached = new TokenCounter();
+        assertThat(cached.count("o200k_base", role)).isEqualTo(O200K.countTokensOrdinary(role));
+        assertThat(cached.count("o200k_base", history)).isEqualTo(O200K.countTokensOrdinary(history));
+        assertThat(cached.charactersTokenised()).isEqualTo(role.length() + history.length());
+
+        // the next turn's copies of the same texts (a new request's parse makes new strings)
+        assertThat(cached.count("o200k_base", new String(role.toCharArray()))).isEqualTo(O200K.countTokensOrdinary(role));
+        assertThat(cached.count("estimate", new String(history.toCharArray()))).isEqualTo((int) Math.ceil(O200K.countTokensOrdinary(history) * 1.3));
+        assertThat(cached.charactersTokenised()).isEqualTo(role.length() + history.length());
+
+        // per encoding, and nothing is kept without a cache
+        cached.count("cl100k_base", role);
+        assertThat(cached.charactersTokenised()).isEqualTo(2L * role.length() + history.length());
+        TokenCounter uncached = new TokenCounter(0);
+        uncached.count("o200k_base", role);
+        uncached.count("o200k_base", role);
+        assertThat(uncached.charactersTokenised()).isEqualTo(2L * role.length());
+    }
+
     // ---------------------------------------------------------------- pathological runs
 
     private static final EncodingRegistry JTOKKIT = Encodings.newLazyEncodingRegistry();

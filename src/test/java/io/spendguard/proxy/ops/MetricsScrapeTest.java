@@ -84,6 +84,11 @@ class MetricsScrapeTest {
     }
 
     @Test
+    void countsTheCharactersRunThroughBpe() {
+        assertThat(m.value("spendguard_tokenised_chars_total")).isPositive();
+    }
+
+    @Test
     void latencyHistogramsResolveSubMillisecondDecisions() {
         assertThat(m.value("spendguard_gate_duration_seconds_count", "mode", "embedded")).isEqualTo(5);
         assertThat(m.value("spendguard_upstream_duration_seconds_count", "provider", "openai")).isEqualTo(3);

@@ -2,8 +2,9 @@ package io.spendguard.proxy.provider.anthropic;
 
 import io.spendguard.proxy.estimate.TokenCounter;
 import io.spendguard.proxy.estimate.Usage;
+import io.spendguard.proxy.provider.DeltaTexts;
+import io.spendguard.proxy.provider.EventFields;
 import io.spendguard.proxy.provider.Fields;
-import io.spendguard.proxy.provider.SseEvents;
 import io.spendguard.proxy.provider.StreamScanner;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -17,51 +18,44 @@ import io.vertx.core.json.JsonObject;
  * failed, so it is billed as cut short. Text, tool-input JSON and thinking deltas count as output seen.
  */
 final class AnthropicStreamScanner implements StreamScanner {
-    private final TokenCounter tokens;
-    private final String encoding;
+    private static final EventFields FIELDS = new EventFields();
+    private static final EventFields.Field TYPE = FIELDS.value("type");
+    private static final EventFields.Field START_USAGE = FIELDS.value("message.usage");
+    private static final EventFields.Field USAGE = FIELDS.value("usage");
+    private static final EventFields.Field BLOCK_TEXTS = FIELDS.strings("content_block.text", "content_block.name");
+    private static final EventFields.Field DELTA_TEXTS = FIELDS.strings("delta.text", "delta.partial_json", "delta.thinking");
+
+    private final DeltaTexts seen;
     private Long uncached;
     private long cacheRead;
     private long cacheWrite;
     private Long output;
     private boolean error;
-    private long seen;
 
     AnthropicStreamScanner(TokenCounter tokens, String encoding) {
-        this.tokens = tokens;
-        this.encoding = encoding;
+        this.seen = new DeltaTexts(tokens, encoding);
     }
 
     @Override
     public boolean onEvent(Buffer event) {
-        JsonObject e = SseEvents.json(event);
+        EventFields.Event e = FIELDS.read(event);
         if (e == null) {
             return true;
         }
-        switch (String.valueOf(e.getValue("type"))) {
+        switch (String.valueOf(e.value(TYPE))) {
             case "message_start" -> {
-                if (e.getValue("message") instanceof JsonObject m && m.getValue("usage") instanceof JsonObject u) {
+                if (e.value(START_USAGE) instanceof JsonObject u) {
                     input(u);
                 }
             }
             case "message_delta" -> {
-                if (e.getValue("usage") instanceof JsonObject u) {
+                if (e.value(USAGE) instanceof JsonObject u) {
                     input(u);
                     output = Fields.count(u, "output_tokens");
                 }
             }
-            case "content_block_start" -> {
-                if (e.getValue("content_block") instanceof JsonObject block) {
-                    count(block.getValue("text"));
-                    count(block.getValue("name"));
-                }
-            }
-            case "content_block_delta" -> {
-                if (e.getValue("delta") instanceof JsonObject delta) {
-                    count(delta.getValue("text"));
-                    count(delta.getValue("partial_json"));
-                    count(delta.getValue("thinking"));
-                }
-            }
+            case "content_block_start" -> e.strings(BLOCK_TEXTS, seen::add);
+            case "content_block_delta" -> e.strings(DELTA_TEXTS, seen::add);
             case "error" -> error = true;
             default -> { }
         }
@@ -81,12 +75,6 @@ final class AnthropicStreamScanner implements StreamScanner {
         }
     }
 
-    private void count(Object text) {
-        if (text instanceof String s) {
-            seen += tokens.count(encoding, s);
-        }
-    }
-
     @Override
     public Usage usage() {
         return output == null || uncached == null ? null : new Usage(uncached, cacheRead, cacheWrite, output);
@@ -94,7 +82,7 @@ final class AnthropicStreamScanner implements StreamScanner {
 
     @Override
     public long outputTokensSeen() {
-        return seen;
+        return seen.tokens();
     }
 
     @Override

@@ -1,11 +1,8 @@
 package io.spendguard.proxy.provider.openai;
 
 import io.spendguard.proxy.estimate.TokenCounter;
-import io.spendguard.proxy.provider.SseEvents;
+import io.spendguard.proxy.provider.EventFields;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
-import java.util.function.Consumer;
 
 /**
  * Reads an OpenAI {@code data:}-only chunk stream (chat, legacy completions): each choice's output for
@@ -14,36 +11,39 @@ import java.util.function.Consumer;
  */
 final class ChunkScanner extends SeenOutput {
 
-    /** The output texts one streamed choice carries. */
-    @FunctionalInterface
-    interface ChoiceTexts {
-        void each(JsonObject choice, Consumer<String> text);
+    /** What a chunk scanner reads of each chunk: its usage, its choices, and their output texts at the shape's paths. */
+    static final class Chunks {
+        private final EventFields fields = new EventFields();
+        private final EventFields.Field usage = fields.value("usage");
+        private final EventFields.Field choices = fields.size("choices");
+        private final EventFields.Field output;
+
+        Chunks(String... outputPaths) {
+            this.output = fields.strings(outputPaths);
+        }
     }
 
     private final boolean dropUsageEvent;
-    private final ChoiceTexts texts;
+    private final Chunks chunks;
 
-    ChunkScanner(TokenCounter tokens, String encoding, boolean dropUsageEvent, ChoiceTexts texts) {
+    ChunkScanner(TokenCounter tokens, String encoding, boolean dropUsageEvent, Chunks chunks) {
         super(tokens, encoding);
         this.dropUsageEvent = dropUsageEvent;
-        this.texts = texts;
+        this.chunks = chunks;
     }
 
     @Override
     public boolean onEvent(Buffer event) {
-        JsonObject chunk = SseEvents.json(event);
+        EventFields.Event chunk = chunks.fields.read(event);
         if (chunk == null) {
             return true;
         }
-        reported(OpenAiUsage.promptCompletion(chunk.getValue("usage")));
-        if (!(chunk.getValue("choices") instanceof JsonArray choices)) {
+        reported(OpenAiUsage.promptCompletion(chunk.value(chunks.usage)));
+        int choices = chunk.size(chunks.choices);
+        if (choices < 0) {
             return true;
         }
-        for (Object c : choices) {
-            if (c instanceof JsonObject choice) {
-                texts.each(choice, this::output);
-            }
-        }
-        return !(dropUsageEvent && choices.isEmpty() && usage() != null);
+        chunk.strings(chunks.output, this::output);
+        return !(dropUsageEvent && choices == 0 && usage() != null);
     }
 }

@@ -8,7 +8,6 @@ import io.spendguard.proxy.provider.StreamScanner;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.util.function.Consumer;
 
 /**
  * OpenAI {@code POST /v1/chat/completions}. Bills, as OpenAI counts them: every message's role,
@@ -21,6 +20,9 @@ import java.util.function.Consumer;
  */
 public final class OpenAiChat extends OpenAiShape {
     static final int TOKENS_PER_NAME = 1;
+    /** The output a chat chunk's choice carries: content, refusal, tool call names and arguments. */
+    private static final ChunkScanner.Chunks CHUNKS = new ChunkScanner.Chunks("choices[].delta.content",
+            "choices[].delta.refusal", "choices[].delta.tool_calls[].function.name", "choices[].delta.tool_calls[].function.arguments");
 
     public OpenAiChat() {
         super("chat_completions", "/v1/chat/completions");
@@ -140,23 +142,6 @@ public final class OpenAiChat extends OpenAiShape {
 
     @Override
     public StreamScanner scanner(TokenCounter tokens, String encoding, boolean dropUsageEvent) {
-        return new ChunkScanner(tokens, encoding, dropUsageEvent, OpenAiChat::deltaTexts);
-    }
-
-    /** The output a chat chunk's choice carries: content, refusal, tool call names and arguments. */
-    private static void deltaTexts(JsonObject choice, Consumer<String> out) {
-        if (!(choice.getValue("delta") instanceof JsonObject delta)) {
-            return;
-        }
-        Fields.ifString(delta.getValue("content"), out);
-        Fields.ifString(delta.getValue("refusal"), out);
-        if (delta.getValue("tool_calls") instanceof JsonArray calls) {
-            for (Object call : calls) {
-                if (call instanceof JsonObject c && c.getValue("function") instanceof JsonObject fn) {
-                    Fields.ifString(fn.getValue("name"), out);
-                    Fields.ifString(fn.getValue("arguments"), out);
-                }
-            }
-        }
+        return new ChunkScanner(tokens, encoding, dropUsageEvent, CHUNKS);
     }
 }

@@ -7,7 +7,6 @@ import io.spendguard.proxy.provider.Fields;
 import io.spendguard.proxy.provider.StreamScanner;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
-import java.util.function.Consumer;
 
 /**
  * OpenAI {@code POST /v1/completions} (legacy). Bills the {@code prompt} (see {@link PromptInput};
@@ -20,6 +19,8 @@ import java.util.function.Consumer;
  * {@code stream_options.include_usage} and drops the usage chunk when the client did not ask for it.
  */
 public final class OpenAiCompletions extends OpenAiShape {
+    /** A completion chunk's choice carries its output as {@code text}. */
+    private static final ChunkScanner.Chunks CHUNKS = new ChunkScanner.Chunks("choices[].text");
 
     public OpenAiCompletions() {
         super("completions", "/v1/completions");
@@ -58,11 +59,6 @@ public final class OpenAiCompletions extends OpenAiShape {
 
     @Override
     public StreamScanner scanner(TokenCounter tokens, String encoding, boolean dropUsageEvent) {
-        return new ChunkScanner(tokens, encoding, dropUsageEvent, OpenAiCompletions::choiceText);
-    }
-
-    /** A completion chunk's choice carries its output as {@code text}. */
-    private static void choiceText(JsonObject choice, Consumer<String> out) {
-        Fields.ifString(choice.getValue("text"), out);
+        return new ChunkScanner(tokens, encoding, dropUsageEvent, CHUNKS);
     }
 }

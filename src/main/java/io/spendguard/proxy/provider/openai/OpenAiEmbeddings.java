@@ -15,6 +15,8 @@ import io.vertx.core.json.JsonObject;
  * judges it; the reply is billed as JSON. Usage is {@code usage.prompt_tokens}, with no output.
  */
 public final class OpenAiEmbeddings extends OpenAiShape {
+    /** An embeddings reply carries no output text. */
+    private static final ChunkScanner.Chunks CHUNKS = new ChunkScanner.Chunks();
 
     public OpenAiEmbeddings() {
         super("embeddings", "/v1/embeddings");
@@ -49,6 +51,6 @@ public final class OpenAiEmbeddings extends OpenAiShape {
     /** Embeddings never stream; should a reply arrive as SSE anyway, a usage it carries is still read. */
     @Override
     public StreamScanner scanner(TokenCounter tokens, String encoding, boolean dropUsageEvent) {
-        return new ChunkScanner(tokens, encoding, false, (choice, out) -> { });
+        return new ChunkScanner(tokens, encoding, false, CHUNKS);
     }
 }

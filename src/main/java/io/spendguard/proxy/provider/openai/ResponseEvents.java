@@ -1,10 +1,8 @@
 package io.spendguard.proxy.provider.openai;
 
 import io.spendguard.proxy.estimate.TokenCounter;
-import io.spendguard.proxy.provider.Fields;
-import io.spendguard.proxy.provider.SseEvents;
+import io.spendguard.proxy.provider.EventFields;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonObject;
 import java.util.Set;
 
 /**
@@ -18,6 +16,11 @@ final class ResponseEvents extends SeenOutput {
     private static final Set<String> TERMINAL = Set.of("response.completed", "response.incomplete", "response.failed");
     private static final Set<String> OUTPUT_DELTAS = Set.of("response.output_text.delta", "response.refusal.delta",
             "response.function_call_arguments.delta", "response.reasoning_summary_text.delta", "response.reasoning_text.delta");
+    private static final EventFields FIELDS = new EventFields();
+    private static final EventFields.Field TYPE = FIELDS.value("type");
+    private static final EventFields.Field DELTA = FIELDS.strings("delta");
+    /** Only the usage of a terminal event's {@code response}: the rest repeats the whole reply. */
+    private static final EventFields.Field USAGE = FIELDS.value("response.usage");
 
     private boolean error;
 
@@ -27,16 +30,14 @@ final class ResponseEvents extends SeenOutput {
 
     @Override
     public boolean onEvent(Buffer event) {
-        JsonObject json = SseEvents.json(event);
-        if (json == null || !(json.getValue("type") instanceof String type)) {
+        EventFields.Event e = FIELDS.read(event);
+        if (e == null || !(e.value(TYPE) instanceof String type)) {
             return true;
         }
         if (OUTPUT_DELTAS.contains(type)) {
-            Fields.ifString(json.getValue("delta"), this::output);
+            e.strings(DELTA, this::output);
         } else if (TERMINAL.contains(type)) {
-            if (json.getValue("response") instanceof JsonObject response) {
-                reported(OpenAiUsage.inputOutput(response.getValue("usage")));
-            }
+            reported(OpenAiUsage.inputOutput(e.value(USAGE)));
             error |= "response.failed".equals(type);
         } else if ("error".equals(type)) {
             error = true;

@@ -2,26 +2,24 @@ package io.spendguard.proxy.provider.openai;
 
 import io.spendguard.proxy.estimate.TokenCounter;
 import io.spendguard.proxy.estimate.Usage;
+import io.spendguard.proxy.provider.DeltaTexts;
 import io.spendguard.proxy.provider.StreamScanner;
 
 /**
  * The state the OpenAI stream scanners keep: the usage the provider reported (null until seen) and the
- * output tokens counted from the deltas so far, with the call's encoding.
+ * output deltas so far, counted with the call's encoding when a cut stream needs them ({@link DeltaTexts}).
  */
 abstract class SeenOutput implements StreamScanner {
-    private final TokenCounter tokens;
-    private final String encoding;
+    private final DeltaTexts output;
     private Usage usage;
-    private long output;
 
     SeenOutput(TokenCounter tokens, String encoding) {
-        this.tokens = tokens;
-        this.encoding = encoding;
+        this.output = new DeltaTexts(tokens, encoding);
     }
 
-    /** Counts a piece of streamed output. */
+    /** A piece of streamed output. */
     protected final void output(String text) {
-        output += tokens.count(encoding, text);
+        output.add(text);
     }
 
     /** Records the usage an event reported; null (none in this event) keeps what was seen before. */
@@ -38,6 +36,6 @@ abstract class SeenOutput implements StreamScanner {
 
     @Override
     public final long outputTokensSeen() {
-        return output;
+        return output.tokens();
     }
 }
