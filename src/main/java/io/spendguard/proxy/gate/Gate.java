@@ -44,6 +44,14 @@ public interface Gate {
     boolean ready();
 
     /**
+     * Whether a settlement's result tells the budgets' state after it ({@link Settled#path()}), which
+     * the reply then shows: a reply waits for its call's settlement only at a gate that does.
+     */
+    default boolean reportsBudgets() {
+        return true;
+    }
+
+    /**
      * Each data-plane listener calls this on its event loop before it serves, and {@link #detach}
      * there when it stops: a gate that asks another process keeps a connection per event loop this
      * way, so that a call is decided and settled without leaving its loop (the sidecar gate does;

@@ -252,6 +252,12 @@ public final class SidecarGate implements Gate {
                 .map(v -> new Settled(admitted.reservationId(), admitted.reservedMicros(), 0, 0, null));
     }
 
+    /** The protocol reports no budget state: a reply has nothing to wait for in an acknowledgement. */
+    @Override
+    public boolean reportsBudgets() {
+        return false;
+    }
+
     /** Every connection handshaken and connected, and the sidecar is not draining. */
     @Override
     public boolean ready() {
