@@ -1,8 +1,9 @@
 // RequestDecision round trips against a running `spendguard-proxy sidecar` over its Unix socket:
 // p50 / p99 / p99.9 latency and decisions per second, for one client in sequence and for many
-// concurrent calls. Run through loadtest/sidecar-bench.sh (it starts the sidecar and prints the
-// figures); by hand:
-//   java -cp target/spendguard-proxy.jar loadtest/DecisionBench.java --socket /tmp/sg.sock
+// concurrent calls, on one connection and on two (a proxy keeps one per event loop; the sidecar
+// serves each on one of its loops); with --sidecar-pid, the sidecar's CPU per decision (Linux).
+// Run through loadtest/sidecar-bench.sh (it starts the sidecar and prints the figures); by hand:
+//   java -cp target/spendguard-proxy.jar loadtest/DecisionBench.java --socket /tmp/sg.sock [--sidecar-pid PID]
 import io.spendguard.proto.adapter.v1.DecisionRequest;
 import io.spendguard.proto.adapter.v1.DecisionResponse;
 import io.spendguard.proto.adapter.v1.HandshakeRequest;
@@ -18,6 +19,9 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.client.GrpcClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -33,21 +37,43 @@ public class DecisionBench {
         String socket = arg(a, "--socket", "/tmp/spendguard-bench/adapter.sock");
         int requests = Integer.parseInt(arg(a, "--requests", "20000"));
         String tenant = arg(a, "--tenant", "");
+        sidecarPid = Long.parseLong(arg(a, "--sidecar-pid", "0"));
         Vertx vertx = Vertx.builder().with(new VertxOptions().setPreferNativeTransport(true)).build();
         System.out.println("transport: " + (vertx.isNativeTransportEnabled() ? "native epoll" : "NIO (" + vertx.unavailableNativeTransportCause() + ")"));
-        GrpcClient grpc = GrpcClient.client(vertx, new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
-                .setHttp2ClearTextUpgrade(false));
-        SidecarAdapterGrpcClient client = SidecarAdapterGrpcClient.create(grpc, SocketAddress.domainSocketAddress(socket));
-        String session = client.handshake(HandshakeRequest.newBuilder().setProtocolVersion(1).setRuntimeKind("egress-proxy")
+        // one gRPC client per connection: each has a pool of its own
+        List<GrpcClient> grpcs = new ArrayList<>();
+        List<SidecarAdapterGrpcClient> clients = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            GrpcClient grpc = GrpcClient.client(vertx, new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
+                    .setHttp2ClearTextUpgrade(false));
+            grpcs.add(grpc);
+            clients.add(SidecarAdapterGrpcClient.create(grpc, SocketAddress.domainSocketAddress(socket)));
+        }
+        String session = clients.get(0).handshake(HandshakeRequest.newBuilder().setProtocolVersion(1).setRuntimeKind("egress-proxy")
                 .setCapabilityLevel(HandshakeRequest.CapabilityLevel.L1_LLM_CALL).setTenantIdAssertion(tenant).build())
                 .await(10, TimeUnit.SECONDS).getSessionId();
 
-        run(client, session, "warm-up", requests / 2, 16, false);
-        run(client, session, "1 client, sequential", requests, 1, true);
-        run(client, session, "16 concurrent", requests, 16, true);
-        run(client, session, "64 concurrent", requests * 2, 64, true);
-        grpc.close().await(5, TimeUnit.SECONDS);
+        List<SidecarAdapterGrpcClient> one = clients.subList(0, 1);
+        run(clients, session, "warm-up", requests / 2, 16, false);
+        run(one, session, "1 client, sequential", requests, 1, true);
+        run(one, session, "16 concurrent", requests, 16, true);
+        run(one, session, "64 concurrent", requests * 2, 64, true);
+        run(clients, session, "64 concurrent, 2 conns", requests * 2, 64, true);
+        for (GrpcClient grpc : grpcs) {
+            grpc.close().await(5, TimeUnit.SECONDS);
+        }
         vertx.close().await(5, TimeUnit.SECONDS);
+    }
+
+    static long sidecarPid;
+
+    /** The sidecar's user + system CPU in clock ticks (1/100 s), or -1 without its pid. */
+    static long sidecarTicks() throws Exception {
+        if (sidecarPid == 0) {
+            return -1;
+        }
+        String[] f = Files.readString(Path.of("/proc/" + sidecarPid + "/stat")).replaceAll(".*\\) ", "").split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 
     static String arg(List<String> a, String name, String def) {
@@ -66,14 +92,18 @@ public class DecisionBench {
                 .build();
     }
 
-    /** Keeps {@code concurrency} calls in flight until {@code total} have completed; prints the latency distribution. */
-    static void run(SidecarAdapterGrpcClient client, String session, String name, int total, int concurrency, boolean print)
+    /**
+     * Keeps {@code concurrency} calls in flight until {@code total} have completed, spread over
+     * {@code clients} in turn; prints the latency distribution.
+     */
+    static void run(List<SidecarAdapterGrpcClient> clients, String session, String name, int total, int concurrency, boolean print)
             throws Exception {
         long[] latencies = new long[total];
         AtomicLong started = new AtomicLong();
         AtomicLong done = new AtomicLong();
         AtomicLong refused = new AtomicLong();
         Promise<Void> finished = Promise.promise();
+        long ticks0 = sidecarTicks();
         long t0 = System.nanoTime();
         Runnable[] next = new Runnable[1];
         next[0] = () -> {
@@ -82,7 +112,7 @@ public class DecisionBench {
                 return;
             }
             long s = System.nanoTime();
-            client.requestDecision(request(session)).onComplete(ar -> {
+            clients.get((int) (i % clients.size())).requestDecision(request(session)).onComplete(ar -> {
                 latencies[(int) i] = System.nanoTime() - s;
                 if (ar.failed() || ar.result().getDecision() != DecisionResponse.Decision.CONTINUE) {
                     refused.incrementAndGet();
@@ -99,11 +129,13 @@ public class DecisionBench {
         }
         finished.future().await(10, TimeUnit.MINUTES);
         double seconds = (System.nanoTime() - t0) / 1e9;
+        long ticks = sidecarTicks() - ticks0;
         Arrays.sort(latencies);
         if (print) {
-            System.out.printf("%-22s %7d calls  %9.0f decisions/s  p50 %7.1f µs  p99 %7.1f µs  p99.9 %7.1f µs  max %8.1f µs  not CONTINUE: %d%n",
+            System.out.printf("%-24s %7d calls  %9.0f decisions/s  p50 %7.1f µs  p99 %7.1f µs  p99.9 %7.1f µs  max %8.1f µs  "
+                            + "sidecar CPU %s µs/decision  not CONTINUE: %d%n",
                     name, total, total / seconds, pct(latencies, 50), pct(latencies, 99), pct(latencies, 99.9),
-                    latencies[total - 1] / 1e3, refused.get());
+                    latencies[total - 1] / 1e3, ticks0 < 0 ? "–" : String.format("%.1f", ticks * 1e4 / total), refused.get());
         }
     }
 

@@ -14,4 +14,4 @@ trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$DIR
 for _ in $(seq 1 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
 [ -S "$SOCK" ] || { cat "$DIR/sidecar.log"; echo "sidecar did not start" >&2; exit 1; }
 echo "machine: $(nproc) cores, $(java -version 2>&1 | head -1)"
-java -cp target/spendguard-proxy.jar loadtest/DecisionBench.java --socket "$SOCK" --requests "$REQUESTS"
+java -cp target/spendguard-proxy.jar loadtest/DecisionBench.java --socket "$SOCK" --requests "$REQUESTS" --sidecar-pid "$PID"

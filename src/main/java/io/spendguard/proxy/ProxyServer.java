@@ -200,7 +200,7 @@ public final class ProxyServer {
                 });
     }
 
-    /** One data-plane server on one event loop; all of them share one {@link ConnectionGuard}. */
+    /** One data-plane server on one event loop, attached to the gate there; all of them share one {@link ConnectionGuard}. */
     private static final class Listener extends VerticleBase {
         private final DataPlane dataPlane;
         private final ConnectionGuard guard;
@@ -216,7 +216,14 @@ public final class ProxyServer {
 
         @Override
         public Future<?> start() {
-            return guard.install(vertx.createHttpServer(options), options, dataPlane).invalidRequestHandler(dataPlane::invalid).listen().onSuccess(s -> owner.port = s.actualPort());
+            return owner.gate.attach()
+                    .compose(v -> guard.install(vertx.createHttpServer(options), options, dataPlane).invalidRequestHandler(dataPlane::invalid).listen())
+                    .onSuccess(s -> owner.port = s.actualPort());
+        }
+
+        @Override
+        public Future<?> stop() {
+            return owner.gate.detach();
         }
     }
 

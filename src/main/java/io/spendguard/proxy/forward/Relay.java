@@ -242,7 +242,7 @@ public final class Relay {
         return usage != null ? settlement.usage(usage) : settlement.reservation("no_usage");
     }
 
-    /** A held reply goes out whole once settled, with its cost, after the idempotent-replay store has it. */
+    /** A held reply goes out whole with its cost once its settlement is reported ({@link Settler}), after the idempotent-replay store has it. */
     private void endHeld(HttpClientResponse in, Buffer body, Future<Settled> settled) {
         settled.onComplete(s -> {
             if (clientGone) {

@@ -7,7 +7,9 @@ import io.vertx.core.Future;
 /**
  * Where the {@link Relay} reports how a forwarded call ended, the moment it ends. The pipeline's
  * settlement implements it and settles the call exactly once: whichever report comes first counts,
- * every later one is a no-op that completes with null.
+ * every later one is a no-op that completes with null. A report completes when the settlement has
+ * landed, or at once with null when the gate reports no budget state ({@code Gate#reportsBudgets}):
+ * a held reply waits for it only to show the budget's remaining amount.
  */
 public interface Settler {
 

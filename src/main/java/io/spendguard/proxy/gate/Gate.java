@@ -40,4 +40,27 @@ public interface Gate {
 
     /** True while the gate can take decisions (for {@code /readyz}). */
     boolean ready();
+
+    /**
+     * Whether a settlement's result tells the budgets' state after it ({@link Settled#path()}), which
+     * the reply then shows: a reply waits for its call's settlement only at a gate that does.
+     */
+    default boolean reportsBudgets() {
+        return true;
+    }
+
+    /**
+     * Each data-plane listener calls this on its event loop before it serves, and {@link #detach}
+     * there when it stops: a gate that asks another process keeps a connection per event loop this
+     * way, so that a call is decided and settled without leaving its loop (the sidecar gate does;
+     * the embedded gate has nothing to open). Fails when the gate cannot serve that loop.
+     */
+    default Future<Void> attach() {
+        return Future.succeededFuture();
+    }
+
+    /** Closes what {@link #attach} opened for the caller's event loop. */
+    default Future<Void> detach() {
+        return Future.succeededFuture();
+    }
 }

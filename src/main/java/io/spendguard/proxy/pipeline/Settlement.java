@@ -118,8 +118,13 @@ public final class Settlement implements Settler {
         return record(gate.release(decision, why), "release");
     }
 
+    /**
+     * Meters the settlement and marks the call landed when it is done. What the reply waits for: the
+     * settlement, or nothing when the gate reports no budget state (the call still ends only once it
+     * has landed: {@link Exchange#settled()}).
+     */
     private Future<Settled> record(Future<Settled> settled, String kind) {
-        return settled.onSuccess(s -> {
+        Future<Settled> recorded = settled.onSuccess(s -> {
             metrics.settled(kind);
             metrics.released(s.releasedMicros());
             metrics.overrun(s.overrunMicros());
@@ -130,6 +135,7 @@ public final class Settlement implements Settler {
             metrics.settlementFailure(kind);
             LOG.log(Level.WARNING, "settlement " + kind + " failed for decision " + decision.decisionId() + ": " + e.getMessage());
         }).onComplete(ar -> exchange.landed());
+        return gate.reportsBudgets() ? recorded : Future.succeededFuture();
     }
 
     @Override

@@ -7,6 +7,7 @@ import io.spendguard.proto.adapter.v1.TraceEvent;
 import io.spendguard.proto.adapter.v1.TraceEventAck;
 import io.spendguard.proto.common.v1.Error.Code;
 import io.spendguard.proxy.metrics.ProxyMetrics;
+import io.spendguard.proxy.sidecar.Loop;
 import io.spendguard.proxy.sidecar.client.SidecarSession.Session;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -28,7 +29,8 @@ import java.util.logging.Logger;
  * REJECTED ack or an error is retried with back-off ({@link #BACKOFF_MS}), each retry counted, and the
  * settlement fails when the retries run out or {@link #DEADLINE_MS} passes — never reported as done.
  * When a stream breaks, its unacknowledged events are sent again on the next session's stream; a
- * RESERVATION_STATE_CONFLICT then means the unacknowledged send had landed. Runs on one context.
+ * RESERVATION_STATE_CONFLICT then means the unacknowledged send had landed. Runs on its connection's
+ * event loop: a settlement made there is sent, acknowledged and reported without leaving it.
  */
 final class SettlementStream {
     private static final Logger LOG = Logger.getLogger(SettlementStream.class.getName());
@@ -59,7 +61,7 @@ final class SettlementStream {
     private record Channel(Session session, GrpcClientRequest<TraceEvent, TraceEventAck> request, ArrayDeque<Pending> inflight) { }
 
     private final Vertx vertx;
-    private final Context home;
+    private final Loop loop;
     private final SidecarRpc rpc;
     private final ProxyMetrics metrics;
     private final BiConsumer<Session, Throwable> lost;
@@ -69,32 +71,40 @@ final class SettlementStream {
     private Channel channel;
     private boolean closed;
 
-    SettlementStream(Vertx vertx, Context home, SidecarRpc rpc, ProxyMetrics metrics, BiConsumer<Session, Throwable> lost) {
+    SettlementStream(Vertx vertx, Loop loop, SidecarRpc rpc, ProxyMetrics metrics, BiConsumer<Session, Throwable> lost) {
         this.vertx = vertx;
-        this.home = home;
+        this.loop = loop;
         this.rpc = rpc;
         this.metrics = metrics;
         this.lost = lost;
     }
 
-    /** Sends one settlement; the future completes on the caller's context once the sidecar accepted it. */
+    /**
+     * Sends one settlement; the future completes once the sidecar accepted it, on the caller's context
+     * (a caller on this stream's loop — the usual one — is answered on it without a hop).
+     */
     Future<Void> settle(String kind, TraceEvent event) {
+        if (loop.here()) {
+            return begin(kind, event);
+        }
         Context caller = vertx.getOrCreateContext();
         Promise<Void> result = Promise.promise();
-        home.runOnContext(v -> {
-            Pending p = new Pending(kind, event);
-            p.done.future().onComplete(ar -> caller.runOnContext(x -> result.handle(ar)));
-            if (closed) {
-                p.done.fail(new IllegalStateException("the sidecar gate is closed"));
-                return;
-            }
-            p.timer = vertx.setTimer(DEADLINE_MS, id -> fail(p, "not acknowledged within " + DEADLINE_MS + " ms"));
-            send(p);
-        });
+        loop.run(() -> begin(kind, event).onComplete(ar -> caller.runOnContext(x -> result.handle(ar))));
         return result.future();
     }
 
-    /** Opens the stream of a new session (on the home context) and sends what was waiting. */
+    private Future<Void> begin(String kind, TraceEvent event) {
+        Pending p = new Pending(kind, event);
+        if (closed) {
+            p.done.fail(new IllegalStateException("the sidecar gate is closed"));
+            return p.done.future();
+        }
+        p.timer = vertx.setTimer(DEADLINE_MS, id -> fail(p, "not acknowledged within " + DEADLINE_MS + " ms"));
+        send(p);
+        return p.done.future();
+    }
+
+    /** Opens the stream of a new session (on this stream's loop) and sends what was waiting. */
     void open(Session session) {
         latest = session;
         requeue();
@@ -224,7 +234,7 @@ final class SettlementStream {
     /** Fails what is still waiting, stops sending, and lets confirmations already sent finish. */
     Future<Void> close() {
         Promise<Void> done = Promise.promise();
-        home.runOnContext(v -> {
+        loop.run(() -> {
             closed = true;
             requeue();
             new ArrayList<>(waiting).forEach(p -> fail(p, "abandoned: the sidecar gate closed"));

@@ -6,8 +6,8 @@ import io.spendguard.proto.adapter.v1.HandshakeRequest;
 import io.spendguard.proto.adapter.v1.HandshakeResponse;
 import io.spendguard.proto.adapter.v1.SidecarAdapterGrpcClient;
 import io.spendguard.proxy.metrics.ProxyMetrics;
+import io.spendguard.proxy.sidecar.Loop;
 import io.spendguard.proxy.sidecar.Wire;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -22,7 +22,7 @@ import java.util.logging.Logger;
  * breaks, a call finds the sidecar unreachable) the session is dropped and a new handshake runs in
  * the background, with back-off, until it succeeds or the gate closes; each new session subscribes
  * to the drain signal and is handed to {@code onSession} (which re-opens the settlement stream). All
- * state changes run on one context; other threads read the volatile fields.
+ * state changes run on the connection's event loop; other threads read the volatile fields.
  */
 final class SidecarSession {
     private static final Logger LOG = Logger.getLogger(SidecarSession.class.getName());
@@ -37,7 +37,7 @@ final class SidecarSession {
     record Session(String id, String sidecarVersion, long establishedNanos) { }
 
     private final Vertx vertx;
-    private final Context home;
+    private final Loop loop;
     private final SidecarRpc rpc;
     private final String tenantId;
     private final ProxyMetrics metrics;
@@ -48,9 +48,9 @@ final class SidecarSession {
     private volatile String sidecarVersion = "";
     private int lossStreak;
 
-    SidecarSession(Vertx vertx, Context home, SidecarRpc rpc, String tenantId, ProxyMetrics metrics, Consumer<Session> onSession) {
+    SidecarSession(Vertx vertx, Loop loop, SidecarRpc rpc, String tenantId, ProxyMetrics metrics, Consumer<Session> onSession) {
         this.vertx = vertx;
-        this.home = home;
+        this.loop = loop;
         this.rpc = rpc;
         this.tenantId = tenantId;
         this.metrics = metrics;
@@ -60,7 +60,7 @@ final class SidecarSession {
     /** The first handshake, retried until {@code timeoutMs} has passed. */
     Future<Session> start(long timeoutMs) {
         Promise<Session> done = Promise.promise();
-        home.runOnContext(v -> attempt(done, System.nanoTime() + timeoutMs * 1_000_000, FIRST_BACKOFF_MS, null));
+        loop.run(() -> attempt(done, System.nanoTime() + timeoutMs * 1_000_000, FIRST_BACKOFF_MS, null));
         return done.future().map(s -> {
             established(s);
             return s;
@@ -83,7 +83,7 @@ final class SidecarSession {
 
     /** Drops {@code lost} (if it is still the live session) and handshakes again in the background. */
     void lost(Session lost, Throwable cause) {
-        home.runOnContext(v -> {
+        loop.run(() -> {
             if (closed || lost == null || current != lost) {
                 return;
             }

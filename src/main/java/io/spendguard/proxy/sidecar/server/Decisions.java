@@ -96,7 +96,7 @@ final class Decisions {
                     .build());
         }
         // a retry after a reconnect carries a new session: the session is not part of the request
-        byte[] fingerprint = Messages.fingerprint(request.toBuilder().clearSessionId().build());
+        byte[] fingerprint = Messages.fingerprint(request.getSessionId().isEmpty() ? request : request.toBuilder().clearSessionId().build());
         String key = request.getIdempotency().getKey();
         if (key.isEmpty()) {
             return decideNew(request, claims, fingerprint);

@@ -2,25 +2,28 @@ package io.spendguard.proxy.sidecar.server;
 
 import io.spendguard.proto.adapter.v1.DrainSignal;
 import io.spendguard.proto.adapter.v1.DrainSubscribeRequest;
+import io.spendguard.proxy.sidecar.Loop;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.grpc.server.GrpcServerRequest;
 import io.vertx.grpc.server.GrpcServerResponse;
 import java.time.Instant;
-import java.util.LinkedHashSet;
-import java.util.Set;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * The {@code StreamDrainSignal} subscribers and the drain's phase: serving → draining (every
  * subscriber, present or late, gets DRAIN_INITIATED with the deadline) → drained (DRAIN_COMPLETE,
- * then the stream ends). Subscribers that go away are dropped; writes to them are best effort.
+ * then the stream ends). Subscribers that go away are dropped; writes to them are best effort. A
+ * subscriber is written to on the loop that serves its call, whichever thread starts or ends the
+ * drain (a shutdown hook, the last settlement on another loop).
  */
 final class DrainSignals {
     private static final String TRIGGER = "shutdown";
 
     private enum Phase { SERVING, DRAINING, DRAINED }
 
-    private final Set<GrpcServerResponse<DrainSubscribeRequest, DrainSignal>> subscribers = new LinkedHashSet<>();
+    private final Map<GrpcServerResponse<DrainSubscribeRequest, DrainSignal>, Loop> subscribers = new LinkedHashMap<>();
     private final Promise<Void> drained = Promise.promise();
     private volatile Phase phase = Phase.SERVING;
     private Instant deadline;
@@ -30,17 +33,17 @@ final class DrainSignals {
         GrpcServerResponse<DrainSubscribeRequest, DrainSignal> out = call.response();
         call.exceptionHandler(e -> drop(out));
         out.exceptionHandler(e -> drop(out));
-        call.handler(msg -> join(out));
+        call.handler(msg -> join(out, Loop.current()));
     }
 
-    private synchronized void join(GrpcServerResponse<DrainSubscribeRequest, DrainSignal> out) {
+    private synchronized void join(GrpcServerResponse<DrainSubscribeRequest, DrainSignal> out, Loop loop) {
         switch (phase) {
             case SERVING -> {
-                subscribers.add(out);
+                subscribers.put(out, loop);
                 out.writeHead(); // the client's call completes on the headers; signals follow when there are any
             }
             case DRAINING -> {
-                subscribers.add(out);
+                subscribers.put(out, loop);
                 out.write(signal(DrainSignal.Phase.DRAIN_INITIATED));
             }
             case DRAINED -> {
@@ -61,7 +64,8 @@ final class DrainSignals {
         }
         phase = Phase.DRAINING;
         deadline = drainDeadline;
-        subscribers.forEach(out -> out.write(signal(DrainSignal.Phase.DRAIN_INITIATED)));
+        DrainSignal initiated = signal(DrainSignal.Phase.DRAIN_INITIATED);
+        subscribers.forEach((out, loop) -> loop.run(() -> out.write(initiated)));
         return true;
     }
 
@@ -71,7 +75,8 @@ final class DrainSignals {
             return;
         }
         phase = Phase.DRAINED;
-        subscribers.forEach(out -> out.end(signal(DrainSignal.Phase.DRAIN_COMPLETE)));
+        DrainSignal complete = signal(DrainSignal.Phase.DRAIN_COMPLETE);
+        subscribers.forEach((out, loop) -> loop.run(() -> out.end(complete)));
         subscribers.clear();
         drained.complete();
     }

@@ -16,8 +16,13 @@ final class Holds {
     private final Cache<String, String> decisionByReservation;
 
     Holds(Duration maxAge, long maxEntries) {
-        this.reservationByDecision = Caffeine.newBuilder().expireAfterWrite(maxAge).maximumSize(maxEntries).build();
-        this.decisionByReservation = Caffeine.newBuilder().expireAfterWrite(maxAge).maximumSize(maxEntries).build();
+        this.reservationByDecision = cache(maxAge, maxEntries);
+        this.decisionByReservation = cache(maxAge, maxEntries);
+    }
+
+    /** Upkeep runs on the caller's thread: handed to the common pool, it woke a pool thread every few calls. */
+    private static Cache<String, String> cache(Duration maxAge, long maxEntries) {
+        return Caffeine.newBuilder().expireAfterWrite(maxAge).maximumSize(maxEntries).executor(Runnable::run).build();
     }
 
     void held(String decisionId, String reservationId) {

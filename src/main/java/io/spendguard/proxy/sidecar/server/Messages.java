@@ -11,7 +11,6 @@ import io.spendguard.proxy.engine.RunSnapshot;
 import io.spendguard.proxy.sidecar.Wire;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.server.StatusException;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.security.MessageDigest;
@@ -61,12 +60,12 @@ final class Messages {
      */
     static byte[] fingerprint(Message message) {
         try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(message.getSerializedSize());
+            byte[] bytes = new byte[message.getSerializedSize()];
             CodedOutputStream out = CodedOutputStream.newInstance(bytes);
             out.useDeterministicSerialization();
             message.writeTo(out);
-            out.flush();
-            return MessageDigest.getInstance("SHA-256").digest(bytes.toByteArray());
+            out.checkNoSpaceLeft();
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (NoSuchAlgorithmException e) {

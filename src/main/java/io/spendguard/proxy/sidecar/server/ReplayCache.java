@@ -30,7 +30,8 @@ final class ReplayCache<T> {
     private final Function<byte[], T> decode;
 
     ReplayCache(Duration ttl, long maxEntries, Function<T, byte[]> encode, Function<byte[], T> decode) {
-        this.entries = Caffeine.newBuilder().expireAfterWrite(ttl).maximumSize(maxEntries).build();
+        // upkeep on the caller's thread: handed to the common pool, it woke a pool thread every few calls
+        this.entries = Caffeine.newBuilder().expireAfterWrite(ttl).maximumSize(maxEntries).executor(Runnable::run).build();
         this.encode = encode;
         this.decode = decode;
     }

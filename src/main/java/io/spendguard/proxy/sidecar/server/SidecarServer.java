@@ -4,10 +4,12 @@ import com.google.protobuf.Struct;
 import io.spendguard.proto.adapter.v1.SidecarAdapterGrpcService;
 import io.spendguard.proxy.engine.Engine;
 import io.spendguard.proxy.metrics.ProxyMetrics;
+import io.spendguard.proxy.sidecar.Loop;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.Http2Settings;
-import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.grpc.common.GrpcStatus;
@@ -20,6 +22,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -30,28 +33,38 @@ import java.util.logging.Logger;
  * {@link Resumes}, settlement in {@link Settlements}, the drain signal in {@link DrainSignals}; the
  * grant and session RPCs answer UNIMPLEMENTED. Runs on whatever transport the given Vert.x uses
  * (native epoll when available, else NIO: both serve domain sockets on Java 17).
+ * <p>
+ * One server per event loop ({@link Options#eventLoops}), all sharing the socket's listener: each
+ * connection is served on one loop, and a proxy opens one connection per event loop of its own, so
+ * the protocol's framing spreads over the cores. What the servers share (the engine, holds, replays,
+ * drain subscribers) is safe across threads; whatever a handler answers is written on the loop of
+ * the call it answers, however the answer was reached.
  */
 public final class SidecarServer {
     private static final Logger LOG = Logger.getLogger(SidecarServer.class.getName());
     private static final int MAX_TRACKED = 100_000;
-    /** A proxy multiplexes every call's decision over one connection; HTTP/2's usual 100 would queue them. */
+    /** A proxy multiplexes the calls of an event loop over one connection; HTTP/2's usual 100 would queue them. */
     private static final long MAX_STREAMS_PER_CONNECTION = 10_000;
 
     private final Vertx vertx;
     private final Options options;
     private final DrainSignals drains;
     private final Holds holds;
-    private HttpServer http;
+    private String deployment;
+    private Future<Void> closed;
 
     /**
      * How the sidecar runs: the socket path; the tenant a client must assert in its handshake (empty:
      * any); the unit claims must be in ({@code gate.sidecar.unit_id}); how long a drain may wait for
      * open reservations to settle; the clock for timestamps; the meters decisions and settlements
-     * are counted in.
+     * are counted in; how many event loops serve the socket (one server on each).
      */
-    public record Options(Path socket, String tenantId, String unitId, Duration drainGrace, Clock clock, ProxyMetrics metrics) {
+    public record Options(Path socket, String tenantId, String unitId, Duration drainGrace, Clock clock, ProxyMetrics metrics,
+                          int eventLoops) {
         public static final String DEFAULT_UNIT = "usd_micros";
         public static final Duration DEFAULT_DRAIN_GRACE = Duration.ofSeconds(20);
+        /** As many servers as cores, like the proxy's data-plane listeners. */
+        public static final int DEFAULT_EVENT_LOOPS = Runtime.getRuntime().availableProcessors();
 
         public Options {
             if (socket == null) {
@@ -67,6 +80,14 @@ public final class SidecarServer {
             if (clock == null || metrics == null) {
                 throw new IllegalArgumentException("clock and metrics are required");
             }
+            if (eventLoops < 1) {
+                throw new IllegalArgumentException("event loops: " + eventLoops + " (expected: >= 1)");
+            }
+        }
+
+        /** Served on {@link #DEFAULT_EVENT_LOOPS} event loops. */
+        public Options(Path socket, String tenantId, String unitId, Duration drainGrace, Clock clock, ProxyMetrics metrics) {
+            this(socket, tenantId, unitId, drainGrace, clock, metrics, DEFAULT_EVENT_LOOPS);
         }
 
         /** Any tenant, {@value #DEFAULT_UNIT}, a 20 s drain, the system clock. */
@@ -91,7 +112,8 @@ public final class SidecarServer {
 
     /**
      * Binds the socket (parent directories created, a stale socket file replaced, mode 0660 after
-     * bind) and serves; fails if the path holds a live socket or something that is not a socket.
+     * bind) and serves it on {@link Options#eventLoops} event loops; fails if the path holds a live
+     * socket or something that is not a socket.
      */
     public static Future<SidecarServer> start(Vertx vertx, Engine engine, Options options) {
         DrainSignals drains = new DrainSignals();
@@ -100,24 +122,42 @@ public final class SidecarServer {
         Decisions decisions = new Decisions(engine, options, holds, drains);
         Resumes resumes = new Resumes(engine, options, decisions, drains);
         Settlements settlements = new Settlements(engine, options, holds, server::completeDrainWhenIdle);
-        GrpcServer grpc = routes(GrpcServer.server(vertx), decisions, resumes, settlements, drains);
+        Supplier<GrpcServer> routes = () -> routes(GrpcServer.server(vertx), decisions, resumes, settlements, drains);
 
         Path socket = options.socket();
         return vertx.executeBlocking(() -> {
                     SocketFile.prepare(socket);
                     return null;
                 })
-                .compose(v -> vertx.createHttpServer(new HttpServerOptions().setInitialSettings(
-                                new Http2Settings().setMaxConcurrentStreams(MAX_STREAMS_PER_CONNECTION)))
-                        .requestHandler(grpc)
-                        .listen(SocketAddress.domainSocketAddress(socket.toAbsolutePath().toString())))
-                .compose(bound -> {
-                    server.http = bound;
+                // the servers share one listener on the socket; each connection is served on one of their loops
+                .compose(v -> vertx.deployVerticle(() -> new Listener(socket, routes),
+                        new DeploymentOptions().setInstances(options.eventLoops())))
+                .compose(id -> {
+                    server.deployment = id;
                     return vertx.executeBlocking(() -> {
                         SocketFile.restrict(socket);
                         return server;
-                    }).recover(e -> bound.close().transform(x -> Future.failedFuture(e)));
+                    }).recover(e -> vertx.undeploy(id).transform(x -> Future.failedFuture(e)));
                 });
+    }
+
+    /** One gRPC server on one event loop. */
+    private static final class Listener extends VerticleBase {
+        private final Path socket;
+        private final Supplier<GrpcServer> routes;
+
+        Listener(Path socket, Supplier<GrpcServer> routes) {
+            this.socket = socket;
+            this.routes = routes;
+        }
+
+        @Override
+        public Future<?> start() {
+            return vertx.createHttpServer(new HttpServerOptions().setInitialSettings(
+                            new Http2Settings().setMaxConcurrentStreams(MAX_STREAMS_PER_CONNECTION)))
+                    .requestHandler(routes.get())
+                    .listen(SocketAddress.domainSocketAddress(socket.toAbsolutePath().toString()));
+        }
     }
 
     private static GrpcServer routes(GrpcServer grpc, Decisions decisions, Resumes resumes, Settlements settlements,
@@ -139,22 +179,27 @@ public final class SidecarServer {
         return grpc;
     }
 
-    /** Binds a unary method: a failed future with a {@link StatusException} is that status; any other failure is INTERNAL. */
+    /**
+     * Binds a unary method: a failed future with a {@link StatusException} is that status; any other
+     * failure is INTERNAL. The answer is written on the call's loop: a replayed decision, for one,
+     * completes on the loop that decided it first.
+     */
     private static <Q, R> void unary(GrpcServer grpc, ServiceMethod<Q, R> method, Function<Q, Future<R>> handler) {
         grpc.callHandler(method, call -> call.handler(request -> {
+            Loop loop = Loop.current();
             Future<R> result;
             try {
                 result = handler.apply(request);
             } catch (RuntimeException e) {
                 result = Future.failedFuture(e);
             }
-            result.onComplete(ar -> {
+            result.onComplete(ar -> loop.run(() -> {
                 if (ar.succeeded()) {
                     call.response().end(ar.result());
                 } else {
                     fail(call.response(), method.methodName(), ar.cause());
                 }
-            });
+            }));
         }));
     }
 
@@ -193,11 +238,14 @@ public final class SidecarServer {
         return drains.draining();
     }
 
-    /** Closes the listener and its connections, and removes the socket file. */
-    public Future<Void> close() {
-        return http.close().compose(v -> vertx.executeBlocking(() -> {
-            SocketFile.delete(options.socket());
-            return null;
-        }));
+    /** Closes the listeners and their connections, and removes the socket file; calling again returns the same future. */
+    public synchronized Future<Void> close() {
+        if (closed == null) {
+            closed = vertx.undeploy(deployment).compose(v -> vertx.executeBlocking(() -> {
+                SocketFile.delete(options.socket());
+                return null;
+            }));
+        }
+        return closed;
     }
 }

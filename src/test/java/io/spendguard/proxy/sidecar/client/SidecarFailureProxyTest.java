@@ -29,16 +29,21 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The proxy in sidecar mode when the sidecar fails: too slow → 503 and the hold that lands late is
- * released; killed → 503 (fail closed), and served again once a sidecar is back on the socket.
+ * released; slow to settle → the reply does not wait, the settlement lands later; killed → 503 (fail
+ * closed), and served again once a sidecar is back on the socket.
  */
 class SidecarFailureProxyTest {
     private static final String BODY = "{\"model\":\"gpt-test\",\"max_tokens\":50,\"messages\":[{\"role\":\"user\",\"content\":\"Say hello\"}]}";
 
-    /** A ledger behind a slow database: reservations answer {@code delayMs} late; settlements are counted. */
+    /**
+     * A ledger behind a slow database: reservations answer {@code delayMs} late, commits
+     * {@code commitDelayMs} late; settlements are counted.
+     */
     static final class SlowLedger implements Ledger {
         final Ledger inner;
         final Vertx vertx;
         volatile long delayMs;
+        volatile long commitDelayMs;
         final AtomicInteger reserved = new AtomicInteger();
         final AtomicInteger released = new AtomicInteger();
 
@@ -124,7 +129,12 @@ class SidecarFailureProxyTest {
 
         @Override
         public Future<Settled> commit(String reservationId, long amount) {
-            return inner.commit(reservationId, amount);
+            if (commitDelayMs == 0) {
+                return inner.commit(reservationId, amount);
+            }
+            Promise<Settled> late = Promise.promise();
+            vertx.setTimer(commitDelayMs, t -> inner.commit(reservationId, amount).onComplete(late));
+            return late.future();
         }
 
         @Override
@@ -178,6 +188,24 @@ class SidecarFailureProxyTest {
         eventually("the late hold landed and was released", () -> ledger.reserved.get() == 1 && ledger.released.get() == 1);
         assertThat(team().reservedMicros()).isZero();
         assertThat(team().committedMicros()).isZero();
+    }
+
+    @Test
+    void aReplyDoesNotWaitForTheSidecarToAcknowledgeItsSettlement() throws Exception {
+        ledger.commitDelayMs = 2_000;
+
+        long sent = System.nanoTime();
+        HttpResponse<String> r = proxy.chat(BODY);
+        long tookMs = (System.nanoTime() - sent) / 1_000_000;
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("X-SpendGuard-Cost-Usd-Micros")).isPresent();
+        assertThat(tookMs).as("answered before the acknowledgement").isLessThan(1_500);
+        assertThat(team().committedMicros()).as("not yet committed").isZero();
+        eventually("settled once the sidecar acknowledged it", () -> proxy.settlements() == 1);
+        assertThat(proxy.counter("spendguard.settlement.failures")).isZero();
+        assertThat(team().reservedMicros()).isZero();
+        assertThat(team().committedMicros()).isPositive();
     }
 
     @Test

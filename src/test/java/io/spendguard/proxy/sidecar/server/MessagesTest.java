@@ -2,17 +2,21 @@ package io.spendguard.proxy.sidecar.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import io.spendguard.proto.adapter.v1.DecisionRequest;
 import io.spendguard.proto.adapter.v1.DecisionResponse;
 import io.spendguard.proto.common.v1.Error;
 import io.spendguard.proxy.engine.Decision;
 import io.spendguard.proxy.engine.Decision.Outcome;
 import io.spendguard.proxy.engine.RunSnapshot;
 import io.spendguard.proxy.sidecar.Wire;
+import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** How an engine decision reads on the wire: a STOP's details, with and without a run. */
+/** How an engine decision reads on the wire (a STOP's details, with and without a run), and a request's fingerprint. */
 class MessagesTest {
     private static final Instant HOLD = Instant.parse("2030-01-01T00:00:00Z");
 
@@ -46,6 +50,21 @@ class MessagesTest {
         assertThat(r.getError().getMessage()).startsWith("the call's run refused this call");
         assertThat(r.getError().getDetailsMap()).doesNotContainKey(Wire.DETAIL_RUN_ID)
                 .containsEntry(Wire.DETAIL_RUN_STEPS, "0").containsEntry(Wire.DETAIL_RUN_MAX_REPEATED_TOOL_CALLS, "3");
+    }
+
+    @Test
+    void aFingerprintIsTheSha256OfTheEncodingWhateverOrderAMapsEntriesArrivedIn() throws Exception {
+        DecisionRequest base = SidecarFixture.decision("k-1", "team", "1000");
+        DecisionRequest ab = base.toBuilder().setInputs(base.getInputs().toBuilder().setRuntimeMetadata(Struct.newBuilder()
+                .putFields("a", Value.newBuilder().setStringValue("1").build())
+                .putFields("b", Value.newBuilder().setStringValue("2").build()))).build();
+        DecisionRequest ba = base.toBuilder().setInputs(base.getInputs().toBuilder().setRuntimeMetadata(Struct.newBuilder()
+                .putFields("b", Value.newBuilder().setStringValue("2").build())
+                .putFields("a", Value.newBuilder().setStringValue("1").build()))).build();
+
+        assertThat(Messages.fingerprint(ab)).isEqualTo(Messages.fingerprint(ba)).hasSize(32);
+        assertThat(Messages.fingerprint(base)).isEqualTo(MessageDigest.getInstance("SHA-256").digest(base.toByteArray()))
+                .isNotEqualTo(Messages.fingerprint(ab));
     }
 
     @Test

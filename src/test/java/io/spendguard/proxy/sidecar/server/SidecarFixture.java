@@ -75,18 +75,28 @@ final class SidecarFixture implements AutoCloseable {
     }
 
     static SidecarFixture start(Path socket, boolean nativeTransport, Duration drainGrace) throws Exception {
-        return start(socket, nativeTransport, drainGrace, RunsConfig.DEFAULTS);
+        return start(socket, nativeTransport, drainGrace, RunsConfig.DEFAULTS, Clock.systemUTC(), SidecarServer.Options.DEFAULT_EVENT_LOOPS);
+    }
+
+    /** Served on {@code eventLoops} event loops, timestamps (and nothing else) read from {@code answers}. */
+    static SidecarFixture start(Path socket, Clock answers, int eventLoops) throws Exception {
+        return start(socket, true, Duration.ofSeconds(30), RunsConfig.DEFAULTS, answers, eventLoops);
     }
 
     private static SidecarFixture start(Path socket, boolean nativeTransport, Duration drainGrace, RunsConfig runs) throws Exception {
+        return start(socket, nativeTransport, drainGrace, runs, Clock.systemUTC(), SidecarServer.Options.DEFAULT_EVENT_LOOPS);
+    }
+
+    private static SidecarFixture start(Path socket, boolean nativeTransport, Duration drainGrace, RunsConfig runs, Clock answers,
+                                        int eventLoops) throws Exception {
         Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(nativeTransport));
         Clock clock = Clock.systemUTC();
         Engine engine = new Engine(new MemoryLedger(clock), new Approvals(clock, Duration.ofHours(24)), clock, Duration.ofMinutes(15),
                 () -> Contracts.NONE, budgetId -> runs);
         engine.putBudget(new BudgetSpec("team", 1_000_000, "daily", "UTC", 500_000L, false)).await(5, TimeUnit.SECONDS);
         engine.putBudget(new BudgetSpec("small", 1_000, "none", "UTC", null, true)).await(5, TimeUnit.SECONDS);
-        SidecarServer.Options options = new SidecarServer.Options(socket, TENANT, "usd_micros", drainGrace, clock,
-                new ProxyMetrics(new SimpleMeterRegistry()));
+        SidecarServer.Options options = new SidecarServer.Options(socket, TENANT, "usd_micros", drainGrace, answers,
+                new ProxyMetrics(new SimpleMeterRegistry()), eventLoops);
         try {
             return new SidecarFixture(vertx, engine, SidecarServer.start(vertx, engine, options).await(10, TimeUnit.SECONDS), socket);
         } catch (Exception e) {
@@ -146,7 +156,12 @@ final class SidecarFixture implements AutoCloseable {
         final BlockingQueue<TraceEventAck> acks = new LinkedBlockingQueue<>();
 
         TraceStream() throws Exception {
-            request = grpc.request(address, SidecarAdapterGrpcClient.EmitTraceEvents).await(10, TimeUnit.SECONDS);
+            this(grpc);
+        }
+
+        /** On {@code via}'s connection. */
+        TraceStream(GrpcClient via) throws Exception {
+            request = via.request(address, SidecarAdapterGrpcClient.EmitTraceEvents).await(10, TimeUnit.SECONDS);
             request.response().onSuccess(resp -> resp.handler(acks::add));
         }
 
