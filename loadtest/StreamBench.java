@@ -299,12 +299,26 @@ public class StreamBench {
         if (afterGc) {
             jcmd(pid, "GC.run");
         }
-        Matcher m = Pattern.compile("used (\\d+)K").matcher(jcmd(pid, "GC.heap_info"));
-        return m.find() ? Long.parseLong(m.group(1)) : -1;
+        // G1 and Parallel print "used 123456K", ZGC "used 28M"
+        Matcher m = Pattern.compile("used (\\d+)([KMG])").matcher(jcmd(pid, "GC.heap_info"));
+        if (!m.find()) {
+            return -1;
+        }
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "G" -> n * 1024 * 1024;
+            case "M" -> n * 1024;
+            default -> n;
+        };
     }
 
+    /** {@code jcmd} of the target's own runtime (a JDK 17 jcmd cannot attach to a JDK 25 process), else the one on the PATH. */
     static String jcmd(long pid, String command) throws Exception {
-        Process p = new ProcessBuilder("jcmd", String.valueOf(pid), command).redirectErrorStream(true).start();
+        String jcmd = ProcessHandle.of(pid).flatMap(h -> h.info().command())
+                .map(java -> java.replaceAll("java$", "jcmd"))
+                .filter(path -> new java.io.File(path).canExecute())
+                .orElse("jcmd");
+        Process p = new ProcessBuilder(jcmd, String.valueOf(pid), command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         p.waitFor(30, TimeUnit.SECONDS);
         return out;
