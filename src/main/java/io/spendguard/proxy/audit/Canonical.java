@@ -3,16 +3,15 @@ package io.spendguard.proxy.audit;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.spendguard.proxy.config.Sha256;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
@@ -24,7 +23,6 @@ import java.util.SortedMap;
 public final class Canonical {
     /** UTF-8 out, a character outside the BMP as its four bytes (as the text holds it), not as an escaped surrogate pair. */
     private static final JsonMapper MAPPER = JsonMapper.builder().enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8).build();
-    private static final HexFormat HEX = HexFormat.of();
 
     private Canonical() {
     }
@@ -109,14 +107,6 @@ public final class Canonical {
         g.writeEndArray();
     }
 
-    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is not available", e);
-        }
-    });
-
     /** A map's entries in key order: as they are when the map keeps them so (an event's facts), else sorted. */
     @SuppressWarnings("unchecked")
     private static Iterable<Map.Entry<?, ?>> sorted(Map<?, ?> m) {
@@ -133,17 +123,17 @@ public final class Canonical {
     }
 
     static byte[] sha256(byte[] bytes) {
-        return SHA256.get().digest(bytes);
+        return Sha256.digest().digest(bytes);
     }
 
     static String sha256Hex(String text) {
-        return HEX.formatHex(sha256(text));
+        return Sha256.hex(sha256(text));
     }
 
     /** The hex SHA-256 of {@code length} bytes of {@code bytes} from {@code offset}: a record's hash, read from its canonical body in place. */
     public static String sha256Hex(byte[] bytes, int offset, int length) {
-        MessageDigest digest = SHA256.get();
+        MessageDigest digest = Sha256.digest();
         digest.update(bytes, offset, length);
-        return HEX.formatHex(digest.digest());
+        return Sha256.hex(digest.digest());
     }
 }

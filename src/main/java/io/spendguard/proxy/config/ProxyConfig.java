@@ -5,10 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -264,17 +261,8 @@ public record ProxyConfig(
 
         /** The lowercase hex SHA-256 of a key's UTF-8 bytes: how keys are stored and looked up. */
         public static String sha256(String key) {
-            return HexFormat.of().formatHex(SHA256.get().digest(key.getBytes(StandardCharsets.UTF_8)));
+            return Sha256.hex(key);
         }
-
-        /** One digest per thread: a passthrough call hashes its credential on every call. */
-        private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
-            try {
-                return MessageDigest.getInstance("SHA-256");
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException(e);
-            }
-        });
 
         /** Enough of a key to recognise it in a listing ({@code sg-ab12…}), never enough to use it. */
         public static String prefix(String key) {

@@ -1,6 +1,7 @@
 package io.spendguard.proxy.pipeline.stages;
 
 import io.spendguard.proxy.auth.Credentials;
+import io.spendguard.proxy.config.Sha256;
 import io.spendguard.proxy.estimate.CallSpec;
 import io.spendguard.proxy.estimate.Estimator;
 import io.spendguard.proxy.pipeline.Exchange;
@@ -11,8 +12,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 
 /**
  * Parses the body (strict JSON, then the route's shape → {@link CallSpec}), picks the budget, estimates
@@ -20,9 +19,6 @@ import java.util.HexFormat;
  * when the body is large. A body that does not parse is a 400; nothing has been reserved.
  */
 public final class Parse implements Stage {
-    /** One digest per thread (event loops and workers), reset by each {@code digest()}: no provider lookup per call. */
-    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(Parse::newSha256);
-    private static final HexFormat HEX = HexFormat.of();
 
     private final Vertx vertx;
     private final Estimator estimator;
@@ -46,18 +42,10 @@ public final class Parse implements Stage {
     }
 
     static String sha256(String route, byte[] body) {
-        MessageDigest digest = SHA256.get();
+        MessageDigest digest = Sha256.digest();
         digest.update(route.getBytes(StandardCharsets.UTF_8));
         digest.update((byte) 0);
         digest.update(body);
-        return HEX.formatHex(digest.digest());
-    }
-
-    private static MessageDigest newSha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Sha256.hex(digest.digest());
     }
 }
